@@ -1,0 +1,68 @@
+package dev.estoria.eventstore.spi;
+
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DuplicateEventIdException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The checks every store makes on an append before it touches storage, so that all stores refuse
+ * the same input with the same exceptions and nothing is written.
+ */
+public final class AppendValidation {
+
+    private AppendValidation() {
+    }
+
+    /**
+     * Validates an append and returns an immutable snapshot of the batch, safe from later changes
+     * to the caller's list.
+     *
+     * @throws NullPointerException if an argument or an element of {@code events} is null
+     * @throws IllegalArgumentException if the batch is empty, or carries a reserved metadata key
+     *     while {@code options} does not allow it
+     * @throws DuplicateEventIdException if the batch repeats a caller-chosen event ID
+     */
+    public static List<WritableEvent> validate(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+        Objects.requireNonNull(streamId, "streamId");
+        Objects.requireNonNull(events, "events");
+        Objects.requireNonNull(options, "options");
+        List<WritableEvent> batch;
+        try {
+            batch = List.copyOf(events);
+        } catch (NullPointerException e) {
+            throw new NullPointerException("events must not contain null (append to " + streamId + ")");
+        }
+        if (batch.isEmpty()) {
+            throw new IllegalArgumentException("append to " + streamId + " has no events; at least one is required");
+        }
+        Set<UUID> chosen = null;
+        for (int i = 0; i < batch.size(); i++) {
+            WritableEvent event = batch.get(i);
+            if (!options.allowReservedMetadata()) {
+                for (String key : event.metadata().keySet()) {
+                    if (key.startsWith(WritableEvent.RESERVED_METADATA_PREFIX)) {
+                        throw new IllegalArgumentException("append to " + streamId + ": event " + i + " has metadata key \""
+                                + key + "\"; keys starting with \"" + WritableEvent.RESERVED_METADATA_PREFIX
+                                + "\" are reserved for Estoria");
+                    }
+                }
+            }
+            if (event.eventId().isPresent()) {
+                if (chosen == null) {
+                    chosen = new HashSet<>();
+                }
+                UUID id = event.eventId().get();
+                if (!chosen.add(id)) {
+                    throw new DuplicateEventIdException(streamId, id, "the batch repeats this ID");
+                }
+            }
+        }
+        return batch;
+    }
+}
