@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -59,6 +60,10 @@ import picocli.CommandLine.Spec;
         },
         footer = {"", "Start with: estoria demo"})
 public final class EstoriaCli implements Callable<Integer> {
+
+    /** Picocli names a bad positional value by its index; the label alone reads better. */
+    private static final Pattern POSITIONAL_PREFIX =
+            Pattern.compile("^Invalid value for positional parameter at index \\d+ \\(([^)]+)\\): ");
 
     private final CliEnvironment environment;
 
@@ -148,7 +153,8 @@ public final class EstoriaCli implements Callable<Integer> {
     private static int reportUsageError(ParameterException exception, String[] args) {
         CommandLine failed = exception.getCommandLine();
         PrintWriter err = failed.getErr();
-        err.println("error: " + oneLine(exception.getMessage())
+        String message = POSITIONAL_PREFIX.matcher(oneLine(exception.getMessage())).replaceFirst("invalid $1: ");
+        err.println("error: " + message
                 + " (see '" + failed.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
         return ExitCodes.BAD_INPUT;

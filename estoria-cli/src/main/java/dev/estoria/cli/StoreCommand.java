@@ -1,0 +1,42 @@
+package dev.estoria.cli;
+
+import dev.estoria.cli.store.CliStore;
+import dev.estoria.cli.store.OpenMode;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * Base of the subcommands: the {@code --db} option, the environment and the output streams. A
+ * subcommand checks its input first and opens the store only then, so bad input writes nothing.
+ */
+abstract class StoreCommand implements Callable<Integer> {
+
+    @ParentCommand
+    EstoriaCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    StoreOptions storeOptions;
+
+    CliEnvironment environment() {
+        return root.environment();
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    CliStore open(OpenMode mode) {
+        return environment().opener().open(storeOptions.target(), mode);
+    }
+}
