@@ -19,7 +19,7 @@ final class Converters {
             try {
                 return TypeId.parse(value);
             } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
+                throw new TypeConversionException(e.getMessage().replace("invalid TypeId", "invalid stream ID"));
             }
         }
     }

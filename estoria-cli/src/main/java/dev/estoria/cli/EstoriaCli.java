@@ -61,9 +61,9 @@ import picocli.CommandLine.Spec;
         footer = {"", "Start with: estoria demo"})
 public final class EstoriaCli implements Callable<Integer> {
 
-    /** Picocli names a bad positional value by its index; the label alone reads better. */
+    /** Picocli names a bad positional value by its index; the converter's message says enough. */
     private static final Pattern POSITIONAL_PREFIX =
-            Pattern.compile("^Invalid value for positional parameter at index \\d+ \\(([^)]+)\\): ");
+            Pattern.compile("^Invalid value for positional parameter at index \\d+ \\([^)]+\\): ");
 
     private final CliEnvironment environment;
 
@@ -153,7 +153,7 @@ public final class EstoriaCli implements Callable<Integer> {
     private static int reportUsageError(ParameterException exception, String[] args) {
         CommandLine failed = exception.getCommandLine();
         PrintWriter err = failed.getErr();
-        String message = POSITIONAL_PREFIX.matcher(oneLine(exception.getMessage())).replaceFirst("invalid $1: ");
+        String message = POSITIONAL_PREFIX.matcher(oneLine(exception.getMessage())).replaceFirst("");
         err.println("error: " + message
                 + " (see '" + failed.getCommandSpec().qualifiedName() + " --help')");
         err.flush();
