@@ -15,15 +15,18 @@ import java.util.Objects;
  * <p>A subclass overrides the operations it decorates; everything else is forwarded to the inner
  * store. The class itself implements every capability, so callers never use it directly: {@link
  * #asEventStore()} returns a view that implements {@link EventStore} plus exactly those of {@link
- * GlobalReader}, {@link StreamDeleter}, {@link StreamLister} and {@link AutoCloseable} that the
+ * GlobalReader}, {@link StreamDeleter}, {@link StreamLister}, {@link AppendNotifier} and {@link
+ * AutoCloseable} that the
  * inner store implements. {@code instanceof} checks on the view therefore tell the truth, and a
  * decorated store can be decorated again.
  */
-public abstract class EventStoreDecorator implements EventStore, GlobalReader, StreamDeleter, StreamLister, AutoCloseable {
+public abstract class EventStoreDecorator
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
 
     /** The optional capabilities a decorated view keeps when the inner store has them. */
     public static final List<Class<?>> CAPABILITIES =
-            List.of(GlobalReader.class, StreamDeleter.class, StreamLister.class, AutoCloseable.class);
+            List.of(GlobalReader.class, StreamDeleter.class, StreamLister.class, AppendNotifier.class,
+                    AutoCloseable.class);
 
     /** The decorated store. */
     protected final EventStore inner;
@@ -86,6 +89,11 @@ public abstract class EventStoreDecorator implements EventStore, GlobalReader, S
     @Override
     public List<StreamInfo> listStreams() {
         return ((StreamLister) inner).listStreams();
+    }
+
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        return ((AppendNotifier) inner).onAppend(listener);
     }
 
     @Override
