@@ -92,6 +92,8 @@ public final class EstoriaCli implements Callable<Integer> {
      */
     public static CommandLine commandLine(CliEnvironment environment, PrintWriter out, PrintWriter err) {
         CommandLine commandLine = new CommandLine(new EstoriaCli(environment));
+        // Usage and error hints show the command as the user typed it, such as ./estoria.
+        commandLine.setCommandName(environment.programName());
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);

@@ -47,7 +47,7 @@ abstract class Progress {
 
     /** A bar redrawn in place with a carriage return whenever the whole percentage changes. */
     static final class Bar extends Progress {
-        private boolean drawn;
+        private long drawnAt = -1;
 
         Bar(PrintWriter err, String label, long total) {
             super(err, label, total);
@@ -55,7 +55,7 @@ abstract class Progress {
 
         @Override
         void update(long before) {
-            if (!drawn || percent(before) != percent(done)) {
+            if (drawnAt < 0 || percent(before) != percent(done)) {
                 draw();
             }
         }
@@ -65,12 +65,14 @@ abstract class Progress {
             err.print("\r" + label + " [" + "#".repeat(filled) + "-".repeat(BAR_WIDTH - filled) + "] "
                     + String.format("%3d%%", percent(done)) + "  " + done + "/" + total);
             err.flush();
-            drawn = true;
+            drawnAt = done;
         }
 
         @Override
         void finish() {
-            draw();
+            if (drawnAt != done) {
+                draw();
+            }
             err.println();
             err.flush();
         }

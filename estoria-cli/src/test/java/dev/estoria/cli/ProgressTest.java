@@ -20,7 +20,6 @@ class ProgressTest {
 
         assertThat(err.toString()).isEqualTo(
                 "\rimporting [#######-----------------------]  25%  50/200"
-                        + "\rimporting [##############################] 100%  200/200"
                         + "\rimporting [##############################] 100%  200/200\n");
     }
 

@@ -2,6 +2,7 @@ package dev.estoria.cli.format;
 
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -30,6 +31,27 @@ public record ExportedEvent(TypeId id, TypeId streamId, byte[] data, String cont
     @Override
     public byte[] data() {
         return data.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ExportedEvent e
+                && id.equals(e.id)
+                && streamId.equals(e.streamId)
+                && Arrays.equals(data, e.data)
+                && contentType.equals(e.contentType)
+                && metadata.equals(e.metadata);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(id, streamId, Arrays.hashCode(data), contentType, metadata);
+    }
+
+    @Override
+    public String toString() {
+        return "ExportedEvent[id=" + id + ", streamId=" + streamId + ", data=" + data.length + " bytes, contentType="
+                + contentType + ", metadata=" + metadata + "]";
     }
 
     /** The event as an append input carrying its original UUID. */
