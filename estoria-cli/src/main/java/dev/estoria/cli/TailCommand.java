@@ -51,12 +51,14 @@ final class TailCommand extends StoreCommand {
     public Integer call() throws InterruptedException {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
-        try (Interrupts.Registration registration = environment().interrupts().register(() -> {
-                    stop.countDown();
-                    awaitQuietly(finished);
-                })) {
+        Interrupts.Registration registration = environment().interrupts().register(() -> {
+            stop.countDown();
+            awaitQuietly(finished);
+        });
+        try {
             follow(stop);
         } finally {
+            registration.close();
             finished.countDown();
         }
         return ExitCodes.OK;
