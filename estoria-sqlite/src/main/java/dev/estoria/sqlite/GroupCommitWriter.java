@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import org.sqlite.SQLiteConnection;
 
 /**
  * The single thread that owns the write connection and commits writes in groups.
@@ -203,14 +204,13 @@ final class GroupCommitWriter {
                     + "; nothing was written: " + e.getMessage(), e));
             return;
         }
-        int applied = 0;
+        long changesBefore = totalChanges();
         for (int i = 0; i < group.size(); i++) {
             Request<?> request = group.get(i);
             try {
                 control.execute("SAVEPOINT " + SAVEPOINT);
                 request.apply(connection);
                 control.execute("RELEASE " + SAVEPOINT);
-                applied++;
             } catch (SQLException | RuntimeException e) {
                 RuntimeException failure = asFailure(e);
                 if (!rollbackToSavepoint()) {
@@ -230,7 +230,8 @@ final class GroupCommitWriter {
                 request.failure = failure;
             }
         }
-        if (applied == 0) {
+        if (changesBefore >= 0 && totalChanges() == changesBefore) {
+            // Nothing to make durable (every item failed, or was an idempotent retry): skip the flush.
             rollbackQuietly();
             group.forEach(Request::complete);
             return;
@@ -252,6 +253,15 @@ final class GroupCommitWriter {
         }
         commits.incrementAndGet();
         group.forEach(Request::complete);
+    }
+
+    private long totalChanges() {
+        try {
+            return connection.unwrap(SQLiteConnection.class).getDatabase().total_changes();
+        } catch (SQLException e) {
+            // Unknown: assume something changed, so the group commits as usual.
+            return -1;
+        }
     }
 
     private RuntimeException asFailure(Exception e) {
