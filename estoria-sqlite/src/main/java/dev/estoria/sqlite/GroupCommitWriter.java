@@ -44,6 +44,10 @@ final class GroupCommitWriter {
         /** Called on the writer thread with the transaction open and every item applied. */
         default void beforeCommit(int items) {
         }
+
+        /** Called on the closing thread once no more work is accepted, before it waits for the writer. */
+        default void closing() {
+        }
     }
 
     /** Caps one transaction, so a flood of writers cannot build an unbounded one. */
@@ -146,6 +150,7 @@ final class GroupCommitWriter {
                 queue.add(STOP);
             }
         }
+        hooks.closing();
         if (Thread.currentThread() == thread) {
             return;
         }
