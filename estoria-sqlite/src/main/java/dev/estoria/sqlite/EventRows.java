@@ -37,7 +37,7 @@ final class EventRows {
         try {
             TypeId streamId = streamId(row.getString(2));
             long version = row.getLong(3);
-            UUID uuid = UUID.fromString(row.getString(4));
+            UUID uuid = Encoding.uuid(row.getBytes(4));
             TypeId id = new TypeId(row.getString(5), uuid);
             long micros = row.getLong(6);
             byte[] data = row.getBytes(7);

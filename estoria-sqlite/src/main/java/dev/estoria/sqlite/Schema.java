@@ -50,7 +50,7 @@ final class Schema {
                 position     INTEGER PRIMARY KEY AUTOINCREMENT,
                 stream_id    TEXT    NOT NULL,
                 version      INTEGER NOT NULL CHECK (version >= 1),
-                event_uuid   TEXT    NOT NULL,
+                event_uuid   BLOB    NOT NULL CHECK (length(event_uuid) = 16),
                 event_type   TEXT    NOT NULL,
                 recorded_us  INTEGER NOT NULL,
                 data         BLOB    NOT NULL,

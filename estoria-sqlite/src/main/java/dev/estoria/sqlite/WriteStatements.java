@@ -85,7 +85,7 @@ final class WriteStatements implements AutoCloseable {
             long version = current + i + 1;
             insertEvent.setString(1, stream);
             insertEvent.setLong(2, version);
-            insertEvent.setString(3, event.uuid().toString());
+            insertEvent.setBytes(3, Encoding.uuidBytes(event.uuid()));
             insertEvent.setString(4, event.type());
             insertEvent.setLong(5, micros);
             insertEvent.setBytes(6, event.data());
@@ -136,7 +136,7 @@ final class WriteStatements implements AutoCloseable {
 
     private EventLocation locate(UUID uuid) {
         try {
-            locate.setString(1, uuid.toString());
+            locate.setBytes(1, Encoding.uuidBytes(uuid));
             try (ResultSet rows = locate.executeQuery()) {
                 if (!rows.next()) {
                     return null;
