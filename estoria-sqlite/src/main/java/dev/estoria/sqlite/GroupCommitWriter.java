@@ -116,17 +116,26 @@ final class GroupCommitWriter {
             queue.add(request);
         }
         hooks.enqueued();
+        // Wait even through interrupts: the writer always finishes the work (a lock wait is bounded
+        // by the busy timeout), and a caller is better served by the outcome than by "unknown".
+        boolean interrupted = false;
         try {
-            return request.future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EventStoreException("interrupted while waiting for a write to " + file
-                    + " to commit; it may or may not have been written", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
+            while (true) {
+                try {
+                    return request.future.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new EventStoreException("write to " + file + " failed: " + e.getCause(), e.getCause());
+                }
             }
-            throw new EventStoreException("write to " + file + " failed: " + e.getCause(), e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -70,7 +70,8 @@ import org.sqlite.SQLiteConnection;
  * acknowledged before the commit has returned, and if the commit fails every append of the group
  * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
  * the effects of the earlier ones, as if they had run one after another. Deletions go through the
- * same writer.
+ * same writer. A caller waits for its commit even if its thread is interrupted meanwhile (the
+ * interrupt status is kept), so it always learns whether its write was made.
  *
  * <h2>Global order and the stable prefix</h2>
  *

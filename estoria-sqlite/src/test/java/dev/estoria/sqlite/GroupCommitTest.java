@@ -318,6 +318,22 @@ class GroupCommitTest {
         }
     }
 
+    @Test
+    @DisplayName("an interrupted appender still learns the outcome of its append, and stays interrupted")
+    void interruptedAppenderGetsOutcome() {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("interrupt.db"))) {
+            TypeId stream = TypeId.newV4("s");
+            Thread.currentThread().interrupt();
+            List<Event> written;
+            try {
+                written = store.appendStream(stream, events("e", 2));
+            } finally {
+                assertThat(Thread.interrupted()).as("interrupt status kept").isTrue();
+            }
+            assertThat(SqliteFileTest.read(store, stream)).isEqualTo(written);
+        }
+    }
+
     /** Positions strictly increase and every stream's versions run 1..tip without gaps. */
     static void assertGlobalLogConsistent(SqliteEventStore store) {
         List<Event> all;
