@@ -233,7 +233,8 @@ final class GroupCommitWriter {
                     rollbackQuietly();
                     request.failure = failure;
                     for (int j = 0; j < group.size(); j++) {
-                        if (j != i) {
+                        // Items that failed on their own keep their own, more precise, failure.
+                        if (j != i && group.get(j).failure == null) {
                             group.get(j).failure = new EventStoreException("write to " + file
                                     + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
                         }

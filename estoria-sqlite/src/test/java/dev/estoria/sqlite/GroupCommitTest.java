@@ -319,6 +319,69 @@ class GroupCommitTest {
     }
 
     @Test
+    @DisplayName("when SQLite ends the shared transaction, every append of the group fails and none is written")
+    void lostTransactionFailsTheGroup() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("lost.db"))) {
+            java.util.concurrent.Semaphore enqueued = new java.util.concurrent.Semaphore(0);
+            CountDownLatch held = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            AtomicBoolean first = new AtomicBoolean(true);
+            store.setWriterHooks(new GroupCommitWriter.Hooks() {
+                @Override
+                public void enqueued() {
+                    enqueued.release();
+                }
+
+                @Override
+                public void beforeCommit(int items) {
+                    if (first.getAndSet(false)) {
+                        held.countDown();
+                        await(release);
+                    }
+                }
+            });
+            Future<List<Event>> blocker = pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
+            await(held);
+            enqueued.acquire();
+            // Queued in this order behind the blocker: a good append, a bad append, a write whose
+            // failure ends the whole transaction (as an I/O error or a full disk can), a good append.
+            TypeId before = TypeId.newV4("before");
+            Future<List<Event>> good1 = pool.submit(() -> store.appendStream(before, events("e", 2)));
+            assertThat(enqueued.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            Future<List<Event>> conflict = pool.submit(() -> store.appendStream(TypeId.newV4("x"), events("e", 1),
+                    AppendStreamOptions.expectingStreamExists()));
+            assertThat(enqueued.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            Future<Object> saboteur = pool.submit(() -> store.onWriter(connection -> {
+                try (var statement = connection.createStatement()) {
+                    statement.execute("ROLLBACK");
+                }
+                throw new java.sql.SQLException("simulated disk I/O error");
+            }));
+            assertThat(enqueued.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            TypeId after = TypeId.newV4("after");
+            Future<List<Event>> good2 = pool.submit(() -> store.appendStream(after, events("e", 2)));
+            assertThat(enqueued.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+            long commits = store.commitCount();
+            release.countDown();
+
+            assertThat(blocker.get()).hasSize(1);
+            assertThatThrownBy(saboteur::get).cause().isInstanceOf(EventStoreException.class)
+                    .hasMessageContaining("simulated disk I/O error");
+            for (Future<List<Event>> f : List.of(good1, good2)) {
+                assertThatThrownBy(f::get).cause().isInstanceOf(EventStoreException.class)
+                        .hasMessageContaining("was not made").hasMessageContaining("simulated disk I/O error");
+            }
+            // The conflict had failed on its own before the transaction was lost, and says so.
+            assertThatThrownBy(conflict::get).cause().isInstanceOf(StreamVersionMismatchException.class);
+            assertThatThrownBy(() -> SqliteFileTest.read(store, before)).isInstanceOf(StreamNotFoundException.class);
+            assertThatThrownBy(() -> SqliteFileTest.read(store, after)).isInstanceOf(StreamNotFoundException.class);
+            assertThat(store.commitCount()).as("only the blocker's transaction committed").isEqualTo(commits + 1);
+            assertThat(store.appendStream(after, events("e", 1)).get(0).streamVersion()).isEqualTo(1);
+            assertGlobalLogConsistent(store);
+        }
+    }
+
+    @Test
     @DisplayName("an interrupted appender still learns the outcome of its append, and stays interrupted")
     void interruptedAppenderGetsOutcome() {
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("interrupt.db"))) {
