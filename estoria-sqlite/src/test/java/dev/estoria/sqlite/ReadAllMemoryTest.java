@@ -44,8 +44,8 @@ class ReadAllMemoryTest {
                 Statement s = c.createStatement()) {
             s.execute("BEGIN IMMEDIATE");
             s.execute("WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < " + total + ") "
-                    + "INSERT INTO events (stream_id, version, event_uuid, event_type, recorded_us, data, content_type, metadata) "
-                    + "SELECT '" + stream + "', i, randomblob(16), 'filled', i, randomblob(" + payloadSize + "), '', x'' FROM n");
+                    + "INSERT INTO events (stream_id, stream_type, version, event_uuid, event_type, recorded_us, data, content_type, metadata) "
+                    + "SELECT '" + stream + "', 'bulk', i, randomblob(16), 'filled', i, randomblob(" + payloadSize + "), '', x'' FROM n");
             s.execute("UPDATE streams SET version = " + total);
             s.execute("COMMIT");
         }
