@@ -95,7 +95,9 @@ import org.sqlite.SQLiteConnection;
  * read transaction: the existence check of a stream and its events come from one snapshot, and that
  * snapshot is fixed before {@link #readStream} or {@link #readAll} returns, which fixes the read's
  * frontier. The iterator streams rows from a cursor and holds its connection until it is exhausted
- * or closed: close iterators you do not drain. A read of any length needs constant memory.
+ * or closed: close iterators you do not drain. An open iterator also pins its snapshot, so SQLite
+ * cannot checkpoint the log past it and the {@code -wal} file grows until it is closed. A read of
+ * any length needs constant memory.
  * A filtered global read ({@link dev.estoria.eventstore.EventFilter}) is evaluated in SQL, on
  * indexes of stream type and event type, so it costs what it returns rather than what it skips.
  *
