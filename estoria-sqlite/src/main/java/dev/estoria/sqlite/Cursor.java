@@ -37,8 +37,8 @@ final class Cursor extends AbstractStreamIterator {
      * returns, and returns an iterator that owns the reader from then on; an empty result gives the
      * reader back at once.
      */
-    static StreamIterator open(ReadPool pool, ReadPool.Reader reader, ResultSet rows, Path file) throws SQLException {
-        EventRows mapper = new EventRows(file);
+    static StreamIterator open(ReadPool pool, ReadPool.Reader reader, ResultSet rows, EventRows mapper, Path file)
+            throws SQLException {
         Event first = rows.next() ? mapper.read(rows) : null;
         if (first == null) {
             rows.close();

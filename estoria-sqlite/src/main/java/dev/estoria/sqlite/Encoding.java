@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * How values that SQLite has no column type for are written to the file: metadata maps and
@@ -22,6 +23,9 @@ import java.util.Map;
  * big-endian length followed by that many bytes of UTF-8.
  *
  * <p><b>Timestamps</b> are INTEGER microseconds since 1970-01-01T00:00:00Z.
+ *
+ * <p><b>Event UUIDs</b> are 16-byte BLOBs, most significant byte first (the byte order of the
+ * canonical text form), which keeps the unique index that serves the idempotency lookup small.
  */
 final class Encoding {
 
@@ -43,6 +47,20 @@ final class Encoding {
 
     static Instant fromMicros(long micros) {
         return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+
+    static byte[] uuidBytes(UUID uuid) {
+        return ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits()).array();
+    }
+
+    /** @throws IllegalArgumentException if the bytes are not 16 */
+    static UUID uuid(byte[] bytes) {
+        if (bytes == null || bytes.length != 16) {
+            throw new IllegalArgumentException("an event UUID must be 16 bytes, found "
+                    + (bytes == null ? "none" : bytes.length));
+        }
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        return new UUID(buffer.getLong(), buffer.getLong());
     }
 
     /**

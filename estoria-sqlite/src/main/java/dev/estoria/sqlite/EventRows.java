@@ -20,11 +20,19 @@ final class EventRows {
     private static final byte[] NO_BYTES = new byte[0];
 
     private final Path file;
+    private final TypeId knownStream;
     private String lastStreamText;
     private TypeId lastStreamId;
 
+    /** Rows of any streams. */
     EventRows(Path file) {
+        this(file, null);
+    }
+
+    /** Rows of one stream, whose ID need not be read from each row; null for any streams. */
+    EventRows(Path file, TypeId knownStream) {
         this.file = file;
+        this.knownStream = knownStream;
     }
 
     /**
@@ -35,9 +43,9 @@ final class EventRows {
     Event read(ResultSet row) throws SQLException {
         long position = row.getLong(1);
         try {
-            TypeId streamId = streamId(row.getString(2));
+            TypeId streamId = knownStream != null ? knownStream : streamId(row.getString(2));
             long version = row.getLong(3);
-            UUID uuid = UUID.fromString(row.getString(4));
+            UUID uuid = Encoding.uuid(row.getBytes(4));
             TypeId id = new TypeId(row.getString(5), uuid);
             long micros = row.getLong(6);
             byte[] data = row.getBytes(7);

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import org.sqlite.SQLiteConnection;
 
 /**
  * The single thread that owns the write connection and commits writes in groups.
@@ -42,6 +43,10 @@ final class GroupCommitWriter {
 
         /** Called on the writer thread with the transaction open and every item applied. */
         default void beforeCommit(int items) {
+        }
+
+        /** Called on the closing thread once no more work is accepted, before it waits for the writer. */
+        default void closing() {
         }
     }
 
@@ -111,17 +116,26 @@ final class GroupCommitWriter {
             queue.add(request);
         }
         hooks.enqueued();
+        // Wait even through interrupts: the writer always finishes the work (a lock wait is bounded
+        // by the busy timeout), and a caller is better served by the outcome than by "unknown".
+        boolean interrupted = false;
         try {
-            return request.future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EventStoreException("interrupted while waiting for a write to " + file
-                    + " to commit; it may or may not have been written", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
+            while (true) {
+                try {
+                    return request.future.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new EventStoreException("write to " + file + " failed: " + e.getCause(), e.getCause());
+                }
             }
-            throw new EventStoreException("write to " + file + " failed: " + e.getCause(), e.getCause());
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -145,6 +159,7 @@ final class GroupCommitWriter {
                 queue.add(STOP);
             }
         }
+        hooks.closing();
         if (Thread.currentThread() == thread) {
             return;
         }
@@ -203,14 +218,13 @@ final class GroupCommitWriter {
                     + "; nothing was written: " + e.getMessage(), e));
             return;
         }
-        int applied = 0;
+        long changesBefore = totalChanges();
         for (int i = 0; i < group.size(); i++) {
             Request<?> request = group.get(i);
             try {
                 control.execute("SAVEPOINT " + SAVEPOINT);
                 request.apply(connection);
                 control.execute("RELEASE " + SAVEPOINT);
-                applied++;
             } catch (SQLException | RuntimeException e) {
                 RuntimeException failure = asFailure(e);
                 if (!rollbackToSavepoint()) {
@@ -219,7 +233,8 @@ final class GroupCommitWriter {
                     rollbackQuietly();
                     request.failure = failure;
                     for (int j = 0; j < group.size(); j++) {
-                        if (j != i) {
+                        // Items that failed on their own keep their own, more precise, failure.
+                        if (j != i && group.get(j).failure == null) {
                             group.get(j).failure = new EventStoreException("write to " + file
                                     + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
                         }
@@ -230,7 +245,8 @@ final class GroupCommitWriter {
                 request.failure = failure;
             }
         }
-        if (applied == 0) {
+        if (changesBefore >= 0 && totalChanges() == changesBefore) {
+            // Nothing to make durable (every item failed, or was an idempotent retry): skip the flush.
             rollbackQuietly();
             group.forEach(Request::complete);
             return;
@@ -252,6 +268,15 @@ final class GroupCommitWriter {
         }
         commits.incrementAndGet();
         group.forEach(Request::complete);
+    }
+
+    private long totalChanges() {
+        try {
+            return connection.unwrap(SQLiteConnection.class).getDatabase().total_changes();
+        } catch (SQLException e) {
+            // Unknown: assume something changed, so the group commits as usual.
+            return -1;
+        }
     }
 
     private RuntimeException asFailure(Exception e) {

@@ -7,7 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.sqlite.SQLiteConfig;
 
@@ -20,6 +20,8 @@ import org.sqlite.SQLiteConfig;
  * their read ends.
  */
 final class ReadPool {
+
+    private static final int CACHED_STATEMENTS = 16;
 
     private final Path file;
     private final SqliteOptions options;
@@ -35,7 +37,21 @@ final class ReadPool {
     final class Reader {
         private final Connection connection;
         private final Statement control;
-        private final Map<String, PreparedStatement> statements = new HashMap<>();
+        /** Recently used statements; filtered reads vary their SQL, so the cache is bounded. */
+        private final Map<String, PreparedStatement> statements = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
+                if (size() <= CACHED_STATEMENTS) {
+                    return false;
+                }
+                try {
+                    eldest.getValue().close();
+                } catch (SQLException ignored) {
+                    // A statement that fails to close is dropped all the same.
+                }
+                return true;
+            }
+        };
 
         private Reader(Connection connection) throws SQLException {
             this.connection = connection;

@@ -49,8 +49,9 @@ final class Schema {
             CREATE TABLE events (
                 position     INTEGER PRIMARY KEY AUTOINCREMENT,
                 stream_id    TEXT    NOT NULL,
+                stream_type  TEXT    NOT NULL,
                 version      INTEGER NOT NULL CHECK (version >= 1),
-                event_uuid   TEXT    NOT NULL,
+                event_uuid   BLOB    NOT NULL CHECK (length(event_uuid) = 16),
                 event_type   TEXT    NOT NULL,
                 recorded_us  INTEGER NOT NULL,
                 data         BLOB    NOT NULL,
@@ -58,7 +59,9 @@ final class Schema {
                 metadata     BLOB    NOT NULL
             )""",
             "CREATE UNIQUE INDEX events_by_stream ON events (stream_id, version)",
-            "CREATE UNIQUE INDEX events_by_uuid ON events (event_uuid)"));
+            "CREATE UNIQUE INDEX events_by_uuid ON events (event_uuid)",
+            "CREATE INDEX events_by_stream_type ON events (stream_type, position)",
+            "CREATE INDEX events_by_event_type ON events (event_type, position)"));
 
     private static final List<String> TABLES = List.of("events", "streams");
 

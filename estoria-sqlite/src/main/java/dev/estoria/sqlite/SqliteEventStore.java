@@ -1,9 +1,11 @@
 package dev.estoria.sqlite;
 
+import dev.estoria.eventstore.AppendNotifier;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Direction;
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.GlobalReader;
@@ -32,6 +34,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
@@ -40,8 +44,9 @@ import org.sqlite.SQLiteConnection;
  * An event store in one SQLite file: embedded, durable, and Estoria's default.
  *
  * <p>Open it with {@link #open(Path)} or {@link #open(Path, SqliteOptions)} and close it when done.
- * It implements {@link EventStore}, {@link GlobalReader}, {@link StreamDeleter} and {@link
- * StreamLister} exactly as their contracts state, and is thread-safe.
+ * It implements {@link EventStore}, {@link GlobalReader} (filtered reads included), {@link
+ * StreamDeleter}, {@link StreamLister} and {@link AppendNotifier} exactly as their contracts state,
+ * and is thread-safe.
  *
  * <h2>The file</h2>
  *
@@ -70,7 +75,8 @@ import org.sqlite.SQLiteConnection;
  * acknowledged before the commit has returned, and if the commit fails every append of the group
  * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
  * the effects of the earlier ones, as if they had run one after another. Deletions go through the
- * same writer.
+ * same writer. A caller waits for its commit even if its thread is interrupted meanwhile (the
+ * interrupt status is kept), so it always learns whether its write was made.
  *
  * <h2>Global order and the stable prefix</h2>
  *
@@ -89,7 +95,11 @@ import org.sqlite.SQLiteConnection;
  * read transaction: the existence check of a stream and its events come from one snapshot, and that
  * snapshot is fixed before {@link #readStream} or {@link #readAll} returns, which fixes the read's
  * frontier. The iterator streams rows from a cursor and holds its connection until it is exhausted
- * or closed: close iterators you do not drain. A read of any length needs constant memory.
+ * or closed: close iterators you do not drain. An open iterator also pins its snapshot, so SQLite
+ * cannot checkpoint the log past it and the {@code -wal} file grows until it is closed. A read of
+ * any length needs constant memory.
+ * A filtered global read ({@link dev.estoria.eventstore.EventFilter}) is evaluated in SQL, on
+ * indexes of stream type and event type, so it costs what it returns rather than what it skips.
  *
  * <h2>Stored values</h2>
  *
@@ -108,7 +118,8 @@ import org.sqlite.SQLiteConnection;
  * for SQLite's write lock up to the {@linkplain SqliteOptions#busyTimeout() busy timeout} and then
  * fails with an {@link EventStoreException} (nothing written). All of them see one global order.
  */
-public final class SqliteEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AutoCloseable {
+public final class SqliteEventStore
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
 
     private static final String STREAM_VERSION = "SELECT version FROM streams WHERE stream_id = ?";
     private static final String READ_FORWARD = "SELECT " + EventRows.COLUMNS
@@ -129,6 +140,7 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
     private final ReadPool reads;
     private final long maxEventBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
 
     private SqliteEventStore(Path file, SqliteOptions options, Connection writeConnection) throws SQLException {
         this.file = file;
@@ -235,7 +247,34 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
         for (int i = 0; i < batch.size(); i++) {
             pending.add(prepare(streamId, i, batch.get(i)));
         }
-        return writer.submit(connection -> writes.append(streamId, batch, pending, options.expectedVersion()));
+        List<Event> written = writer.submit(connection -> writes.append(streamId, batch, pending, options.expectedVersion()));
+        notifyListeners();
+        return written;
+    }
+
+    /**
+     * Registers a listener called after each append made through this store, on the appending
+     * thread, once the appended events are visible to {@link #readAll}. Appends made by other store
+     * instances or other processes on the same file are not signalled, so subscribers keep a slow
+     * poll. An exception thrown by a listener is ignored: the append it follows has succeeded.
+     */
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        // A wrapper gives each registration its own identity, so removing one never removes another.
+        Runnable registration = listener::run;
+        listeners.add(registration);
+        return () -> listeners.remove(registration);
+    }
+
+    private void notifyListeners() {
+        for (Runnable listener : listeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException ignored) {
+                // Reporting it as a failed append would invite a retry of a write that was made.
+            }
+        }
     }
 
     private PendingEvent prepare(TypeId streamId, int index, WritableEvent event) {
@@ -275,7 +314,7 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
             throw new StreamNotFoundException(streamId);
         }
         String stream = streamId.toString();
-        return read("reading stream " + streamId, reader -> {
+        return read("reading stream " + streamId, new EventRows(file, streamId), reader -> {
             PreparedStatement exists = reader.prepare(STREAM_VERSION);
             exists.setString(1, stream);
             try (ResultSet rows = exists.executeQuery()) {
@@ -300,12 +339,69 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
     @Override
     public StreamIterator readAll(ReadAllOptions options) {
         Objects.requireNonNull(options, "options");
-        return read("reading all events", reader -> {
-            PreparedStatement query = reader.prepare(READ_ALL);
-            query.setLong(1, options.afterPosition());
-            query.setLong(2, limit(options.count()));
+        EventFilter filter = options.filter();
+        if (filter.isAll()) {
+            return read("reading all events", new EventRows(file), reader -> {
+                PreparedStatement query = reader.prepare(READ_ALL);
+                query.setLong(1, options.afterPosition());
+                query.setLong(2, limit(options.count()));
+                return query.executeQuery();
+            });
+        }
+        // A type UTF-8 cannot hold was never stored, so it matches nothing.
+        List<String> streamTypes = storable(filter.streamTypes());
+        List<String> eventTypes = storable(filter.eventTypes());
+        if (streamTypes.size() < filter.streamTypes().size() && streamTypes.isEmpty()
+                || eventTypes.size() < filter.eventTypes().size() && eventTypes.isEmpty()) {
+            return StreamIterator.empty();
+        }
+        StringBuilder sql = new StringBuilder("SELECT ").append(EventRows.COLUMNS)
+                .append(" FROM events WHERE position > ?");
+        List<String> arguments = new ArrayList<>();
+        if (!streamTypes.isEmpty()) {
+            sql.append(" AND stream_type IN (").append(placeholders(streamTypes.size())).append(')');
+            arguments.addAll(streamTypes);
+        } else if (!filter.includeInternalStreams()) {
+            // A range rather than LIKE: LIKE ignores ASCII case, and a range can use the index.
+            sql.append(" AND NOT (stream_type >= ? AND stream_type < ?)");
+            arguments.add(EventFilter.INTERNAL_PREFIX);
+            arguments.add(INTERNAL_PREFIX_END);
+        }
+        if (!eventTypes.isEmpty()) {
+            sql.append(" AND event_type IN (").append(placeholders(eventTypes.size())).append(')');
+            arguments.addAll(eventTypes);
+        }
+        sql.append(" ORDER BY position ASC LIMIT ?");
+        return read("reading events matching " + filter, new EventRows(file), reader -> {
+            PreparedStatement query = reader.prepare(sql.toString());
+            int index = 1;
+            query.setLong(index++, options.afterPosition());
+            for (String argument : arguments) {
+                query.setString(index++, argument);
+            }
+            query.setLong(index, limit(options.count()));
             return query.executeQuery();
         });
+    }
+
+    /** The first string after every string that starts with the internal prefix. */
+    private static final String INTERNAL_PREFIX_END = EventFilter.INTERNAL_PREFIX.substring(0,
+            EventFilter.INTERNAL_PREFIX.length() - 1)
+            + (char) (EventFilter.INTERNAL_PREFIX.charAt(EventFilter.INTERNAL_PREFIX.length() - 1) + 1);
+
+    private static List<String> storable(Set<String> types) {
+        List<String> result = new ArrayList<>();
+        for (String type : types) {
+            if (Encoding.wellFormedProblem(type) == null) {
+                result.add(type);
+            }
+        }
+        result.sort(null);
+        return result;
+    }
+
+    private static String placeholders(int count) {
+        return String.join(", ", java.util.Collections.nCopies(count, "?"));
     }
 
     /** SQLite reads a negative LIMIT as no limit. */
@@ -318,13 +414,13 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
     }
 
     /** Runs a query in a new read transaction and hands the reader over to the returned iterator. */
-    private StreamIterator read(String what, Query query) {
+    private StreamIterator read(String what, EventRows mapper, Query query) {
         ReadPool.Reader reader = reads.borrow();
         ResultSet rows = null;
         try {
             reader.beginRead();
             rows = query.run(reader);
-            StreamIterator iterator = Cursor.open(reads, reader, rows, file);
+            StreamIterator iterator = Cursor.open(reads, reader, rows, mapper, file);
             rows = null;
             reader = null;
             return iterator;

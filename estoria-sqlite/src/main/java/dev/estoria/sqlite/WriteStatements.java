@@ -50,8 +50,8 @@ final class WriteStatements implements AutoCloseable {
         this.clock = clock;
         streamVersion = connection.prepareStatement("SELECT version FROM streams WHERE stream_id = ?");
         locate = connection.prepareStatement("SELECT stream_id, version FROM events WHERE event_uuid = ?");
-        insertEvent = connection.prepareStatement("INSERT INTO events (stream_id, version, event_uuid, event_type, "
-                + "recorded_us, data, content_type, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING position");
+        insertEvent = connection.prepareStatement("INSERT INTO events (stream_id, stream_type, version, event_uuid, "
+                + "event_type, recorded_us, data, content_type, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position");
         upsertStream = connection.prepareStatement("INSERT INTO streams (stream_id, version) VALUES (?, ?) "
                 + "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version");
         storedRun = connection.prepareStatement("SELECT " + EventRows.COLUMNS
@@ -84,13 +84,14 @@ final class WriteStatements implements AutoCloseable {
             PendingEvent event = pending.get(i);
             long version = current + i + 1;
             insertEvent.setString(1, stream);
-            insertEvent.setLong(2, version);
-            insertEvent.setString(3, event.uuid().toString());
-            insertEvent.setString(4, event.type());
-            insertEvent.setLong(5, micros);
-            insertEvent.setBytes(6, event.data());
-            insertEvent.setString(7, event.contentType());
-            insertEvent.setBytes(8, event.encodedMetadata());
+            insertEvent.setString(2, streamId.type());
+            insertEvent.setLong(3, version);
+            insertEvent.setBytes(4, Encoding.uuidBytes(event.uuid()));
+            insertEvent.setString(5, event.type());
+            insertEvent.setLong(6, micros);
+            insertEvent.setBytes(7, event.data());
+            insertEvent.setString(8, event.contentType());
+            insertEvent.setBytes(9, event.encodedMetadata());
             long position;
             try (ResultSet rows = insertEvent.executeQuery()) {
                 if (!rows.next()) {
@@ -136,7 +137,7 @@ final class WriteStatements implements AutoCloseable {
 
     private EventLocation locate(UUID uuid) {
         try {
-            locate.setString(1, uuid.toString());
+            locate.setBytes(1, Encoding.uuidBytes(uuid));
             try (ResultSet rows = locate.executeQuery()) {
                 if (!rows.next()) {
                     return null;
@@ -158,7 +159,7 @@ final class WriteStatements implements AutoCloseable {
         storedRun.setString(1, streamId.toString());
         storedRun.setLong(2, firstVersion);
         storedRun.setLong(3, count);
-        EventRows mapper = new EventRows(file);
+        EventRows mapper = new EventRows(file, streamId);
         List<Event> events = new ArrayList<>(count);
         try (ResultSet rows = storedRun.executeQuery()) {
             while (rows.next()) {
