@@ -248,6 +248,15 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         this.appendHook = hook;
     }
 
+    /** Appends waiting in the lanes' queues, not yet taken into a transaction; for tests. */
+    int queuedAppends() {
+        int n = 0;
+        for (Lane lane : lanes) {
+            n += lane.queue.size();
+        }
+        return n;
+    }
+
     // ------------------------------------------------------------------ appends
 
     /** An event ready to insert: everything but the version, position and timestamp. */
