@@ -175,7 +175,8 @@ final class Schema {
                 }
                 LOG.log(Level.WARNING, "event store schema {0}: positions up to {1} are in use but this cluster''s"
                         + " transaction IDs would give lower ones (the data was restored from another cluster);"
-                        + " raised the position base from {2} to {3}", name, used, base, newBase);
+                        + " raised the position base from {2} to {3}", name, Long.toString(used), Long.toString(base),
+                        Long.toString(newBase));
             }
         }
     }
