@@ -122,6 +122,8 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
+    /** Appends run again in a later transaction after a deadlock or an event ID collision. */
+    private final AtomicLong retriedAppends = new AtomicLong();
     private volatile boolean feedHeldBack;
 
     /** Test hook: runs inside the append transaction after an append's inserts. */
@@ -246,6 +248,11 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
 
     void setAppendHook(AppendHook hook) {
         this.appendHook = hook;
+    }
+
+    /** How many appends were run again after a deadlock or event ID collision; for tests. */
+    long retriedAppends() {
+        return retriedAppends.get();
     }
 
     /** Appends waiting in the lanes' queues, not yet taken into a transaction; for tests. */
@@ -470,6 +477,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
                                 && p.attempts + 1 < MAX_ATTEMPTS) {
                             c.rollback();
                             p.attempts++;
+                            retriedAppends.incrementAndGet();
                             carry.add(p);
                             return;
                         }
@@ -480,6 +488,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
                     tx.lastStrict = strictBefore;
                     if ((Sql.isRetryable(e) || Sql.isEventIdCollision(e)) && p.attempts + 1 < MAX_ATTEMPTS) {
                         p.attempts++;
+                        retriedAppends.incrementAndGet();
                         outcomes.add(retry);
                     } else {
                         outcomes.add(Sql.failure("append to " + p.streamId, e));

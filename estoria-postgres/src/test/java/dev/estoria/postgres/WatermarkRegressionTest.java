@@ -33,6 +33,8 @@ class WatermarkRegressionTest {
     private PostgresEventStore storeA;
     private PostgresEventStore storeB;
     private PostgresEventStore reader;
+    /** Released after each test, so a failed assertion never leaves a writer parked in its hook. */
+    private final List<CountDownLatch> latches = new java.util.ArrayList<>();
 
     @BeforeEach
     void open() {
@@ -46,6 +48,7 @@ class WatermarkRegressionTest {
 
     @AfterEach
     void close() {
+        latches.forEach(CountDownLatch::countDown);
         storeA.close();
         storeB.close();
         reader.close();
@@ -60,6 +63,7 @@ class WatermarkRegressionTest {
     void laterCommitIsHiddenWhileEarlierTransactionIsOpenThenBothInPositionOrder() throws Exception {
         CountDownLatch inserted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        latches.add(release);
         storeA.setAppendHook((stream, written) -> {
             inserted.countDown();
             await(release);
@@ -92,6 +96,7 @@ class WatermarkRegressionTest {
     void rolledBackEarlierTransactionLeavesOnlyTheLaterEvent() throws Exception {
         CountDownLatch inserted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        latches.add(release);
         storeA.setAppendHook((stream, written) -> {
             inserted.countDown();
             await(release);
