@@ -1,5 +1,6 @@
 package dev.estoria.eventstore.memory;
 
+import dev.estoria.eventstore.AppendNotifier;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Direction;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -43,10 +45,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * before every lower position is settled: the stable prefix holds by construction. Positions start
  * at 1 and are never reused, even after deletion.
  *
+ * <p>{@link AppendNotifier} listeners run on the appending thread right after each append is
+ * visible, outside the lock.
+ *
  * <p>Stored {@link Event}s are immutable values, so neither a caller's input nor a returned event can
  * change what is stored. Timestamps come from the configured {@link Clock} at its full precision.
  */
-public final class InMemoryEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister {
+public final class InMemoryEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Clock clock;
@@ -56,6 +61,8 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
     private final ArrayList<Event> log = new ArrayList<>();
     private final Map<UUID, EventLocation> eventIds = new HashMap<>();
     private long lastPosition;
+
+    private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
 
     private InMemoryEventStore(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -84,6 +91,23 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
     @Override
     public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
         List<WritableEvent> batch = AppendValidation.validate(streamId, events, options);
+        List<Event> written = append(streamId, batch, options);
+        for (Runnable listener : listeners) {
+            listener.run();
+        }
+        return written;
+    }
+
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        // A wrapper gives each registration its own identity, so removing one never removes another.
+        Runnable registration = listener::run;
+        listeners.add(registration);
+        return () -> listeners.remove(registration);
+    }
+
+    private List<Event> append(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
         lock.writeLock().lock();
         try {
             StreamRecord stream = streams.get(streamId);
@@ -174,9 +198,19 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
             if (from >= log.size()) {
                 return StreamIterator.empty();
             }
-            int to = (int) Math.min(log.size(), (long) from + limit(options.count()));
+            int limit = limit(options.count());
             // Copying the range under the lock fixes the frontier of this read.
-            return StreamIterator.of(log.subList(from, to));
+            if (options.filter().isAll()) {
+                return StreamIterator.of(log.subList(from, (int) Math.min(log.size(), (long) from + limit)));
+            }
+            List<Event> selected = new ArrayList<>();
+            for (int i = from; i < log.size() && selected.size() < limit; i++) {
+                Event e = log.get(i);
+                if (options.filter().test(e)) {
+                    selected.add(e);
+                }
+            }
+            return StreamIterator.of(selected);
         } finally {
             lock.readLock().unlock();
         }

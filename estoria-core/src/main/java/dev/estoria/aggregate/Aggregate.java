@@ -1,0 +1,177 @@
+package dev.estoria.aggregate;
+
+import dev.estoria.typeid.TypeId;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * An event-sourced aggregate: an ID, a version and a state, plus the events recorded since it was
+ * loaded.
+ *
+ * <p><b>Commands see their own changes.</b> {@link #record} applies the event to the state at once,
+ * so later logic in the same command sees the new state and {@link #version()} counts the recorded
+ * event. {@link #storedVersion()} stays at the version the store holds until a save succeeds; it is
+ * the expectation the save is checked against.
+ *
+ * <p><b>A failed save discards the aggregate.</b> Whatever made a save fail (a version conflict,
+ * bad input, a backend error), the aggregate is never half-saved: it is marked discarded and every
+ * later {@code record} or save throws {@link IllegalStateException}. Load it again and rerun the
+ * command ({@link ConflictRetry} does this).
+ *
+ * <p>Not thread-safe: an aggregate is a unit of work for one thread.
+ *
+ * @param <S> the state type
+ * @param <E> the event supertype
+ */
+public final class Aggregate<S, E> {
+
+    private final AggregateType<S, E> type;
+    private final TypeId id;
+    private S state;
+    private long version;
+    private long storedVersion;
+    private final List<PendingEvent<S, E>> pending = new ArrayList<>();
+    private boolean discarded;
+
+    Aggregate(AggregateType<S, E> type, TypeId id, S state, long version) {
+        this.type = type;
+        this.id = id;
+        this.state = state;
+        this.version = version;
+        this.storedVersion = version;
+    }
+
+    /** The aggregate's ID, which is its stream ID. */
+    public TypeId id() {
+        return id;
+    }
+
+    /** The aggregate type this aggregate belongs to. */
+    public AggregateType<S, E> type() {
+        return type;
+    }
+
+    /** The current state, including recorded events. */
+    public S state() {
+        return state;
+    }
+
+    /** The current version: the stored version plus the number of recorded events. */
+    public long version() {
+        return version;
+    }
+
+    /** The version the store holds, as loaded or last saved. */
+    public long storedVersion() {
+        return storedVersion;
+    }
+
+    /** The events recorded and not yet saved, oldest first. */
+    public List<PendingEvent<S, E>> pendingEvents() {
+        return List.copyOf(pending);
+    }
+
+    /** Whether events were recorded and not yet saved. */
+    public boolean hasPendingEvents() {
+        return !pending.isEmpty();
+    }
+
+    /** Whether a failed save discarded this aggregate; see the class comment. */
+    public boolean isDiscarded() {
+        return discarded;
+    }
+
+    /**
+     * Records an event: applies it to the state at once and queues it for the next save.
+     *
+     * @throws IllegalArgumentException if the event's class is not registered with the type
+     * @throws IllegalStateException if the aggregate was discarded
+     */
+    public void record(E event) {
+        record(event, Map.of());
+    }
+
+    /**
+     * Records an event with metadata. Keys starting with {@code estoria.} are reserved and make the
+     * save fail.
+     *
+     * @throws IllegalArgumentException if the event's class is not registered with the type
+     * @throws IllegalStateException if the aggregate was discarded
+     */
+    public void record(E event, Map<String, String> metadata) {
+        requireUsable();
+        Objects.requireNonNull(event, "event");
+        type.eventTypeOf(event);
+        S next = type.apply(state, event);
+        state = next;
+        version++;
+        pending.add(new PendingEvent<>(TypeId.timeOrderedV7(System.currentTimeMillis()), event, metadata, version, next));
+    }
+
+    /**
+     * Merges metadata into every pending event, overwriting keys they already have: the place for
+     * correlation and causation IDs, typically from a before-save hook.
+     */
+    public void mergeMetadata(Map<String, String> metadata) {
+        requireUsable();
+        if (metadata.isEmpty()) {
+            return;
+        }
+        for (int i = 0; i < pending.size(); i++) {
+            PendingEvent<S, E> p = pending.get(i);
+            Map<String, String> merged = new HashMap<>(p.metadata());
+            merged.putAll(metadata);
+            pending.set(i, new PendingEvent<>(p.eventId(), p.event(), merged, p.version(), p.stateAfter()));
+        }
+    }
+
+    void requireUsable() {
+        if (discarded) {
+            throw new IllegalStateException("aggregate " + id + " was discarded after a failed save; load it again");
+        }
+    }
+
+    /** Applies a stored event during hydration; requires the next version. */
+    void applyStored(E event, long streamVersion) {
+        checkNext(streamVersion);
+        state = type.apply(state, event);
+        version = streamVersion;
+        storedVersion = streamVersion;
+    }
+
+    /** Advances past a stored event that was skipped (an unknown type, when skipping is on). */
+    void skipStored(long streamVersion) {
+        checkNext(streamVersion);
+        version = streamVersion;
+        storedVersion = streamVersion;
+    }
+
+    private void checkNext(long streamVersion) {
+        if (!pending.isEmpty()) {
+            throw new IllegalStateException("aggregate " + id + " has unsaved events and cannot be hydrated");
+        }
+        if (streamVersion != version + 1) {
+            throw new AggregateHydrationException(id, streamVersion,
+                    "event version gap: expected version " + (version + 1) + ", got " + streamVersion, null);
+        }
+    }
+
+    void markSaved() {
+        storedVersion = version;
+        pending.clear();
+    }
+
+    void discard() {
+        discarded = true;
+    }
+
+    @Override
+    public String toString() {
+        return "Aggregate[" + id + " v" + version + (pending.isEmpty() ? "" : ", " + pending.size() + " pending")
+                + (discarded ? ", discarded" : "") + "]";
+    }
+}

@@ -1,0 +1,81 @@
+package dev.estoria.aggregate;
+
+import dev.estoria.eventstore.StreamVersionMismatchException;
+import java.util.UUID;
+
+/**
+ * Creates, loads and saves aggregates of one type.
+ *
+ * <p>Implementations are thread-safe; the aggregates they return are not (one per unit of work).
+ *
+ * @param <S> the state type
+ * @param <E> the event supertype
+ */
+public interface AggregateStore<S, E> {
+
+    /** The aggregate type this store handles. */
+    AggregateType<S, E> type();
+
+    /** A new aggregate with the given UUID: version 0, initial state. Nothing is written. */
+    default Aggregate<S, E> create(UUID id) {
+        return type().newAggregate(id);
+    }
+
+    /** A new aggregate with a fresh time-ordered UUID. Nothing is written. */
+    default Aggregate<S, E> create() {
+        return create(dev.estoria.typeid.TypeId.newV7(type().name()).uuid());
+    }
+
+    /**
+     * Loads the latest version of an aggregate.
+     *
+     * @throws AggregateNotFoundException if it was never saved or its stream was deleted
+     * @throws AggregateHydrationException if a stored event cannot be applied
+     */
+    default Aggregate<S, E> load(UUID id) {
+        return load(id, 0);
+    }
+
+    /**
+     * Loads an aggregate up to and including {@code toVersion}; 0 means the latest.
+     *
+     * @throws AggregateNotFoundException if it was never saved or its stream was deleted
+     * @throws AggregateVersionNotReachedException if {@code toVersion} is past its latest version
+     * @throws AggregateHydrationException if a stored event cannot be applied
+     * @throws IllegalArgumentException if {@code toVersion} is negative
+     */
+    Aggregate<S, E> load(UUID id, long toVersion);
+
+    /**
+     * Applies to {@code aggregate} the stored events after its version, up to {@code toVersion} (0 =
+     * the latest). Decorators use it to continue from a snapshot or a cached state.
+     *
+     * @throws AggregateNotFoundException if the stream does not exist
+     * @throws AggregateVersionNotReachedException if {@code toVersion} is past the latest version
+     * @throws IllegalStateException if the aggregate has pending events
+     */
+    void hydrate(Aggregate<S, E> aggregate, long toVersion);
+
+    /**
+     * Whether the aggregate's stream reaches {@code version}: false when it does not exist or its
+     * tip is lower (for instance after it was deleted and written again). Decorators use it to check
+     * that a snapshot or cache entry still belongs to the stream.
+     */
+    boolean reachesVersion(UUID id, long version);
+
+    /**
+     * Saves the aggregate's pending events, expecting the stream to be at the aggregate's {@linkplain
+     * Aggregate#storedVersion() stored version}.
+     *
+     * <p>Saving an aggregate without pending events does nothing, except for a new aggregate, which
+     * is an error. On success the pending events become stored. On failure the aggregate is
+     * {@linkplain Aggregate#isDiscarded() discarded}; a failure after the events were appended is
+     * recognisable with {@link EventsAppendedException#isIn(Throwable)}.
+     *
+     * @throws StreamVersionMismatchException if another writer saved first (reload and retry)
+     * @throws EventsAppendedException if the events were appended but a later step failed
+     * @throws IllegalStateException if the aggregate is new with no events, or was discarded
+     * @throws IllegalArgumentException if an event carries reserved metadata
+     */
+    void save(Aggregate<S, E> aggregate);
+}

@@ -1,0 +1,153 @@
+package dev.estoria.aggregate;
+
+import dev.estoria.codec.CodecException;
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The base aggregate store: an aggregate is its event stream. Loading replays the stream; saving
+ * appends the pending events with the aggregate's stored version as the expected version.
+ *
+ * <p>Each pending event is appended with the UUID it got when recorded, so a save retried after an
+ * ambiguous failure (a timeout) is idempotent: the store returns the stored events instead of
+ * appending them twice.
+ *
+ * @param <S> the state type
+ * @param <E> the event supertype
+ */
+public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S, E> {
+
+    private final EventStore eventStore;
+    private final AggregateType<S, E> type;
+
+    /** A store of {@code type} aggregates kept in {@code eventStore}. */
+    public EventSourcedAggregateStore(EventStore eventStore, AggregateType<S, E> type) {
+        this.eventStore = Objects.requireNonNull(eventStore, "eventStore");
+        this.type = Objects.requireNonNull(type, "type");
+    }
+
+    /** The event store the aggregates live in. */
+    public EventStore eventStore() {
+        return eventStore;
+    }
+
+    @Override
+    public AggregateType<S, E> type() {
+        return type;
+    }
+
+    @Override
+    public Aggregate<S, E> load(UUID id, long toVersion) {
+        if (toVersion < 0) {
+            throw new IllegalArgumentException("toVersion must not be negative, was " + toVersion);
+        }
+        Aggregate<S, E> aggregate = type.newAggregate(id);
+        hydrate(aggregate, toVersion);
+        return aggregate;
+    }
+
+    @Override
+    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
+        if (toVersion < 0) {
+            throw new IllegalArgumentException("toVersion must not be negative, was " + toVersion);
+        }
+        aggregate.requireUsable();
+        if (aggregate.hasPendingEvents()) {
+            throw new IllegalStateException("aggregate " + aggregate.id() + " has unsaved events and cannot be hydrated");
+        }
+        long from = aggregate.version();
+        if (toVersion > 0 && toVersion < from) {
+            throw new IllegalArgumentException("aggregate " + aggregate.id() + " is already at version " + from
+                    + ", past the requested version " + toVersion);
+        }
+        if (toVersion > 0 && toVersion == from) {
+            return;
+        }
+        ReadStreamOptions options = ReadStreamOptions.defaults().afterVersion(from);
+        if (toVersion > 0) {
+            options = options.count(toVersion - from);
+        }
+        try (StreamIterator events = eventStore.readStream(aggregate.id(), options)) {
+            while (events.hasNext()) {
+                Event stored = events.next();
+                E event = type.decode(stored);
+                if (event == null) {
+                    aggregate.skipStored(stored.streamVersion());
+                } else {
+                    aggregate.applyStored(event, stored.streamVersion());
+                }
+            }
+        } catch (StreamNotFoundException e) {
+            throw new AggregateNotFoundException(aggregate.id());
+        }
+        if (toVersion > 0 && aggregate.version() < toVersion) {
+            throw new AggregateVersionNotReachedException(aggregate.id(), toVersion, aggregate.version());
+        }
+    }
+
+    @Override
+    public boolean reachesVersion(UUID id, long version) {
+        try (StreamIterator events = eventStore.readStream(type.streamId(id),
+                ReadStreamOptions.reverse().afterVersion(version).count(1))) {
+            // An empty read means the events up to this version were truncated away; the stream
+            // still went past them.
+            return !events.hasNext() || events.next().streamVersion() == version;
+        } catch (StreamNotFoundException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void save(Aggregate<S, E> aggregate) {
+        aggregate.requireUsable();
+        List<PendingEvent<S, E>> pending = aggregate.pendingEvents();
+        if (pending.isEmpty()) {
+            if (aggregate.storedVersion() == 0) {
+                throw new IllegalStateException("new aggregate " + aggregate.id() + " has no events to save");
+            }
+            return;
+        }
+        List<Event> written;
+        try {
+            List<WritableEvent> events = new ArrayList<>(pending.size());
+            for (PendingEvent<S, E> p : pending) {
+                byte[] data;
+                try {
+                    data = type.codec().encode(p.event());
+                } catch (CodecException e) {
+                    throw new CodecException("cannot encode " + p.event().getClass().getSimpleName() + " of aggregate "
+                            + aggregate.id() + ": " + e.getMessage(), e);
+                }
+                events.add(new WritableEvent(type.eventTypeOf(p.event()), data, type.codec().contentType(),
+                        p.metadata(), Optional.of(p.eventId())));
+            }
+            written = eventStore.appendStream(aggregate.id(), events,
+                    AppendStreamOptions.expectingVersion(aggregate.storedVersion()));
+        } catch (RuntimeException e) {
+            aggregate.discard();
+            throw e;
+        }
+        if (written.size() != pending.size()) {
+            aggregate.discard();
+            throw new EventsAppendedException(aggregate.id(), aggregate.version(), "the event store reported "
+                    + written.size() + " written events for " + pending.size() + " appended", null);
+        }
+        aggregate.markSaved();
+    }
+
+    /** The stream ID of the aggregate with {@code id}. */
+    public TypeId streamId(UUID id) {
+        return type.streamId(id);
+    }
+}

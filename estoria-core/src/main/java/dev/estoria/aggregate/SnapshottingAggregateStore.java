@@ -1,0 +1,142 @@
+package dev.estoria.aggregate;
+
+import dev.estoria.codec.Codec;
+import dev.estoria.snapshot.Snapshot;
+import dev.estoria.snapshot.SnapshotPolicy;
+import dev.estoria.snapshot.SnapshotStore;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Loads aggregates from their newest usable snapshot plus the events after it, and takes snapshots
+ * as saves cross the versions a {@link SnapshotPolicy} picks.
+ *
+ * <ul>
+ *   <li>A snapshot is only a shortcut: one that does not decode, or whose content type is declared
+ *       and differs from the codec's, is skipped in favour of a full replay (logged). So is a
+ *       snapshot above the stream's tip (the stream was deleted and written again).
+ *   <li>A versioned load uses the newest snapshot at or below that version.
+ *   <li>Snapshots are taken of the exact state at each chosen version, even when one save crosses
+ *       several. A snapshot failure is logged and never fails the save.
+ *   <li>The aggregate's state type must be decodable by the codec (records are, with Jackson).
+ * </ul>
+ *
+ * @param <S> the state type
+ * @param <E> the event supertype
+ */
+public final class SnapshottingAggregateStore<S, E> implements AggregateStore<S, E> {
+
+    private static final System.Logger LOG = System.getLogger(SnapshottingAggregateStore.class.getName());
+
+    private final AggregateStore<S, E> inner;
+    private final SnapshotStore snapshots;
+    private final SnapshotPolicy policy;
+    private final Class<S> stateClass;
+    private final Codec codec;
+    private final Clock clock;
+
+    /**
+     * Decorates {@code inner}, encoding state with the aggregate type's codec.
+     *
+     * @param stateClass the class the codec decodes snapshots into
+     */
+    public SnapshottingAggregateStore(AggregateStore<S, E> inner, SnapshotStore snapshots, SnapshotPolicy policy,
+            Class<S> stateClass) {
+        this(inner, snapshots, policy, stateClass, inner.type().codec(), Clock.systemUTC());
+    }
+
+    /** Decorates {@code inner} with an explicit state codec and clock. */
+    public SnapshottingAggregateStore(AggregateStore<S, E> inner, SnapshotStore snapshots, SnapshotPolicy policy,
+            Class<S> stateClass, Codec codec, Clock clock) {
+        this.inner = Objects.requireNonNull(inner, "inner");
+        this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.stateClass = Objects.requireNonNull(stateClass, "stateClass");
+        this.codec = Objects.requireNonNull(codec, "codec");
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    @Override
+    public AggregateType<S, E> type() {
+        return inner.type();
+    }
+
+    @Override
+    public Aggregate<S, E> load(UUID id, long toVersion) {
+        if (toVersion < 0) {
+            throw new IllegalArgumentException("toVersion must not be negative, was " + toVersion);
+        }
+        Optional<Aggregate<S, E>> fromSnapshot = fromSnapshot(id, toVersion);
+        if (fromSnapshot.isPresent()) {
+            Aggregate<S, E> aggregate = fromSnapshot.get();
+            long snapshotVersion = aggregate.version();
+            inner.hydrate(aggregate, toVersion);
+            if (aggregate.version() > snapshotVersion || inner.reachesVersion(id, snapshotVersion)) {
+                return aggregate;
+            }
+            LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + snapshotVersion
+                    + " is past the stream's tip; replaying the stream instead");
+        }
+        return inner.load(id, toVersion);
+    }
+
+    private Optional<Aggregate<S, E>> fromSnapshot(UUID id, long toVersion) {
+        AggregateType<S, E> type = inner.type();
+        Optional<Snapshot> found;
+        try {
+            found = snapshots.read(type.streamId(id), toVersion);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "reading the snapshot of " + type.streamId(id) + " failed; replaying events", e);
+            return Optional.empty();
+        }
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Snapshot snapshot = found.get();
+        if (!snapshot.contentType().isEmpty() && !snapshot.contentType().equals(codec.contentType())) {
+            LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
+                    + " has content type '" + snapshot.contentType() + "', not '" + codec.contentType()
+                    + "'; replaying events");
+            return Optional.empty();
+        }
+        try {
+            S state = Objects.requireNonNull(codec.decode(snapshot.data(), stateClass), "decoded state");
+            return Optional.of(type.restore(id, state, snapshot.version()));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
+                    + " does not decode; replaying events", e);
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public boolean reachesVersion(UUID id, long version) {
+        return inner.reachesVersion(id, version);
+    }
+
+    @Override
+    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
+        inner.hydrate(aggregate, toVersion);
+    }
+
+    @Override
+    public void save(Aggregate<S, E> aggregate) {
+        List<PendingEvent<S, E>> pending = aggregate.pendingEvents();
+        inner.save(aggregate);
+        for (PendingEvent<S, E> p : pending) {
+            if (policy.shouldSnapshot(aggregate.id(), p.version())) {
+                try {
+                    snapshots.write(new Snapshot(aggregate.id(), p.version(), clock.instant(),
+                            codec.encode(p.stateAfter()), codec.contentType()));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + p.version()
+                            + " failed; the save stands", e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.estoria.eventstore;
+
+import dev.estoria.typeid.TypeId;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Base class for event store decorators (instrumentation, notifications, policies) that keep the
+ * capabilities of the store they wrap.
+ *
+ * <p>A subclass overrides the operations it decorates; everything else is forwarded to the inner
+ * store. The class itself implements every capability, so callers never use it directly: {@link
+ * #asEventStore()} returns a view that implements {@link EventStore} plus exactly those of {@link
+ * GlobalReader}, {@link StreamDeleter}, {@link StreamLister}, {@link AppendNotifier} and {@link
+ * AutoCloseable} that the
+ * inner store implements. {@code instanceof} checks on the view therefore tell the truth, and a
+ * decorated store can be decorated again.
+ */
+public abstract class EventStoreDecorator
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+
+    /** The optional capabilities a decorated view keeps when the inner store has them. */
+    public static final List<Class<?>> CAPABILITIES =
+            List.of(GlobalReader.class, StreamDeleter.class, StreamLister.class, AppendNotifier.class,
+                    AutoCloseable.class);
+
+    /** The decorated store. */
+    protected final EventStore inner;
+
+    protected EventStoreDecorator(EventStore inner) {
+        this.inner = Objects.requireNonNull(inner, "inner");
+    }
+
+    /**
+     * This decorator as an event store with exactly the inner store's capabilities. Every call on it
+     * runs this decorator's method.
+     */
+    public final EventStore asEventStore() {
+        List<Class<?>> interfaces = new ArrayList<>();
+        interfaces.add(EventStore.class);
+        for (Class<?> capability : CAPABILITIES) {
+            if (capability.isInstance(inner)) {
+                interfaces.add(capability);
+            }
+        }
+        InvocationHandler handler = (proxy, method, args) -> {
+            if (method.getDeclaringClass() == Object.class) {
+                return switch (method.getName()) {
+                    case "equals" -> proxy == args[0];
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "toString" -> toString();
+                    default -> method.invoke(this, args);
+                };
+            }
+            try {
+                return method.invoke(this, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (EventStore) Proxy.newProxyInstance(EventStore.class.getClassLoader(),
+                interfaces.toArray(Class<?>[]::new), handler);
+    }
+
+    @Override
+    public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+        return inner.appendStream(streamId, events, options);
+    }
+
+    @Override
+    public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+        return inner.readStream(streamId, options);
+    }
+
+    @Override
+    public StreamIterator readAll(ReadAllOptions options) {
+        return ((GlobalReader) inner).readAll(options);
+    }
+
+    @Override
+    public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
+        ((StreamDeleter) inner).deleteStream(streamId, options);
+    }
+
+    @Override
+    public List<StreamInfo> listStreams() {
+        return ((StreamLister) inner).listStreams();
+    }
+
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        return ((AppendNotifier) inner).onAppend(listener);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (inner instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + inner + "]";
+    }
+}

@@ -1,0 +1,36 @@
+package dev.estoria.projection;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A snapshot of a running projection.
+ *
+ * @param id the projection
+ * @param state what it is doing
+ * @param position the global position of the last handled event
+ * @param checkpoint the last saved checkpoint position
+ * @param lagEvents how many matching events are after the last handled one (counted up to a cap;
+ *     see {@link ProjectionProcessor#status()})
+ * @param lagTime how old the last handled event was when it was handled, while behind; zero when
+ *     caught up
+ * @param handled events handled since start
+ * @param failures recent recorded failures, oldest first
+ */
+public record ProjectionStatus(ProjectionId id, State state, long position, long checkpoint, long lagEvents,
+        Duration lagTime, long handled, List<ProjectionFailure> failures) {
+
+    /** The life cycle of a processor. */
+    public enum State {
+        /** Created, not started. */
+        NEW,
+        /** Replaying the backlog. */
+        CATCHING_UP,
+        /** At the head, following new events. */
+        LIVE,
+        /** Stopped on request. */
+        STOPPED,
+        /** Stopped by a handler or store failure. */
+        FAILED
+    }
+}

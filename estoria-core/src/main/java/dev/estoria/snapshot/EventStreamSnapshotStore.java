@@ -1,0 +1,183 @@
+package dev.estoria.snapshot;
+
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.ExpectedVersion;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamDeleter;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.StreamVersionMismatchException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Keeps snapshots as events of a parallel stream in any event store, so no extra storage is needed.
+ *
+ * <p>The snapshots of aggregate {@code account_<uuid>} live in stream {@code
+ * estoria.snapshot.account_<uuid>}: the {@code estoria.} namespace cannot collide with an
+ * application's aggregate types, and global readers can leave it out. Each event's payload is the
+ * encoded state, verbatim, with the snapshot's content type; the metadata keys {@value
+ * #VERSION_KEY} and {@value #TIMESTAMP_KEY} carry the aggregate version and the snapshot time.
+ *
+ * <p>Writes are optimistic: a snapshot is appended only if its version is above the newest stored
+ * one (checked with the stream's expected version, so concurrent writers cannot reorder them). The
+ * stream's versions therefore ascend with aggregate versions, and a read walks back from the newest.
+ * With {@link #keepLast(EventStore, int)}, older snapshots are truncated after each write; pruning
+ * is best effort and never fails a write.
+ */
+public final class EventStreamSnapshotStore implements SnapshotStore {
+
+    /** Metadata key holding the aggregate version of a snapshot event. */
+    public static final String VERSION_KEY = "estoria.snapshot_version";
+    /** Metadata key holding the snapshot time (ISO-8601). */
+    public static final String TIMESTAMP_KEY = "estoria.snapshot_timestamp";
+    /** Prefix of the stream type of snapshot streams. */
+    public static final String STREAM_TYPE_PREFIX = "estoria.snapshot.";
+    /** The event type of snapshot events. */
+    public static final String EVENT_TYPE = "snapshot";
+
+    private static final System.Logger LOG = System.getLogger(EventStreamSnapshotStore.class.getName());
+    private static final int WRITE_ATTEMPTS = 5;
+
+    private final EventStore store;
+    private final int keep;
+
+    private EventStreamSnapshotStore(EventStore store, int keep) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.keep = keep;
+    }
+
+    /** Snapshots in parallel streams of {@code store}, all kept. */
+    public static EventStreamSnapshotStore create(EventStore store) {
+        return new EventStreamSnapshotStore(store, 0);
+    }
+
+    /**
+     * Snapshots in parallel streams of {@code store}, keeping the newest {@code n} of each aggregate.
+     *
+     * @throws IllegalArgumentException if {@code n} is below 1 or the store cannot delete streams
+     */
+    public static EventStreamSnapshotStore keepLast(EventStore store, int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("n must be >= 1, was " + n);
+        }
+        if (!(store instanceof StreamDeleter)) {
+            throw new IllegalArgumentException("keeping the last " + n + " snapshots needs a store that implements "
+                    + "StreamDeleter; " + store.getClass().getName() + " does not");
+        }
+        return new EventStreamSnapshotStore(store, n);
+    }
+
+    /** The stream holding the snapshots of {@code aggregateId}. */
+    public static TypeId snapshotStreamId(TypeId aggregateId) {
+        return new TypeId(STREAM_TYPE_PREFIX + aggregateId.type(), aggregateId.uuid());
+    }
+
+    @Override
+    public Optional<Snapshot> read(TypeId aggregateId, long maxVersion) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        if (maxVersion < 0) {
+            throw new IllegalArgumentException("maxVersion must not be negative, was " + maxVersion);
+        }
+        try (StreamIterator events = store.readStream(snapshotStreamId(aggregateId), ReadStreamOptions.reverse())) {
+            while (events.hasNext()) {
+                Event event = events.next();
+                long version = versionOf(event);
+                if (version > 0 && (maxVersion == 0 || version <= maxVersion)) {
+                    return Optional.of(new Snapshot(aggregateId, version, timestampOf(event), event.data(),
+                            event.contentType()));
+                }
+            }
+            return Optional.empty();
+        } catch (StreamNotFoundException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public void write(Snapshot snapshot) {
+        Objects.requireNonNull(snapshot, "snapshot");
+        TypeId streamId = snapshotStreamId(snapshot.aggregateId());
+        WritableEvent event = WritableEvent.of(EVENT_TYPE, snapshot.data())
+                .withContentType(snapshot.contentType())
+                .withMetadata(Map.of(VERSION_KEY, Long.toString(snapshot.version()),
+                        TIMESTAMP_KEY, snapshot.timestamp().toString()));
+        for (int attempt = 1; ; attempt++) {
+            long[] tipAndNewest = tipAndNewestVersion(streamId);
+            if (tipAndNewest[1] >= snapshot.version()) {
+                return; // a snapshot at this version or a newer one is already stored
+            }
+            try {
+                ExpectedVersion expected = tipAndNewest[0] < 0
+                        ? ExpectedVersion.any() : ExpectedVersion.exact(tipAndNewest[0]);
+                Event written = store.appendStream(streamId, List.of(event),
+                        AppendStreamOptions.expecting(expected).withReservedMetadataAllowed()).get(0);
+                prune(streamId, written.streamVersion());
+                return;
+            } catch (StreamVersionMismatchException e) {
+                if (attempt == WRITE_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private long[] tipAndNewestVersion(TypeId streamId) {
+        try (StreamIterator events = store.readStream(streamId, ReadStreamOptions.reverse().count(1))) {
+            if (!events.hasNext()) {
+                // Truncated to empty by someone else: its tip is unknown here, so append unchecked.
+                return new long[] {-1, 0};
+            }
+            Event newest = events.next();
+            return new long[] {newest.streamVersion(), versionOf(newest)};
+        } catch (StreamNotFoundException e) {
+            return new long[] {0, 0};
+        }
+    }
+
+    private void prune(TypeId streamId, long writtenStreamVersion) {
+        if (keep == 0 || writtenStreamVersion <= keep) {
+            return;
+        }
+        try {
+            ((StreamDeleter) store).deleteStream(streamId, DeleteStreamOptions.truncateTo(writtenStreamVersion - keep));
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "pruning old snapshots of " + streamId + " failed; they are kept", e);
+        }
+    }
+
+    private static long versionOf(Event event) {
+        String value = event.metadata().get(VERSION_KEY);
+        if (value == null) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            LOG.log(Level.WARNING, "skipping snapshot event " + event.id() + " with unreadable version '" + value + "'");
+            return 0;
+        }
+    }
+
+    private static Instant timestampOf(Event event) {
+        String value = event.metadata().get(TIMESTAMP_KEY);
+        if (value != null) {
+            try {
+                return Instant.parse(value);
+            } catch (DateTimeParseException e) {
+                LOG.log(Level.WARNING, "snapshot event " + event.id() + " has an unreadable timestamp; using the event's");
+            }
+        }
+        return event.timestamp();
+    }
+}

@@ -1,0 +1,154 @@
+package dev.estoria.subscription;
+
+import dev.estoria.eventstore.AppendNotifier;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.StreamIterator;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A live, ordered subscription to the global log: every event after the start position that passes
+ * the filter, once each, in ascending position, first the backlog and then new appends as they
+ * commit.
+ *
+ * <p>Built on repeated {@link GlobalReader#readAll} calls from the last delivered position, so it
+ * inherits the store's stable-prefix guarantee: nothing is skipped, nothing delivered twice. When
+ * the store is an {@link AppendNotifier}, an append wakes a waiting subscriber at once; otherwise,
+ * and as a safety net against lost notifications, it reads again every {@code pollInterval}.
+ *
+ * <p>Use it as a blocking iterator ({@link #next(Duration)}) from one thread; {@link #close()} may
+ * be called from any thread and wakes a waiting {@code next}.
+ */
+public final class Subscription implements AutoCloseable {
+
+    private final GlobalReader reader;
+    private final SubscriptionOptions options;
+    private final AutoCloseable registration;
+    private final ArrayDeque<Event> buffer = new ArrayDeque<>();
+    private long position;
+    private boolean caughtUp;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition signalled = lock.newCondition();
+    private long generation; // guarded by lock; bumped by every append notification
+    private volatile boolean closed;
+
+    private Subscription(GlobalReader reader, SubscriptionOptions options) {
+        this.reader = Objects.requireNonNull(reader, "reader");
+        this.options = Objects.requireNonNull(options, "options");
+        this.position = options.afterPosition();
+        AutoCloseable handle = null;
+        if (reader instanceof AppendNotifier notifier) {
+            handle = notifier.onAppend(this::signal);
+        }
+        this.registration = handle;
+    }
+
+    /** Subscribes to {@code reader}'s global log. */
+    public static Subscription to(GlobalReader reader, SubscriptionOptions options) {
+        return new Subscription(reader, options);
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            generation++;
+            signalled.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The next event, waiting up to {@code timeout} for one to be appended.
+     *
+     * @return the event, or empty if none arrived in time or the subscription was closed
+     * @throws dev.estoria.eventstore.EventStoreException if a read fails
+     */
+    public Optional<Event> next(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!closed) {
+            if (!buffer.isEmpty()) {
+                Event event = buffer.poll();
+                position = event.globalPosition().orElseThrow();
+                return Optional.of(event);
+            }
+            long seen;
+            lock.lock();
+            try {
+                seen = generation;
+            } finally {
+                lock.unlock();
+            }
+            // Capture the generation before reading, so an append that lands during the read
+            // still wakes the wait below.
+            if (fill()) {
+                continue;
+            }
+            caughtUp = true;
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                return Optional.empty();
+            }
+            lock.lock();
+            try {
+                long wait = Math.min(remaining, options.pollInterval().toNanos());
+                while (generation == seen && !closed && wait > 0) {
+                    wait = signalled.awaitNanos(wait);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Reads the next batch into the buffer; returns whether it found anything. */
+    private boolean fill() {
+        ReadAllOptions read = ReadAllOptions.after(position).count(options.batchSize()).filter(options.filter());
+        try (StreamIterator events = reader.readAll(read)) {
+            while (events.hasNext()) {
+                buffer.add(events.next());
+            }
+        }
+        return !buffer.isEmpty();
+    }
+
+    /** The position of the last event returned by {@link #next}, or the start position. */
+    public long position() {
+        return position;
+    }
+
+    /** Whether a read has found nothing more: the subscription reached the head at least once. */
+    public boolean hasCaughtUp() {
+        return caughtUp;
+    }
+
+    /** Ends the subscription; wakes a waiting {@link #next}. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        signal();
+        if (registration != null) {
+            try {
+                registration.close();
+            } catch (Exception e) {
+                // Unregistering is best effort: a stale listener only bumps a counter nobody reads.
+            }
+        }
+    }
+
+    /** Waits for the next event without a time limit; empty only once closed. */
+    public Optional<Event> next() throws InterruptedException {
+        return next(Duration.ofDays(365 * 100));
+    }
+}

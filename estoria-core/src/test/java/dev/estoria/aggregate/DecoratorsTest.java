@@ -1,0 +1,413 @@
+package dev.estoria.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.aggregate.Counter.CounterEvent;
+import dev.estoria.aggregate.Counter.Incremented;
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.EventStoreDecorator;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamVersionMismatchException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.snapshot.EventStreamSnapshotStore;
+import dev.estoria.snapshot.InMemorySnapshotStore;
+import dev.estoria.snapshot.RetentionPolicy;
+import dev.estoria.snapshot.Snapshot;
+import dev.estoria.snapshot.SnapshotPolicy;
+import dev.estoria.snapshot.SnapshotStore;
+import dev.estoria.typeid.TypeId;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class DecoratorsTest {
+
+    /** Counts the events each stream read yields, to tell a snapshot load from a full replay. */
+    static final class CountingStore extends EventStoreDecorator {
+        final AtomicInteger eventsRead = new AtomicInteger();
+
+        CountingStore(EventStore inner) {
+            super(inner);
+        }
+
+        @Override
+        public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+            List<Event> events = inner.readStream(streamId, options).toList();
+            if (streamId.type().equals("counter")) {
+                eventsRead.addAndGet(events.size());
+            }
+            return StreamIterator.of(events);
+        }
+    }
+
+    private final InMemoryEventStore memory = InMemoryEventStore.create();
+    private final CountingStore counting = new CountingStore(memory);
+    private final EventStore events = counting.asEventStore();
+    private final EventSourcedAggregateStore<Counter, CounterEvent> base =
+            new EventSourcedAggregateStore<>(events, Counter.type());
+
+    private Aggregate<Counter, CounterEvent> saved(AggregateStore<Counter, CounterEvent> store, int increments) {
+        Aggregate<Counter, CounterEvent> counter = store.create();
+        for (int i = 0; i < increments; i++) {
+            counter.record(new Incremented(1));
+        }
+        store.save(counter);
+        return counter;
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    @Test
+    void snapshotsAreTakenAtExactVersionsEvenWhenOneSaveCrossesSeveral() {
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(3), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 7);
+        assertThat(snapshots.read(counter.id(), 5)).get().satisfies(s -> {
+            assertThat(s.version()).isEqualTo(3);
+            assertThat(new String(s.data(), StandardCharsets.UTF_8)).isEqualTo("counter:3:");
+            assertThat(s.contentType()).isEqualTo(Counter.TextCodec.CONTENT_TYPE);
+        });
+        assertThat(snapshots.read(counter.id()).orElseThrow().version()).isEqualTo(6);
+    }
+
+    @Test
+    void loadsReadOnlyTheEventsAfterTheSnapshot() {
+        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(5),
+                Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 12);
+        counting.eventsRead.set(0);
+        Aggregate<Counter, CounterEvent> loaded = store.load(counter.id().uuid());
+        assertThat(loaded.state().value()).isEqualTo(12);
+        assertThat(loaded.version()).isEqualTo(12);
+        assertThat(counting.eventsRead.get()).as("events after the snapshot at 10").isEqualTo(2);
+
+        counting.eventsRead.set(0);
+        Aggregate<Counter, CounterEvent> atSeven = store.load(counter.id().uuid(), 7);
+        assertThat(atSeven.state().value()).isEqualTo(7);
+        assertThat(counting.eventsRead.get()).as("events after the snapshot at 5").isEqualTo(2);
+        assertThatThrownBy(() -> store.load(counter.id().uuid(), 13))
+                .isInstanceOf(AggregateVersionNotReachedException.class);
+    }
+
+    @Test
+    void aSnapshotAtTheTipLoadsWithoutReplay() {
+        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(4),
+                Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 8);
+        counting.eventsRead.set(0);
+        assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(8);
+        assertThat(counting.eventsRead.get()).as("only the tip check's one event").isEqualTo(1);
+    }
+
+    @Test
+    void unusableSnapshotsFallBackToFullReplay() {
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.never(), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 4);
+        TypeId id = counter.id();
+
+        snapshots.write(new Snapshot(id, 2, Instant.now(), "counter:999:".getBytes(StandardCharsets.UTF_8),
+                "application/json"));
+        assertThat(store.load(id.uuid()).state().value()).as("content type mismatch: replay").isEqualTo(4);
+
+        snapshots.write(new Snapshot(id, 3, Instant.now(), "garbage".getBytes(StandardCharsets.UTF_8),
+                Counter.TextCodec.CONTENT_TYPE));
+        assertThat(store.load(id.uuid()).state().value()).as("undecodable: replay").isEqualTo(4);
+
+        snapshots.write(new Snapshot(id, 4, Instant.now(), "counter:40:".getBytes(StandardCharsets.UTF_8), ""));
+        assertThat(store.load(id.uuid()).state().value()).as("an undeclared content type is decoded").isEqualTo(40);
+    }
+
+    @Test
+    void aSnapshotPastTheTipOfARewrittenStreamIsIgnored() {
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(5), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 5);
+        memory.deleteStream(counter.id());
+        assertThatThrownBy(() -> store.load(counter.id().uuid())).isInstanceOf(AggregateNotFoundException.class);
+        Aggregate<Counter, CounterEvent> again = Counter.type().newAggregate(counter.id().uuid());
+        again.record(new Incremented(100));
+        base.save(again);
+        Aggregate<Counter, CounterEvent> loaded = store.load(counter.id().uuid());
+        assertThat(loaded.version()).isEqualTo(1);
+        assertThat(loaded.state().value()).isEqualTo(100);
+    }
+
+    @Test
+    void aFailingSnapshotStoreNeverFailsTheSave() {
+        SnapshotStore broken = new SnapshotStore() {
+            @Override
+            public Optional<Snapshot> read(TypeId aggregateId, long maxVersion) {
+                throw new IllegalStateException("down");
+            }
+
+            @Override
+            public void write(Snapshot snapshot) {
+                throw new IllegalStateException("down");
+            }
+        };
+        var store = new SnapshottingAggregateStore<>(base, broken, SnapshotPolicy.everyNEvents(1), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 3);
+        assertThat(counter.storedVersion()).isEqualTo(3);
+        assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(3);
+    }
+
+    @Test
+    void snapshotsInAParallelEventStreamWork() {
+        var snapshots = EventStreamSnapshotStore.keepLast(memory, 2);
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(2), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 9);
+        assertThat(memory.readStream(EventStreamSnapshotStore.snapshotStreamId(counter.id())).toList())
+                .hasSize(2).allSatisfy(e -> assertThat(e.streamId().type()).isEqualTo("estoria.snapshot.counter"));
+        counting.eventsRead.set(0);
+        assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(9);
+        assertThat(counting.eventsRead.get()).isEqualTo(1);
+    }
+
+    // ---------------------------------------------------------------- cache
+
+    static final class MapCache implements AggregateCache<Counter> {
+        final Map<TypeId, CachedAggregate<Counter>> entries = new ConcurrentHashMap<>();
+        final AtomicInteger gets = new AtomicInteger();
+        boolean failing;
+
+        @Override
+        public Optional<CachedAggregate<Counter>> get(TypeId id) {
+            gets.incrementAndGet();
+            if (failing) {
+                throw new IllegalStateException("cache down");
+            }
+            return Optional.ofNullable(entries.get(id));
+        }
+
+        @Override
+        public void put(TypeId id, CachedAggregate<Counter> entry) {
+            if (failing) {
+                throw new IllegalStateException("cache down");
+            }
+            entries.merge(id, entry, (old, neu) -> neu.version() >= old.version() ? neu : old);
+        }
+
+        @Override
+        public void invalidate(TypeId id) {
+            entries.remove(id);
+        }
+    }
+
+    @Test
+    void cachedLoadsCatchUpWithWritesMadeElsewhere() {
+        MapCache cache = new MapCache();
+        var cached = new CachedAggregateStore<>(base, cache);
+        Aggregate<Counter, CounterEvent> counter = saved(cached, 3);
+        assertThat(cache.entries.get(counter.id())).isEqualTo(new CachedAggregate<>(new Counter(3, ""), 3));
+
+        Aggregate<Counter, CounterEvent> elsewhere = base.load(counter.id().uuid());
+        elsewhere.record(new Incremented(10));
+        base.save(elsewhere);
+
+        counting.eventsRead.set(0);
+        Aggregate<Counter, CounterEvent> loaded = cached.load(counter.id().uuid());
+        assertThat(loaded.state().value()).isEqualTo(13);
+        assertThat(loaded.version()).isEqualTo(4);
+        assertThat(counting.eventsRead.get()).as("only the new event is read").isEqualTo(1);
+        assertThat(cache.entries.get(counter.id()).version()).isEqualTo(4);
+    }
+
+    @Test
+    void aConflictDropsTheEntryAndPendingStateIsNeverCached() {
+        MapCache cache = new MapCache();
+        var cached = new CachedAggregateStore<>(base, cache);
+        Aggregate<Counter, CounterEvent> counter = saved(cached, 1);
+        Aggregate<Counter, CounterEvent> stale = cached.load(counter.id().uuid());
+        Aggregate<Counter, CounterEvent> other = base.load(counter.id().uuid());
+        other.record(new Incremented(1));
+        base.save(other);
+        stale.record(new Incremented(5));
+        assertThat(cache.entries.get(counter.id()).state().value()).isEqualTo(1);
+        assertThatThrownBy(() -> cached.save(stale)).isInstanceOf(StreamVersionMismatchException.class);
+        assertThat(cache.entries).doesNotContainKey(counter.id());
+        assertThat(cached.load(counter.id().uuid()).state().value()).isEqualTo(2);
+    }
+
+    @Test
+    void versionedLoadsBypassTheCacheAndCacheFailuresAreHarmless() {
+        MapCache cache = new MapCache();
+        var cached = new CachedAggregateStore<>(base, cache);
+        Aggregate<Counter, CounterEvent> counter = saved(cached, 3);
+        int gets = cache.gets.get();
+        assertThat(cached.load(counter.id().uuid(), 2).state().value()).isEqualTo(2);
+        assertThat(cache.gets.get()).isEqualTo(gets);
+        assertThat(cache.entries.get(counter.id()).version()).isEqualTo(3);
+
+        cache.failing = true;
+        assertThat(cached.load(counter.id().uuid()).state().value()).isEqualTo(3);
+        Aggregate<Counter, CounterEvent> more = cached.load(counter.id().uuid());
+        more.record(new Incremented(1));
+        cached.save(more);
+        assertThat(base.load(counter.id().uuid()).version()).isEqualTo(4);
+    }
+
+    @Test
+    void aCachedStateOfADeletedStreamIsNeverServed() {
+        MapCache cache = new MapCache();
+        var cached = new CachedAggregateStore<>(base, cache);
+        Aggregate<Counter, CounterEvent> counter = saved(cached, 3);
+        memory.deleteStream(counter.id());
+        assertThatThrownBy(() -> cached.load(counter.id().uuid())).isInstanceOf(AggregateNotFoundException.class);
+
+        saved(cached, 0 + 1); // unrelated aggregate keeps the cache busy
+        Aggregate<Counter, CounterEvent> reborn = Counter.type().newAggregate(counter.id().uuid());
+        reborn.record(new Incremented(7));
+        cache.entries.put(counter.id(), new CachedAggregate<>(new Counter(3, ""), 3));
+        base.save(reborn);
+        assertThat(cached.load(counter.id().uuid()).state().value()).isEqualTo(7);
+    }
+
+    // ---------------------------------------------------------------- hooks and the events-appended signal
+
+    @Test
+    void hooksRunInOrderAndBeforeSaveCanAddMetadata() {
+        List<String> calls = new ArrayList<>();
+        var hooked = new HookableAggregateStore<>(base)
+                .beforeLoad(id -> calls.add("beforeLoad " + id.type()))
+                .afterLoad(a -> calls.add("afterLoad v" + a.version()))
+                .beforeSave(a -> {
+                    calls.add("beforeSave");
+                    a.mergeMetadata(Map.of("correlation_id", "req-1"));
+                })
+                .afterSave(a -> calls.add("afterSave v" + a.storedVersion()));
+        Aggregate<Counter, CounterEvent> counter = hooked.create();
+        counter.record(new Incremented(1));
+        hooked.save(counter);
+        hooked.load(counter.id().uuid());
+        assertThat(calls).containsExactly("beforeSave", "afterSave v1", "beforeLoad counter", "afterLoad v1");
+        assertThat(memory.readStream(counter.id()).toList().get(0).metadata()).containsEntry("correlation_id", "req-1");
+
+        calls.clear();
+        assertThatThrownBy(() -> hooked.load(UUID.randomUUID())).isInstanceOf(AggregateNotFoundException.class);
+        assertThat(calls).containsExactly("beforeLoad counter");
+    }
+
+    @Test
+    void aFailingBeforeSaveHookWritesNothing() {
+        var hooked = new HookableAggregateStore<>(base).beforeSave(a -> {
+            throw new IllegalStateException("no");
+        });
+        Aggregate<Counter, CounterEvent> counter = hooked.create();
+        counter.record(new Incremented(1));
+        assertThatThrownBy(() -> hooked.save(counter)).hasMessage("no");
+        assertThat(EventsAppendedException.isIn(new IllegalStateException("no"))).isFalse();
+        assertThatThrownBy(() -> base.load(counter.id().uuid())).isInstanceOf(AggregateNotFoundException.class);
+    }
+
+    @Test
+    void anAfterSaveHookFailureSaysTheEventsWereAppendedThroughEveryDecorator() {
+        var hooked = new HookableAggregateStore<>(base).afterSave(a -> {
+            throw new IllegalStateException("mail server down");
+        });
+        var stack = new CachedAggregateStore<>(new SnapshottingAggregateStore<>(hooked, InMemorySnapshotStore.create(),
+                SnapshotPolicy.everyNEvents(1), Counter.class), new MapCache());
+        Aggregate<Counter, CounterEvent> counter = stack.create();
+        counter.record(new Incremented(1));
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> stack.save(counter));
+        assertThat(EventsAppendedException.isIn(failure)).isTrue();
+        assertThat(failure).hasRootCauseMessage("mail server down");
+        assertThat(base.load(counter.id().uuid()).version()).isEqualTo(1);
+    }
+
+    // ---------------------------------------------------------------- conflict retry
+
+    @Test
+    void conflictRetryRerunsTheCommandOnAFreshLoad() {
+        Aggregate<Counter, CounterEvent> counter = saved(base, 1);
+        AtomicInteger runs = new AtomicInteger();
+        Long result = ConflictRetry.execute(base, counter.id().uuid(), aggregate -> {
+            if (runs.incrementAndGet() == 1) {
+                Aggregate<Counter, CounterEvent> sneaky = base.load(counter.id().uuid());
+                sneaky.record(new Incremented(100));
+                base.save(sneaky);
+            }
+            aggregate.record(new Incremented(1));
+            return aggregate.state().value();
+        }, RetryPolicy.attempts(3));
+        assertThat(runs.get()).isEqualTo(2);
+        assertThat(result).isEqualTo(102);
+        assertThat(base.load(counter.id().uuid()).state().value()).isEqualTo(102);
+    }
+
+    @Test
+    void conflictRetryGivesUpAfterItsAttempts() {
+        Aggregate<Counter, CounterEvent> counter = saved(base, 1);
+        AtomicInteger runs = new AtomicInteger();
+        assertThatThrownBy(() -> ConflictRetry.execute(base, counter.id().uuid(), aggregate -> {
+            runs.incrementAndGet();
+            Aggregate<Counter, CounterEvent> sneaky = base.load(counter.id().uuid());
+            sneaky.record(new Incremented(1));
+            base.save(sneaky);
+            aggregate.record(new Incremented(1));
+            return null;
+        }, RetryPolicy.attempts(3))).isInstanceOf(StreamVersionMismatchException.class);
+        assertThat(runs.get()).isEqualTo(3);
+        assertThatThrownBy(() -> RetryPolicy.attempts(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    // ---------------------------------------------------------------- event store decorator
+
+    @Test
+    void decoratedStoresKeepExactlyTheCapabilitiesTheyWrap() {
+        assertThat(events).isInstanceOf(dev.estoria.eventstore.GlobalReader.class)
+                .isInstanceOf(dev.estoria.eventstore.StreamDeleter.class)
+                .isInstanceOf(dev.estoria.eventstore.StreamLister.class);
+        EventStore minimal = new EventStore() {
+            @Override
+            public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+                return memory.readStream(streamId, options);
+            }
+
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
+                return memory.appendStream(streamId, batch, options);
+            }
+        };
+        EventStore decorated = new CountingStore(minimal).asEventStore();
+        assertThat(decorated).isNotInstanceOf(dev.estoria.eventstore.GlobalReader.class)
+                .isNotInstanceOf(dev.estoria.eventstore.StreamDeleter.class)
+                .isNotInstanceOf(AutoCloseable.class);
+        EventStore twice = new CountingStore(events).asEventStore();
+        assertThat(twice).isInstanceOf(dev.estoria.eventstore.GlobalReader.class);
+        assertThat(twice.toString()).contains("CountingStore");
+        assertThat(twice).isEqualTo(twice).isNotEqualTo(events);
+    }
+
+    @Test
+    void retentionPoliciesOfTheMemorySnapshotStore() {
+        InMemorySnapshotStore store = InMemorySnapshotStore.withRetention(RetentionPolicy.keepLast(2));
+        TypeId id = TypeId.newV4("counter");
+        for (int v = 1; v <= 5; v++) {
+            store.write(new Snapshot(id, v, Instant.EPOCH, new byte[] {(byte) v}, ""));
+        }
+        assertThat(store.read(id, 3)).isEmpty();
+        assertThat(store.read(id, 4).orElseThrow().version()).isEqualTo(4);
+        InMemorySnapshotStore min = InMemorySnapshotStore.withRetention(RetentionPolicy.minVersion(3));
+        for (int v = 1; v <= 5; v++) {
+            min.write(new Snapshot(id, v, Instant.EPOCH, new byte[0], ""));
+        }
+        assertThat(min.read(id, 2)).isEmpty();
+        assertThat(min.read(id, 3).orElseThrow().version()).isEqualTo(3);
+        assertThat(RetentionPolicy.keepLast(2).and(RetentionPolicy.minVersion(5))
+                .retain(new Snapshot(id, 4, Instant.EPOCH, new byte[0], ""), 4, 5)).isFalse();
+        assertThatThrownBy(() -> SnapshotPolicy.everyNEvents(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

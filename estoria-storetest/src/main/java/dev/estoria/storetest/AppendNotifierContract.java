@@ -1,0 +1,60 @@
+package dev.estoria.storetest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.eventstore.AppendNotifier;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.typeid.TypeId;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The contract of {@link AppendNotifier}: a listener is called after an append, once the appended
+ * events are visible to a global read, and not after it is unregistered.
+ *
+ * @param <S> the store type under test
+ */
+public abstract class AppendNotifierContract<S extends EventStore & GlobalReader & AppendNotifier>
+        extends StoreContract<S> {
+
+    @Test
+    @Timeout(60)
+    @DisplayName("a listener runs after an append, when the events are already visible")
+    void listenerSeesVisibleEvents() throws Exception {
+        LinkedBlockingQueue<List<Event>> seen = new LinkedBlockingQueue<>();
+        try (AutoCloseable registration = store.onAppend(() -> {
+            try (StreamIterator it = store.readAll(ReadAllOptions.defaults())) {
+                seen.add(drain(it));
+            }
+        })) {
+            TypeId stream = newStreamId();
+            List<Event> written = append(stream, 2);
+            List<Event> visible = seen.poll(30, TimeUnit.SECONDS);
+            assertThat(visible).as("listener called").isNotNull();
+            assertThat(visible).containsAll(written);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    @DisplayName("an unregistered listener is no longer called")
+    void unregisteredListenerNotCalled() throws Exception {
+        LinkedBlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        AutoCloseable gone = store.onAppend(() -> calls.add("gone"));
+        gone.close();
+        try (AutoCloseable kept = store.onAppend(() -> calls.add("kept"))) {
+            append(newStreamId(), 1);
+            assertThat(calls.poll(30, TimeUnit.SECONDS)).isEqualTo("kept");
+            // The kept listener proves the append was signalled; the removed one must not follow it.
+            assertThat(calls.poll(200, TimeUnit.MILLISECONDS)).isNotEqualTo("gone");
+        }
+    }
+}

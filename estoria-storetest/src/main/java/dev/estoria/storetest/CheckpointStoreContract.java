@@ -1,0 +1,118 @@
+package dev.estoria.storetest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.projection.Checkpoint;
+import dev.estoria.projection.CheckpointStore;
+import dev.estoria.projection.ProjectionId;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link CheckpointStore}: clauses CP-01..07 of the original suite.
+ *
+ * @param <S> the checkpoint store under test
+ */
+public abstract class CheckpointStoreContract<S extends CheckpointStore> {
+
+    /** The checkpoint store of the current test. */
+    protected S store;
+
+    /** Creates a store for one test; closed afterwards when {@link AutoCloseable}. */
+    protected abstract S createStore() throws Exception;
+
+    @BeforeEach
+    final void openStore() throws Exception {
+        store = createStore();
+    }
+
+    @AfterEach
+    final void closeStore() throws Exception {
+        if (store instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    private static ProjectionId newId() {
+        return ProjectionId.of("storetest_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), 1);
+    }
+
+    @Test
+    @DisplayName("CP-01 a projection never checkpointed has no checkpoint")
+    void neverCheckpointed() {
+        assertThat(store.load(newId())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("CP-02 round-trips the position and assigns updatedAt")
+    void roundTrip() {
+        ProjectionId id = newId();
+        Instant before = Instant.now().minusSeconds(60);
+        store.save(id, 42);
+        Checkpoint checkpoint = store.load(id).orElseThrow();
+        assertThat(checkpoint.projectionId()).isEqualTo(id);
+        assertThat(checkpoint.position()).isEqualTo(42);
+        assertThat(checkpoint.updatedAt()).isAfter(before);
+    }
+
+    @Test
+    @DisplayName("CP-03 checkpoints are keyed by the full ID, name and version")
+    void keyedByFullId() {
+        ProjectionId v1 = newId();
+        ProjectionId v2 = ProjectionId.of(v1.name(), v1.version() + 1);
+        ProjectionId other = newId();
+        store.save(v1, 10);
+        store.save(v2, 3);
+        store.save(other, 99);
+        assertThat(store.load(v1).orElseThrow().position()).isEqualTo(10);
+        assertThat(store.load(v2).orElseThrow().position()).isEqualTo(3);
+        assertThat(store.load(other).orElseThrow().position()).isEqualTo(99);
+        assertThat(store.list()).extracting(Checkpoint::projectionId).contains(v1, v2, other);
+    }
+
+    @Test
+    @DisplayName("CP-04 the last save wins, even a lower position")
+    void lastSaveWins() {
+        ProjectionId id = newId();
+        store.save(id, 10);
+        store.save(id, 5);
+        assertThat(store.load(id).orElseThrow().position()).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("CP-05 updatedAt is refreshed at an unchanged position")
+    void updatedAtRefreshed() throws InterruptedException {
+        ProjectionId id = newId();
+        store.save(id, 7);
+        Instant first = store.load(id).orElseThrow().updatedAt();
+        Thread.sleep(20); // the clause is about wall-clock time passing between two saves
+        store.save(id, 7);
+        assertThat(store.load(id).orElseThrow().updatedAt()).isAfter(first);
+    }
+
+    @Test
+    @DisplayName("CP-06 delete removes the checkpoint")
+    void deleteRemoves() {
+        ProjectionId id = newId();
+        store.save(id, 12);
+        assertThat(store.delete(id)).isTrue();
+        assertThat(store.load(id)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("CP-07 deleting an absent checkpoint reports that nothing was deleted")
+    void deleteAbsent() {
+        assertThat(store.delete(newId())).isFalse();
+    }
+
+    @Test
+    @DisplayName("negative positions are refused")
+    void negativeRefused() {
+        assertThatThrownBy(() -> store.save(newId(), -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

@@ -1,0 +1,136 @@
+package dev.estoria.storetest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.snapshot.Snapshot;
+import dev.estoria.snapshot.SnapshotStore;
+import dev.estoria.typeid.TypeId;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contract of {@link SnapshotStore}: clauses SS-01..06 of the original suite, plus edge cases.
+ * The clauses hold for any retention, from keep-newest-only to keep-all.
+ *
+ * @param <S> the snapshot store under test
+ */
+public abstract class SnapshotStoreContract<S extends SnapshotStore> {
+
+    /** The snapshot store of the current test. */
+    protected S store;
+
+    /** Creates a store for one test; closed afterwards when {@link AutoCloseable}. */
+    protected abstract S createStore() throws Exception;
+
+    @BeforeEach
+    final void openStore() throws Exception {
+        store = createStore();
+    }
+
+    @AfterEach
+    final void closeStore() throws Exception {
+        if (store instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    private static TypeId newAggregateId() {
+        return TypeId.newV4("storetestentity");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static final Instant AT = Instant.parse("2026-08-05T12:00:00Z");
+
+    @Test
+    @DisplayName("SS-01 an aggregate never snapshotted has no snapshot")
+    void neverSnapshotted() {
+        assertThat(store.read(newAggregateId())).isEmpty();
+        assertThat(store.read(newAggregateId(), 5)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("SS-02 round-trips every field, bytes verbatim and an empty content type kept empty")
+    void roundTripsEveryField() {
+        TypeId id = newAggregateId();
+        byte[] data = bytes("{\"owner\":\"alice\",\"balance\":42}");
+        store.write(new Snapshot(id, 7, AT, data.clone(), "application/x-storetest"));
+        Snapshot read = store.read(id).orElseThrow();
+        assertThat(read.aggregateId()).isEqualTo(id);
+        assertThat(read.version()).isEqualTo(7);
+        assertThat(read.timestamp()).isEqualTo(AT);
+        assertThat(read.data()).isEqualTo(data);
+        assertThat(read.contentType()).isEqualTo("application/x-storetest");
+
+        TypeId other = newAggregateId();
+        byte[] binary = {0, (byte) 0xFF, 10, 13, 0};
+        store.write(new Snapshot(other, 7, AT, binary, ""));
+        Snapshot plain = store.read(other).orElseThrow();
+        assertThat(plain.contentType()).isEmpty();
+        assertThat(plain.data()).isEqualTo(binary);
+    }
+
+    @Test
+    @DisplayName("SS-03 does not modify the input snapshot, and changing returned bytes changes nothing stored")
+    void doesNotModifyInput() {
+        TypeId id = newAggregateId();
+        Snapshot input = new Snapshot(id, 4, AT, bytes("{\"owner\":\"bob\",\"balance\":7}"), "application/x-storetest");
+        Snapshot copy = new Snapshot(id, 4, AT, bytes("{\"owner\":\"bob\",\"balance\":7}"), "application/x-storetest");
+        store.write(input);
+        assertThat(input).isEqualTo(copy);
+        store.read(id).orElseThrow().data()[0] = 'X';
+        assertThat(store.read(id).orElseThrow()).isEqualTo(copy);
+    }
+
+    @Test
+    @DisplayName("SS-04 a default read returns the most recent snapshot")
+    void defaultReadReturnsNewest() {
+        TypeId id = newAggregateId();
+        for (int v = 1; v <= 3; v++) {
+            store.write(new Snapshot(id, v, AT, bytes("{}"), ""));
+        }
+        assertThat(store.read(id).orElseThrow().version()).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("SS-05 never returns a snapshot newer than the maximum version")
+    void neverNewerThanMaxVersion() {
+        TypeId id = newAggregateId();
+        for (int v = 1; v <= 3; v++) {
+            store.write(new Snapshot(id, v, AT, bytes("{\"v\":" + v + "}"), ""));
+        }
+        Optional<Snapshot> atMostTwo = store.read(id, 2);
+        atMostTwo.ifPresent(s -> assertThat(s.version()).isLessThanOrEqualTo(2));
+        assertThat(store.read(id, 3).orElseThrow().version()).isEqualTo(3);
+        assertThat(store.read(id, 100).orElseThrow().version()).isEqualTo(3);
+        assertThatThrownBy(() -> store.read(id, -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    @DisplayName("SS-06 snapshots are keyed by the full typed ID")
+    void keyedByFullTypedId() {
+        UUID uuid = UUID.randomUUID();
+        store.write(new Snapshot(TypeId.of("storetestentity", uuid), 1, AT, bytes("{}"), ""));
+        assertThat(store.read(TypeId.of("storetestentityother", uuid))).isEmpty();
+        assertThat(store.read(TypeId.of("storetestentity", uuid))).isPresent();
+    }
+
+    @Test
+    @DisplayName("a snapshot at a version already stored is not duplicated")
+    void sameVersionNotDuplicated() {
+        TypeId id = newAggregateId();
+        store.write(new Snapshot(id, 2, AT, bytes("{\"a\":1}"), ""));
+        store.write(new Snapshot(id, 2, AT, bytes("{\"a\":1}"), ""));
+        assertThat(store.read(id).orElseThrow().version()).isEqualTo(2);
+        assertThat(store.read(id, 1)).isEmpty();
+    }
+}
