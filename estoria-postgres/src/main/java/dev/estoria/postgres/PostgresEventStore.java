@@ -2,10 +2,12 @@ package dev.estoria.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.estoria.eventstore.AppendNotifier;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Direction;
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.GlobalReader;
@@ -106,7 +108,8 @@ import javax.sql.DataSource;
  * server restart or a timeout throws {@link StoreUnavailableException}. The pool replaces broken
  * connections, so the store recovers by itself. An append is acknowledged only after its commit.
  */
-public final class PostgresEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AutoCloseable {
+public final class PostgresEventStore
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
     private static final int FETCH_SIZE = 256;
@@ -125,6 +128,9 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
     /** Appends run again in a later transaction after a deadlock or an event ID collision. */
     private final AtomicLong retriedAppends = new AtomicLong();
     private volatile boolean feedHeldBack;
+    private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicBoolean notificationPending = new AtomicBoolean();
+    private final java.util.concurrent.ExecutorService notifier;
 
     /** Test hook: runs inside the append transaction after an append's inserts. */
     private volatile AppendHook appendHook;
@@ -144,6 +150,11 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(i);
         }
+        notifier = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
+            t.setDaemon(true);
+            return t;
+        });
         if (options.feedCheckInterval().isZero()) {
             monitor = null;
         } else {
@@ -224,6 +235,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
             if (store.monitor != null) {
                 store.monitor.shutdownNow();
             }
+            store.notifier.shutdownNow();
             throw e instanceof SQLException sql ? Sql.failure("opening event store schema " + options.schema(), sql)
                     : (RuntimeException) e;
         }
@@ -512,6 +524,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
                 commitSent = true;
                 c.commit();
                 lastCommittedXid.accumulateAndGet(tx.xid, Math::max);
+                signalAppend();
             } else {
                 // Nothing to keep (failures, or retries answered from stored events): undo the tip reservations.
                 c.rollback();
@@ -740,6 +753,8 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         Objects.requireNonNull(options, "options");
         ensureOpen();
         String limit = options.count() > 0 ? " LIMIT " + options.count() : "";
+        EventFilter filter = options.filter();
+        String where = filterSql(filter);
         Connection c = null;
         try {
             c = dataSource.getConnection();
@@ -747,14 +762,16 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
             PreparedStatement s;
             if (this.options.strictPositions()) {
                 s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                        + " e WHERE e.position > ? ORDER BY e.position" + limit);
+                        + " e WHERE e.position > ?" + where + " ORDER BY e.position" + limit);
                 s.setLong(1, options.afterPosition());
+                bindFilter(c, s, 2, filter);
             } else {
                 long watermark = watermark(c);
                 s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                        + " e WHERE e.position > ? AND e.position < ? ORDER BY e.position" + limit);
+                        + " e WHERE e.position > ? AND e.position < ?" + where + " ORDER BY e.position" + limit);
                 s.setLong(1, options.afterPosition());
                 s.setLong(2, watermark);
+                bindFilter(c, s, 3, filter);
             }
             s.setFetchSize(FETCH_SIZE);
             ResultSet rs = s.executeQuery();
@@ -766,6 +783,32 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         } catch (SQLException e) {
             closeQuietly(c);
             throw Sql.failure("reading all events after position " + options.afterPosition(), e);
+        }
+    }
+
+    /** The SQL conditions of a filter, in the order {@link #bindFilter} binds them; the same rule as {@link EventFilter#test}. */
+    private static String filterSql(EventFilter filter) {
+        StringBuilder sql = new StringBuilder();
+        if (!filter.streamTypes().isEmpty()) {
+            sql.append(" AND e.stream_type = ANY (?)");
+        }
+        if (!filter.eventTypes().isEmpty()) {
+            sql.append(" AND e.event_type = ANY (?)");
+        }
+        if (!filter.includeInternalStreams() && filter.streamTypes().isEmpty()) {
+            sql.append(" AND NOT starts_with(e.stream_type, '").append(EventFilter.INTERNAL_PREFIX).append("')");
+        }
+        // With stream types named, the list itself decides: an internal type passes only when named.
+        return sql.toString();
+    }
+
+    private static void bindFilter(Connection c, PreparedStatement s, int first, EventFilter filter) throws SQLException {
+        int i = first;
+        if (!filter.streamTypes().isEmpty()) {
+            s.setArray(i++, c.createArrayOf("text", filter.streamTypes().toArray()));
+        }
+        if (!filter.eventTypes().isEmpty()) {
+            s.setArray(i, c.createArrayOf("text", filter.eventTypes().toArray()));
         }
     }
 
@@ -927,6 +970,44 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         return result;
     }
 
+    // ------------------------------------------------------------------ append notifications
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Listeners run on one store thread after a commit of this store's appends, coalesced: several
+     * commits while listeners run give one more call. Appends of other processes are not signalled;
+     * subscribers keep polling for those. In watermark mode an append is visible to {@link #readAll}
+     * once older open transactions of the cluster have ended; a read from this store waits up to
+     * {@link PostgresOptions#readSettleTimeout()} for that.
+     */
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        appendListeners.add(listener);
+        return () -> appendListeners.remove(listener);
+    }
+
+    private void signalAppend() {
+        if (appendListeners.isEmpty() || !notificationPending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            notifier.execute(() -> {
+                notificationPending.set(false);
+                for (Runnable listener : appendListeners) {
+                    try {
+                        listener.run();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "append listener failed", e);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            notificationPending.set(false); // closing
+        }
+    }
+
     // ------------------------------------------------------------------ feed health
 
     /**
@@ -1025,6 +1106,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         if (monitor != null) {
             monitor.shutdownNow();
         }
+        notifier.shutdownNow();
         for (CursorIterator it : List.copyOf(openIterators)) {
             it.close();
         }

@@ -144,6 +144,8 @@ final class Schema {
                     + " metadata bytea NOT NULL,"
                     + " CONSTRAINT events_stream_version_key UNIQUE (stream_type, stream_uuid, version),"
                     + " CONSTRAINT events_event_uuid_key UNIQUE (event_uuid))");
+            // Filtered global reads by stream type (category) walk this index in position order.
+            s.execute("CREATE INDEX events_stream_type_position ON " + events() + " (stream_type, position)");
             s.execute("INSERT INTO " + meta() + " (schema_version, position_mode) VALUES (" + CURRENT_VERSION + ", '"
                     + (strict ? "strict" : "watermark") + "')");
             s.execute("INSERT INTO " + allocator() + " (last_position) VALUES (0)");
