@@ -211,9 +211,10 @@ public final class PostgresEventStore
     }
 
     /**
-     * Opens a store over the caller's data source, which the store does not close. Timeouts are the
-     * data source's: configure its statement and socket timeouts; appends still give up waiting
-     * after {@link PostgresOptions#appendTimeout()}.
+     * Opens a store over the caller's data source, which the store does not close. Append
+     * transactions and global reads set the options' {@code statement_timeout} for themselves
+     * ({@code SET LOCAL}); other statements, and socket and connection timeouts, are the data
+     * source's to configure. Appends give up waiting after {@link PostgresOptions#appendTimeout()}.
      *
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
      */
@@ -569,12 +570,16 @@ public final class PostgresEventStore
 
     private Tx begin(Connection c) throws SQLException {
         Tx tx = new Tx();
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("SELECT pg_current_xact_id()::text::bigint, m.position_base FROM "
-                        + schema.meta() + " m")) {
+        // The transaction's ID is taken first, so every event it writes is ordered by it. With a
+        // caller's pool, the statement timeout is set here too, for the rest of the transaction.
+        try (PreparedStatement s = c.prepareStatement("SELECT pg_current_xact_id()::text::bigint, m.position_base"
+                + localTimeout() + " FROM " + schema.meta() + " m")) {
+            bindLocalTimeout(s, 1);
+            ResultSet rs = s.executeQuery();
             rs.next();
             tx.xid = rs.getLong(1);
             tx.base = rs.getLong(2);
+            rs.close();
         }
         if (options.strictPositions()) {
             // Held until commit: this is what serialises strict-mode writers.
@@ -588,6 +593,21 @@ public final class PostgresEventStore
                     + " with position base " + tx.base + " no longer fits a 63-bit position");
         }
         return tx;
+    }
+
+    /**
+     * A select-list item that sets {@code statement_timeout} for the rest of the transaction, when
+     * the store does not own its pool (its own pool's connections have it already).
+     */
+    private String localTimeout() {
+        return ownedPool == null ? ", set_config('statement_timeout', ?, true)" : "";
+    }
+
+    private PreparedStatement bindLocalTimeout(PreparedStatement s, int index) throws SQLException {
+        if (ownedPool == null) {
+            s.setString(index, options.statementTimeout().toMillis() + "ms");
+        }
+        return s;
     }
 
     private Written appendOne(Connection c, Tx tx, Pending p) throws SQLException {
@@ -823,8 +843,10 @@ public final class PostgresEventStore
         while (true) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                try (ResultSet rs = s.executeQuery("SELECT m.position_base,"
-                        + " pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM " + schema.meta() + " m")) {
+                try (PreparedStatement q = c.prepareStatement("SELECT m.position_base,"
+                        + " pg_snapshot_xmin(pg_current_snapshot())::text::bigint" + localTimeout() + " FROM "
+                        + schema.meta() + " m");
+                        ResultSet rs = bindLocalTimeout(q, 1).executeQuery()) {
                     rs.next();
                     long base = rs.getLong(1);
                     long xmin = rs.getLong(2);

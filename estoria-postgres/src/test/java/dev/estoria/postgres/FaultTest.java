@@ -139,8 +139,27 @@ class FaultTest {
     void appendBlockedOnALockedStreamFailsWithinTheStatementTimeout() throws Exception {
         String schema = TestDatabase.randomSchema();
         PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
-        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, options);
-                Connection locker = db.rawConnection()) {
+        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, options)) {
+            blockedAppendTimesOut(store, schema);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void appendBlockedOnALockedStreamFailsWithinTheStatementTimeoutWithTheCallersPool() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        // The shared test pool sets a 30 s statement_timeout; the store's own 1 s must apply.
+        PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
+        try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options)) {
+            blockedAppendTimesOut(store, schema);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    private void blockedAppendTimesOut(PostgresEventStore store, String schema) throws Exception {
+        try (Connection locker = db.rawConnection()) {
             TypeId stream = TypeId.newV4("locked");
             store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {1})));
             locker.setAutoCommit(false);
@@ -156,8 +175,6 @@ class FaultTest {
             locker.commit();
             store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {3})));
             assertThat(store.readStream(stream, ReadStreamOptions.defaults()).toList()).hasSize(2);
-        } finally {
-            db.dropSchema(schema);
         }
     }
 
