@@ -23,21 +23,15 @@ import java.util.UUID;
  * @param <S> the state type
  * @param <E> the event supertype
  */
-public final class CachedAggregateStore<S, E> implements AggregateStore<S, E> {
+public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S, E> {
 
     private static final System.Logger LOG = System.getLogger(CachedAggregateStore.class.getName());
 
-    private final AggregateStore<S, E> inner;
     private final AggregateCache<S> cache;
 
     public CachedAggregateStore(AggregateStore<S, E> inner, AggregateCache<S> cache) {
-        this.inner = Objects.requireNonNull(inner, "inner");
+        super(inner);
         this.cache = Objects.requireNonNull(cache, "cache");
-    }
-
-    @Override
-    public AggregateType<S, E> type() {
-        return inner.type();
     }
 
     @Override
@@ -74,16 +68,6 @@ public final class CachedAggregateStore<S, E> implements AggregateStore<S, E> {
         }
         put(aggregate);
         return aggregate;
-    }
-
-    @Override
-    public boolean reachesVersion(UUID id, long version) {
-        return inner.reachesVersion(id, version);
-    }
-
-    @Override
-    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
-        inner.hydrate(aggregate, toVersion);
     }
 
     @Override

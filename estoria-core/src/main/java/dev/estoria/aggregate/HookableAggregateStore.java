@@ -25,16 +25,15 @@ import java.util.function.Consumer;
  * @param <S> the state type
  * @param <E> the event supertype
  */
-public final class HookableAggregateStore<S, E> implements AggregateStore<S, E> {
+public final class HookableAggregateStore<S, E> extends AggregateStoreDecorator<S, E> {
 
-    private final AggregateStore<S, E> inner;
     private final List<Consumer<TypeId>> beforeLoad = new ArrayList<>();
     private final List<Consumer<Aggregate<S, E>>> afterLoad = new ArrayList<>();
     private final List<Consumer<Aggregate<S, E>>> beforeSave = new ArrayList<>();
     private final List<Consumer<Aggregate<S, E>>> afterSave = new ArrayList<>();
 
     public HookableAggregateStore(AggregateStore<S, E> inner) {
-        this.inner = Objects.requireNonNull(inner, "inner");
+        super(inner);
     }
 
     /** Adds a hook that runs before each load with the aggregate's ID. */
@@ -62,27 +61,12 @@ public final class HookableAggregateStore<S, E> implements AggregateStore<S, E> 
     }
 
     @Override
-    public AggregateType<S, E> type() {
-        return inner.type();
-    }
-
-    @Override
     public Aggregate<S, E> load(UUID id, long toVersion) {
         TypeId key = inner.type().streamId(id);
         beforeLoad.forEach(h -> h.accept(key));
         Aggregate<S, E> aggregate = inner.load(id, toVersion);
         afterLoad.forEach(h -> h.accept(aggregate));
         return aggregate;
-    }
-
-    @Override
-    public boolean reachesVersion(UUID id, long version) {
-        return inner.reachesVersion(id, version);
-    }
-
-    @Override
-    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
-        inner.hydrate(aggregate, toVersion);
     }
 
     @Override

@@ -28,11 +28,10 @@ import java.util.UUID;
  * @param <S> the state type
  * @param <E> the event supertype
  */
-public final class SnapshottingAggregateStore<S, E> implements AggregateStore<S, E> {
+public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecorator<S, E> {
 
     private static final System.Logger LOG = System.getLogger(SnapshottingAggregateStore.class.getName());
 
-    private final AggregateStore<S, E> inner;
     private final SnapshotStore snapshots;
     private final SnapshotPolicy policy;
     private final Class<S> stateClass;
@@ -52,17 +51,12 @@ public final class SnapshottingAggregateStore<S, E> implements AggregateStore<S,
     /** Decorates {@code inner} with an explicit state codec and clock. */
     public SnapshottingAggregateStore(AggregateStore<S, E> inner, SnapshotStore snapshots, SnapshotPolicy policy,
             Class<S> stateClass, Codec codec, Clock clock) {
-        this.inner = Objects.requireNonNull(inner, "inner");
+        super(inner);
         this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.stateClass = Objects.requireNonNull(stateClass, "stateClass");
         this.codec = Objects.requireNonNull(codec, "codec");
         this.clock = Objects.requireNonNull(clock, "clock");
-    }
-
-    @Override
-    public AggregateType<S, E> type() {
-        return inner.type();
     }
 
     @Override
@@ -111,16 +105,6 @@ public final class SnapshottingAggregateStore<S, E> implements AggregateStore<S,
                     + " does not decode; replaying events", e);
             return Optional.empty();
         }
-    }
-
-    @Override
-    public boolean reachesVersion(UUID id, long version) {
-        return inner.reachesVersion(id, version);
-    }
-
-    @Override
-    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
-        inner.hydrate(aggregate, toVersion);
     }
 
     @Override

@@ -8,8 +8,6 @@ import dev.estoria.projection.CheckpointStore;
 import dev.estoria.projection.ProjectionId;
 import java.time.Instant;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -18,25 +16,7 @@ import org.junit.jupiter.api.Test;
  *
  * @param <S> the checkpoint store under test
  */
-public abstract class CheckpointStoreContract<S extends CheckpointStore> {
-
-    /** The checkpoint store of the current test. */
-    protected S store;
-
-    /** Creates a store for one test; closed afterwards when {@link AutoCloseable}. */
-    protected abstract S createStore() throws Exception;
-
-    @BeforeEach
-    final void openStore() throws Exception {
-        store = createStore();
-    }
-
-    @AfterEach
-    final void closeStore() throws Exception {
-        if (store instanceof AutoCloseable closeable) {
-            closeable.close();
-        }
-    }
+public abstract class CheckpointStoreContract<S extends CheckpointStore> extends KitFixture<S> {
 
     private static ProjectionId newId() {
         return ProjectionId.of("storetest_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), 1);

@@ -10,8 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -21,25 +19,7 @@ import org.junit.jupiter.api.Test;
  *
  * @param <S> the snapshot store under test
  */
-public abstract class SnapshotStoreContract<S extends SnapshotStore> {
-
-    /** The snapshot store of the current test. */
-    protected S store;
-
-    /** Creates a store for one test; closed afterwards when {@link AutoCloseable}. */
-    protected abstract S createStore() throws Exception;
-
-    @BeforeEach
-    final void openStore() throws Exception {
-        store = createStore();
-    }
-
-    @AfterEach
-    final void closeStore() throws Exception {
-        if (store instanceof AutoCloseable closeable) {
-            closeable.close();
-        }
-    }
+public abstract class SnapshotStoreContract<S extends SnapshotStore> extends KitFixture<S> {
 
     private static TypeId newAggregateId() {
         return TypeId.newV4("storetestentity");

@@ -18,8 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 
 /**
  * Lifecycle and fixtures shared by the contract classes: a fresh store per test, closed afterwards,
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
  *
  * @param <S> the store type under test
  */
-public abstract class StoreContract<S extends EventStore> {
+public abstract class StoreContract<S extends EventStore> extends KitFixture<S> {
 
     /** The stream type of every stream the kit creates. */
     public static final String STREAM_TYPE = "storetest";
@@ -37,26 +35,9 @@ public abstract class StoreContract<S extends EventStore> {
     /** A content type no store could mistake for a default. */
     public static final String CONTENT_TYPE = "application/x-storetest";
 
-    /** The store of the current test. */
-    protected S store;
 
-    /**
-     * Creates a fresh store for one test. The kit closes it after the test when it is {@link
-     * AutoCloseable}.
-     */
-    protected abstract S createStore() throws Exception;
 
-    @BeforeEach
-    final void openStore() throws Exception {
-        store = createStore();
-    }
 
-    @AfterEach
-    final void closeStore() throws Exception {
-        if (store instanceof AutoCloseable closeable) {
-            closeable.close();
-        }
-    }
 
     /** A fresh stream ID of type {@value #STREAM_TYPE}. */
     protected static TypeId newStreamId() {

@@ -1,0 +1,46 @@
+package dev.estoria.aggregate;
+
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Base class for aggregate store decorators: forwards every operation to the inner store, so a
+ * subclass overrides only what it adds to.
+ *
+ * @param <S> the state type
+ * @param <E> the event supertype
+ */
+public abstract class AggregateStoreDecorator<S, E> implements AggregateStore<S, E> {
+
+    /** The decorated store. */
+    protected final AggregateStore<S, E> inner;
+
+    protected AggregateStoreDecorator(AggregateStore<S, E> inner) {
+        this.inner = Objects.requireNonNull(inner, "inner");
+    }
+
+    @Override
+    public AggregateType<S, E> type() {
+        return inner.type();
+    }
+
+    @Override
+    public Aggregate<S, E> load(UUID id, long toVersion) {
+        return inner.load(id, toVersion);
+    }
+
+    @Override
+    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
+        inner.hydrate(aggregate, toVersion);
+    }
+
+    @Override
+    public boolean reachesVersion(UUID id, long version) {
+        return inner.reachesVersion(id, version);
+    }
+
+    @Override
+    public void save(Aggregate<S, E> aggregate) {
+        inner.save(aggregate);
+    }
+}
