@@ -1,0 +1,108 @@
+package dev.estoria.postgres;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Encodes metadata as bytes: a 4-byte entry count, then for each entry (sorted by key) a 4-byte
+ * length and the UTF-8 bytes of the key, then the same for the value.
+ *
+ * <p>PostgreSQL {@code text} and {@code jsonb} cannot hold U+0000, which is a valid metadata
+ * character, so metadata is a {@code bytea} column in this encoding. Strings that are not valid
+ * Unicode (unpaired surrogates) cannot be encoded verbatim and are refused.
+ */
+final class MetadataCodec {
+
+    private MetadataCodec() {
+    }
+
+    static byte[] encode(Map<String, String> metadata) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(16 + metadata.size() * 32);
+        writeInt(out, metadata.size());
+        CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        for (Map.Entry<String, String> e : new TreeMap<>(metadata).entrySet()) {
+            writeString(out, encoder, e.getKey(), "metadata key \"" + e.getKey() + "\"");
+            writeString(out, encoder, e.getValue(), "metadata value of key \"" + e.getKey() + "\"");
+        }
+        return out.toByteArray();
+    }
+
+    static Map<String, String> decode(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        int n = in.getInt();
+        if (n == 0) {
+            return Map.of();
+        }
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        Map<String, String> map = new HashMap<>(n * 2);
+        try {
+            for (int i = 0; i < n; i++) {
+                String key = readString(in, decoder);
+                map.put(key, readString(in, decoder));
+            }
+        } catch (CharacterCodingException e) {
+            throw new IllegalStateException("stored metadata is not valid UTF-8", e);
+        }
+        return map;
+    }
+
+    /**
+     * Checks that a string can be stored verbatim in a {@code text} column.
+     *
+     * @throws IllegalArgumentException naming {@code what}, if it holds U+0000 or unpaired surrogates
+     */
+    static void requireStorableText(String value, String what) {
+        if (value.indexOf('\u0000') >= 0) {
+            throw new IllegalArgumentException(what + " contains U+0000, which PostgreSQL text cannot store");
+        }
+        requireValidUnicode(value, what);
+    }
+
+    static void requireValidUnicode(String value, String what) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(what + " contains an unpaired surrogate at index " + i
+                        + " and cannot be stored verbatim");
+            }
+        }
+    }
+
+    private static void writeString(ByteArrayOutputStream out, CharsetEncoder encoder, String s, String what) {
+        ByteBuffer encoded;
+        try {
+            encoded = encoder.encode(CharBuffer.wrap(s));
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(what + " is not valid Unicode (unpaired surrogate) and cannot be stored verbatim", e);
+        }
+        writeInt(out, encoded.remaining());
+        out.write(encoded.array(), encoded.arrayOffset() + encoded.position(), encoded.remaining());
+    }
+
+    private static String readString(ByteBuffer in, CharsetDecoder decoder) throws CharacterCodingException {
+        int len = in.getInt();
+        ByteBuffer slice = in.slice(in.position(), len);
+        in.position(in.position() + len);
+        return decoder.decode(slice).toString();
+    }
+
+    private static void writeInt(ByteArrayOutputStream out, int v) {
+        out.write(v >>> 24);
+        out.write(v >>> 16);
+        out.write(v >>> 8);
+        out.write(v);
+    }
+}

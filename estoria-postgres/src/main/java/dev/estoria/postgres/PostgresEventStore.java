@@ -1,0 +1,1172 @@
+package dev.estoria.postgres;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.estoria.eventstore.AppendNotifier;
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.Direction;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamDeleter;
+import dev.estoria.eventstore.StreamInfo;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamLister;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.spi.AbstractStreamIterator;
+import dev.estoria.eventstore.spi.AppendValidation;
+import dev.estoria.typeid.TypeId;
+import java.lang.System.Logger.Level;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+
+/**
+ * The production event store, over PostgreSQL 13 or later.
+ *
+ * <p>Implements {@link EventStore}, {@link GlobalReader}, {@link StreamDeleter} and {@link
+ * StreamLister} exactly as their contracts state. Thread-safe.
+ *
+ * <h2>Storage</h2>
+ *
+ * All tables live in one schema ({@link PostgresOptions#schema()}), created or migrated when the
+ * store opens, under an advisory lock so processes opening at once take turns; its version is kept
+ * in the schema's {@code meta} table, and a schema written by a newer version is refused with
+ * {@link IncompatibleSchemaException}. The {@code streams} table, one row per stream, is the
+ * existence authority and holds the tip; an append locks only its stream's row, so writers to
+ * different streams never wait on each other. Payloads are {@code bytea}, verbatim. Metadata is a
+ * {@code bytea} in a length-prefixed UTF-8 encoding, because PostgreSQL text cannot hold U+0000;
+ * strings with unpaired surrogates, and content types with U+0000, are refused with {@link
+ * IllegalArgumentException}. Event UUIDs are unique across the store. Timestamps are truncated to
+ * microseconds (the precision of {@code timestamptz}) before they are returned, so an append
+ * returns exactly what reads return.
+ *
+ * <h2>Global order (watermark mode, the default)</h2>
+ *
+ * Each append transaction records its transaction ID ({@code pg_current_xact_id()}, taken at its
+ * start), and an event's position is {@code base + (xid << 20) + index}, where {@code index} counts
+ * the events of the transaction. Positions are therefore known when the append returns, strictly
+ * increase in read order, and may have gaps. {@link #readAll} returns only events whose transaction
+ * is below {@code pg_snapshot_xmin(pg_current_snapshot())}: every such transaction has ended, and
+ * every transaction that may still commit has a higher ID, so once a read has yielded position P no
+ * later commit can add an event at or below P. No writer takes a store-wide lock or updates a
+ * shared row. The one failure mode is delay, never loss: an open transaction that holds an ID, in
+ * any database of the cluster, holds the feed back until it ends (see {@link #health()}).
+ *
+ * <p>Capacity: at most 2<sup>20</sup> (1,048,576) events per transaction, hence per append; larger
+ * appends are refused. Positions stay below 2<sup>63</sup> for the first 2<sup>43</sup> (about 8.8
+ * trillion) transaction IDs of the cluster. After a dump is restored into another cluster, whose
+ * transaction IDs start low again, opening the store raises {@code base} above every position in
+ * use (stored, or deleted), so positions keep increasing, and the restored rows fall below every
+ * later watermark.
+ *
+ * <h2>Strict mode</h2>
+ *
+ * With {@link PostgresOptions#strict()}, one allocator row is locked from the start of an append
+ * transaction to its commit and hands out dense positions in commit order (a rolled-back
+ * reservation is handed out again; only deletion leaves gaps). Every writer of the schema waits for
+ * that row, so throughput is about one transaction per WAL flush across all processes.
+ *
+ * <h2>Group commit</h2>
+ *
+ * Appends are queued to writer lanes (streams are assigned to lanes by hash). A lane takes every
+ * queued append, up to {@link PostgresOptions#maxGroupAppends()}, into one transaction, each under
+ * its own savepoint with its own expectation check, so one append's conflict or bad input fails only
+ * that append; all are acknowledged after the shared commit. A lone append is its own transaction,
+ * with no added wait and no savepoint.
+ *
+ * <h2>Failures</h2>
+ *
+ * Backend failures throw {@link EventStoreException}; a lost connection, a terminated backend, a
+ * server restart or a timeout throws {@link StoreUnavailableException}. The pool replaces broken
+ * connections, so the store recovers by itself. An append is acknowledged only after its commit.
+ */
+public final class PostgresEventStore
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
+    private static final int FETCH_SIZE = 256;
+    private static final int MAX_ATTEMPTS = 5;
+
+    private final DataSource dataSource;
+    private final HikariDataSource ownedPool;
+    private final PostgresOptions options;
+    private final Schema schema;
+    private final Lane[] lanes;
+    private final ScheduledExecutorService monitor;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
+    /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
+    private final AtomicLong lastCommittedXid = new AtomicLong();
+    /** Appends run again in a later transaction after a deadlock or an event ID collision. */
+    private final AtomicLong retriedAppends = new AtomicLong();
+    private volatile boolean feedHeldBack;
+    private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AtomicBoolean notificationPending = new AtomicBoolean();
+    private final java.util.concurrent.ExecutorService notifier;
+
+    /** Test hook: runs inside the append transaction after an append's inserts. */
+    private volatile AppendHook appendHook;
+
+    /** Runs inside an append transaction after the append's rows are inserted; for tests. */
+    interface AppendHook {
+        /** Throwing rolls the append back and fails it with the thrown exception. */
+        void afterInsert(TypeId streamId, List<Event> written);
+    }
+
+    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
+        this.dataSource = dataSource;
+        this.ownedPool = ownedPool;
+        this.options = options;
+        this.schema = new Schema(options.schema());
+        this.lanes = new Lane[options.writerLanes()];
+        for (int i = 0; i < lanes.length; i++) {
+            lanes[i] = new Lane(i);
+        }
+        notifier = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
+            t.setDaemon(true);
+            return t;
+        });
+        if (options.feedCheckInterval().isZero()) {
+            monitor = null;
+        } else {
+            monitor = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "estoria-feed-monitor-" + options.schema());
+                t.setDaemon(true);
+                return t;
+            });
+        }
+    }
+
+    /**
+     * Opens a store with default options over its own connection pool.
+     *
+     * @param jdbcUrl a {@code jdbc:postgresql:} URL, credentials included
+     * @throws EventStoreException if the server cannot be reached or the schema cannot be used
+     */
+    public static PostgresEventStore open(String jdbcUrl) {
+        return open(jdbcUrl, PostgresOptions.defaults());
+    }
+
+    /**
+     * Opens a store over its own connection pool (HikariCP), closed with the store. The pool's
+     * connections get the options' statement timeout and an {@code application_name} of {@code
+     * estoria:<schema>}.
+     *
+     * @throws EventStoreException if the server cannot be reached or the schema cannot be used
+     */
+    public static PostgresEventStore open(String jdbcUrl, PostgresOptions options) {
+        Objects.requireNonNull(jdbcUrl, "jdbcUrl");
+        Objects.requireNonNull(options, "options");
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setPoolName("estoria-" + options.schema());
+        config.setMaximumPoolSize(options.poolSize());
+        config.setMinimumIdle(Math.min(2, options.poolSize()));
+        config.setConnectionTimeout(Math.max(250, options.connectionTimeout().toMillis()));
+        config.setInitializationFailTimeout(-1);
+        long connectSeconds = Math.max(1, ceilSeconds(options.connectionTimeout()));
+        config.addDataSourceProperty("connectTimeout", Long.toString(connectSeconds));
+        config.addDataSourceProperty("loginTimeout", Long.toString(connectSeconds));
+        // A dead peer must not hang a read: the socket gives up a little after the server would have.
+        config.addDataSourceProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
+        config.addDataSourceProperty("tcpKeepAlive", "true");
+        config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis());
+        config.addDataSourceProperty("ApplicationName", "estoria:" + options.schema());
+        HikariDataSource pool = new HikariDataSource(config);
+        try {
+            return start(pool, pool, options);
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a store over the caller's data source, which the store does not close. Append
+     * transactions and global reads set the options' {@code statement_timeout} for themselves
+     * ({@code SET LOCAL}); other statements, and socket and connection timeouts, are the data
+     * source's to configure. Appends give up waiting after {@link PostgresOptions#appendTimeout()}.
+     *
+     * @throws EventStoreException if the server cannot be reached or the schema cannot be used
+     */
+    public static PostgresEventStore open(DataSource dataSource, PostgresOptions options) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        Objects.requireNonNull(options, "options");
+        return start(dataSource, null, options);
+    }
+
+    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
+        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options);
+        try (Connection c = dataSource.getConnection()) {
+            int version = c.getMetaData().getDatabaseMajorVersion();
+            if (version < 13) {
+                throw new EventStoreException("PostgreSQL " + version + " is not supported; version 13 or later is required");
+            }
+            store.schema.migrate(c, options.strictPositions());
+        } catch (SQLException | RuntimeException e) {
+            if (store.monitor != null) {
+                store.monitor.shutdownNow();
+            }
+            store.notifier.shutdownNow();
+            throw e instanceof SQLException sql ? Sql.failure("opening event store schema " + options.schema(), sql)
+                    : (RuntimeException) e;
+        }
+        for (Lane lane : store.lanes) {
+            lane.thread.start();
+        }
+        if (store.monitor != null) {
+            long every = options.feedCheckInterval().toMillis();
+            store.monitor.scheduleWithFixedDelay(store::checkFeed, every, every, TimeUnit.MILLISECONDS);
+        }
+        return store;
+    }
+
+    private static long ceilSeconds(Duration d) {
+        return (d.toMillis() + 999) / 1000;
+    }
+
+    /** The options this store was opened with. */
+    public PostgresOptions options() {
+        return options;
+    }
+
+    void setAppendHook(AppendHook hook) {
+        this.appendHook = hook;
+    }
+
+    /** How many appends were run again after a deadlock or event ID collision; for tests. */
+    long retriedAppends() {
+        return retriedAppends.get();
+    }
+
+    /** Appends waiting in the lanes' queues, not yet taken into a transaction; for tests. */
+    int queuedAppends() {
+        int n = 0;
+        for (Lane lane : lanes) {
+            n += lane.queue.size();
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------ appends
+
+    /** An event ready to insert: everything but the version, position and timestamp. */
+    private record Prepared(String type, UUID uuid, byte[] data, String contentType, byte[] metadata) {
+    }
+
+    /** Tells a lane to stop once the appends queued before it are committed. */
+    private static final Pending POISON = new Pending(null, List.of(), List.of(), null);
+
+    /** One queued append and the future its caller waits on. */
+    private static final class Pending {
+        final TypeId streamId;
+        final List<WritableEvent> batch;
+        final List<Prepared> prepared;
+        final AppendStreamOptions options;
+        final java.util.concurrent.CompletableFuture<List<Event>> result = new java.util.concurrent.CompletableFuture<>();
+        int attempts;
+
+        Pending(TypeId streamId, List<WritableEvent> batch, List<Prepared> prepared, AppendStreamOptions options) {
+            this.streamId = streamId;
+            this.batch = batch;
+            this.prepared = prepared;
+            this.options = options;
+        }
+
+        boolean hasChosenIds() {
+            for (WritableEvent e : batch) {
+                if (e.eventId().isPresent()) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Also refused with {@link IllegalArgumentException}, before anything is written: more than
+     * 2<sup>20</sup> events, a content type containing U+0000, and metadata strings with unpaired
+     * surrogates.
+     *
+     * @throws StoreUnavailableException if PostgreSQL cannot be reached or no answer came within
+     *     {@link PostgresOptions#appendTimeout()}; the append may or may not have been written
+     */
+    @Override
+    public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+        List<WritableEvent> batch = AppendValidation.validate(streamId, events, options);
+        if (batch.size() > Schema.MAX_EVENTS_PER_TRANSACTION) {
+            throw new IllegalArgumentException("append to " + streamId + " has " + batch.size()
+                    + " events; at most " + Schema.MAX_EVENTS_PER_TRANSACTION + " are allowed in one append");
+        }
+        List<Prepared> prepared = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            WritableEvent w = batch.get(i);
+            MetadataCodec.requireStorableText(w.contentType(), "append to " + streamId + ": event " + i + " content type");
+            byte[] metadata;
+            try {
+                metadata = MetadataCodec.encode(w.metadata());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("append to " + streamId + ": event " + i + ": " + e.getMessage(), e);
+            }
+            prepared.add(new Prepared(w.type(), w.eventId().orElseGet(TypeId::randomV4), w.data(), w.contentType(), metadata));
+        }
+        ensureOpen();
+        Pending pending = new Pending(streamId, batch, prepared, options);
+        lanes[Math.floorMod(streamId.hashCode(), lanes.length)].submit(pending);
+        Duration timeout = this.options.appendTimeout();
+        try {
+            return pending.result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                // Rethrown in the caller's thread; keep the writer's stack as the cause for diagnosis.
+                r.addSuppressed(new RuntimeException("append to " + streamId + " failed in the writer lane"));
+                throw r;
+            }
+            throw new EventStoreException("append to " + streamId + " failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StoreUnavailableException("append to " + streamId + ": no answer from PostgreSQL within "
+                    + timeout.toMillis() + " ms; the append may or may not have been written", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EventStoreException("interrupted while appending to " + streamId
+                    + "; the append may or may not have been written", e);
+        }
+    }
+
+    /** What one append inside a group transaction produced. */
+    private record Written(List<Event> events, boolean wroteNothing) {
+    }
+
+    /** State of one group transaction. */
+    private static final class Tx {
+        long xid;
+        long base;
+        int index; // next event index within the transaction (watermark mode)
+        long lastStrict; // last strict position handed out
+        boolean wrote;
+    }
+
+    /**
+     * A writer thread that commits the appends of its streams in groups. Streams map to lanes by
+     * hash, so two lanes of one process never wait for each other's stream locks.
+     */
+    private final class Lane {
+        final java.util.concurrent.LinkedBlockingQueue<Pending> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+        final Thread thread;
+
+        Lane(int index) {
+            thread = new Thread(this::run, "estoria-writer-" + options.schema() + "-" + index);
+            thread.setDaemon(true);
+        }
+
+        void submit(Pending p) {
+            queue.add(p);
+            if (closed.get() && !thread.isAlive()) {
+                // close() may have drained the queue before this append got in.
+                failQueued();
+            }
+        }
+
+        void stop() {
+            queue.add(POISON);
+        }
+
+        void run() {
+            List<Pending> carry = new ArrayList<>();
+            boolean stop = false;
+            while (!stop) {
+                List<Pending> group = new ArrayList<>(carry);
+                carry.clear();
+                try {
+                    if (group.isEmpty()) {
+                        group.add(queue.take());
+                    }
+                } catch (InterruptedException e) {
+                    break;
+                }
+                queue.drainTo(group, Math.max(0, options.maxGroupAppends() - group.size()));
+                stop = group.remove(POISON);
+                if (group.isEmpty()) {
+                    continue;
+                }
+                int events = 0;
+                for (int i = 0; i < group.size(); i++) {
+                    events += group.get(i).prepared.size();
+                    if (events > Schema.MAX_EVENTS_PER_TRANSACTION) {
+                        // Keep the transaction within the position index; the rest goes next.
+                        List<Pending> rest = group.subList(i, group.size());
+                        carry.addAll(rest);
+                        rest.clear();
+                        break;
+                    }
+                }
+                try {
+                    commitGroup(group, carry);
+                } catch (Throwable t) {
+                    for (Pending p : group) {
+                        p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
+                    }
+                }
+            }
+            for (Pending p : carry) {
+                p.result.completeExceptionally(new EventStoreException("event store closed before the append to "
+                        + p.streamId + " was written"));
+            }
+            failQueued();
+        }
+
+        void failQueued() {
+            Pending p;
+            while ((p = queue.poll()) != null) {
+                p.result.completeExceptionally(new EventStoreException("event store closed before the append to "
+                        + p.streamId + " was written"));
+            }
+        }
+    }
+
+    private void commitGroup(List<Pending> group, List<Pending> carry) {
+        List<Object> outcomes = new ArrayList<>(group.size()); // List<Event>, RuntimeException or RETRY
+        Object retry = new Object();
+        boolean useSavepoints = group.size() > 1;
+        boolean commitSent = false;
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            c.setAutoCommit(false);
+            Tx tx = begin(c);
+            for (Pending p : group) {
+                java.sql.Savepoint sp = useSavepoints ? c.setSavepoint() : null;
+                int indexBefore = tx.index;
+                long strictBefore = tx.lastStrict;
+                try {
+                    Written w = appendOne(c, tx, p);
+                    if (w.wroteNothing()) {
+                        if (sp != null) {
+                            c.rollback(sp);
+                        }
+                        tx.index = indexBefore;
+                        tx.lastStrict = strictBefore;
+                    } else {
+                        if (sp != null) {
+                            c.releaseSavepoint(sp);
+                        }
+                        tx.wrote = true;
+                    }
+                    outcomes.add(w.events());
+                } catch (SQLException e) {
+                    if (sp == null || Sql.isUnavailable(e)) {
+                        if (!Sql.isUnavailable(e) && (Sql.isRetryable(e) || Sql.isEventIdCollision(e))
+                                && p.attempts + 1 < MAX_ATTEMPTS) {
+                            c.rollback();
+                            p.attempts++;
+                            retriedAppends.incrementAndGet();
+                            carry.add(p);
+                            return;
+                        }
+                        throw e;
+                    }
+                    c.rollback(sp);
+                    tx.index = indexBefore;
+                    tx.lastStrict = strictBefore;
+                    if ((Sql.isRetryable(e) || Sql.isEventIdCollision(e)) && p.attempts + 1 < MAX_ATTEMPTS) {
+                        p.attempts++;
+                        retriedAppends.incrementAndGet();
+                        outcomes.add(retry);
+                    } else {
+                        outcomes.add(Sql.failure("append to " + p.streamId, e));
+                    }
+                } catch (RuntimeException e) {
+                    if (sp != null) {
+                        c.rollback(sp);
+                    }
+                    tx.index = indexBefore;
+                    tx.lastStrict = strictBefore;
+                    outcomes.add(e);
+                }
+            }
+            if (tx.wrote) {
+                if (options.strictPositions()) {
+                    try (PreparedStatement u = c.prepareStatement("UPDATE " + schema.allocator() + " SET last_position = ?")) {
+                        u.setLong(1, tx.lastStrict);
+                        u.executeUpdate();
+                    }
+                }
+                commitSent = true;
+                c.commit();
+                lastCommittedXid.accumulateAndGet(tx.xid, Math::max);
+                signalAppend();
+            } else {
+                // Nothing to keep (failures, or retries answered from stored events): undo the tip reservations.
+                c.rollback();
+            }
+            for (int i = 0; i < group.size(); i++) {
+                Pending p = group.get(i);
+                Object o = outcomes.get(i);
+                if (o == retry) {
+                    carry.add(p);
+                } else if (o instanceof RuntimeException e) {
+                    p.result.completeExceptionally(e);
+                } else {
+                    @SuppressWarnings("unchecked")
+                    List<Event> events = (List<Event>) o;
+                    p.result.complete(events);
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c);
+            for (Pending p : group) {
+                if (p.result.isDone() || carry.contains(p)) {
+                    continue;
+                }
+                String action = "append to " + p.streamId;
+                EventStoreException failure = Sql.failure(action, e);
+                if (commitSent) {
+                    failure = Sql.isUnavailable(e)
+                            ? new StoreUnavailableException(action + ": connection lost during commit; the append may or"
+                                    + " may not have been written (" + e.getMessage() + ")", e)
+                            : new EventStoreException(action + ": commit failed; the append may or may not have been"
+                                    + " written (" + e.getMessage() + ")", e);
+                } else if (Sql.isUnavailable(e)) {
+                    failure = new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in"
+                            + " time; the append was not written (" + e.getMessage() + ")", e);
+                }
+                p.result.completeExceptionally(failure);
+            }
+        } finally {
+            closeQuietly(c);
+        }
+    }
+
+    private Tx begin(Connection c) throws SQLException {
+        Tx tx = new Tx();
+        // The transaction's ID is taken first, so every event it writes is ordered by it. With a
+        // caller's pool, the statement timeout is set here too, for the rest of the transaction.
+        try (PreparedStatement s = c.prepareStatement("SELECT pg_current_xact_id()::text::bigint, m.position_base"
+                + localTimeout() + " FROM " + schema.meta() + " m")) {
+            bindLocalTimeout(s, 1);
+            ResultSet rs = s.executeQuery();
+            rs.next();
+            tx.xid = rs.getLong(1);
+            tx.base = rs.getLong(2);
+            rs.close();
+        }
+        if (options.strictPositions()) {
+            // Held until commit: this is what serialises strict-mode writers.
+            try (Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT last_position FROM " + schema.allocator() + " FOR UPDATE")) {
+                rs.next();
+                tx.lastStrict = rs.getLong(1);
+            }
+        } else if (tx.xid >= (Long.MAX_VALUE - tx.base) >> Schema.INDEX_BITS) {
+            throw new EventStoreException("global position space exhausted: transaction ID " + tx.xid
+                    + " with position base " + tx.base + " no longer fits a 63-bit position");
+        }
+        return tx;
+    }
+
+    /**
+     * A select-list item that sets {@code statement_timeout} for the rest of the transaction, when
+     * the store does not own its pool (its own pool's connections have it already).
+     */
+    private String localTimeout() {
+        return ownedPool == null ? ", set_config('statement_timeout', ?, true)" : "";
+    }
+
+    private PreparedStatement bindLocalTimeout(PreparedStatement s, int index) throws SQLException {
+        if (ownedPool == null) {
+            s.setString(index, options.statementTimeout().toMillis() + "ms");
+        }
+        return s;
+    }
+
+    private Written appendOne(Connection c, Tx tx, Pending p) throws SQLException {
+        TypeId streamId = p.streamId;
+        int n = p.prepared.size();
+        long tip;
+        // Reserves the versions and row-locks the stream until the transaction ends.
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
+                + " VALUES (?, ?, ?) ON CONFLICT (stream_type, stream_uuid) DO UPDATE SET tip = s.tip + EXCLUDED.tip"
+                + " RETURNING s.tip")) {
+            s.setString(1, streamId.type());
+            s.setObject(2, streamId.uuid());
+            s.setLong(3, n);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                tip = rs.getLong(1);
+            }
+        }
+        long current = tip - n;
+        if (p.hasChosenIds()) {
+            // Runs after the stream lock, so a concurrent retry of the same append has committed by now.
+            java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> stored = lookup(c, p.batch);
+            java.util.OptionalLong first = dev.estoria.eventstore.spi.IdempotentAppends.classify(streamId, p.batch, stored::get);
+            if (first.isPresent()) {
+                return new Written(readStored(c, streamId, first.getAsLong(), n), true);
+            }
+        }
+        if (!p.options.expectedVersion().isSatisfiedBy(current)) {
+            throw new dev.estoria.eventstore.StreamVersionMismatchException(streamId, p.options.expectedVersion(), current);
+        }
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        OffsetDateTime ts = Sql.timestamp(now);
+        List<Event> written = new ArrayList<>(n);
+        try (PreparedStatement s = c.prepareStatement("INSERT INTO " + schema.events()
+                + " (position, stream_type, stream_uuid, version, event_type, event_uuid, recorded_at, data, content_type,"
+                + " metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (int i = 0; i < n; i++) {
+                Prepared e = p.prepared.get(i);
+                long position = options.strictPositions()
+                        ? ++tx.lastStrict
+                        : tx.base + (tx.xid << Schema.INDEX_BITS) + tx.index++;
+                long version = current + i + 1;
+                s.setLong(1, position);
+                s.setString(2, streamId.type());
+                s.setObject(3, streamId.uuid());
+                s.setLong(4, version);
+                s.setString(5, e.type());
+                s.setObject(6, e.uuid());
+                s.setObject(7, ts);
+                s.setBytes(8, e.data());
+                s.setString(9, e.contentType());
+                s.setBytes(10, e.metadata());
+                s.addBatch();
+                written.add(new Event(new TypeId(e.type(), e.uuid()), streamId, version, java.util.OptionalLong.of(position),
+                        now, e.data(), e.contentType(), p.batch.get(i).metadata()));
+            }
+            s.executeBatch();
+        }
+        AppendHook hook = appendHook;
+        if (hook != null) {
+            hook.afterInsert(streamId, List.copyOf(written));
+        }
+        return new Written(List.copyOf(written), false);
+    }
+
+    private java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> lookup(Connection c, List<WritableEvent> batch)
+            throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        for (WritableEvent e : batch) {
+            e.eventId().ifPresent(ids::add);
+        }
+        java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> found = new java.util.HashMap<>();
+        try (PreparedStatement s = c.prepareStatement("SELECT event_uuid, stream_type, stream_uuid, version FROM "
+                + schema.events() + " WHERE event_uuid = ANY (?)")) {
+            s.setArray(1, c.createArrayOf("uuid", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getObject(1, UUID.class), new dev.estoria.eventstore.spi.EventLocation(
+                            new TypeId(rs.getString(2), rs.getObject(3, UUID.class)), rs.getLong(4)));
+                }
+            }
+        }
+        return found;
+    }
+
+    private List<Event> readStored(Connection c, TypeId streamId, long firstVersion, int n) throws SQLException {
+        List<Event> events = new ArrayList<>(n);
+        try (PreparedStatement s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                + " e WHERE e.stream_type = ? AND e.stream_uuid = ? AND e.version >= ? AND e.version < ? ORDER BY e.version")) {
+            s.setString(1, streamId.type());
+            s.setObject(2, streamId.uuid());
+            s.setLong(3, firstVersion);
+            s.setLong(4, firstVersion + n);
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    events.add(Sql.event(rs, streamId));
+                }
+            }
+        }
+        return List.copyOf(events);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    @Override
+    public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+        Objects.requireNonNull(streamId, "streamId");
+        Objects.requireNonNull(options, "options");
+        ensureOpen();
+        boolean forward = options.direction() == Direction.FORWARD;
+        StringBuilder inner = new StringBuilder("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                + " e WHERE e.stream_type = s.stream_type AND e.stream_uuid = s.stream_uuid");
+        if (options.afterVersion() > 0) {
+            inner.append(forward ? " AND e.version > ?" : " AND e.version <= ?");
+        }
+        inner.append(forward ? " ORDER BY e.version" : " ORDER BY e.version DESC");
+        if (options.count() > 0) {
+            inner.append(" LIMIT ").append(options.count());
+        }
+        // One statement answers both "does the stream exist" and "which events", from one snapshot.
+        String sql = "SELECT e.* FROM " + schema.streams() + " s LEFT JOIN LATERAL (" + inner + ") e ON true"
+                + " WHERE s.stream_type = ? AND s.stream_uuid = ? ORDER BY e.version" + (forward ? "" : " DESC");
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            c.setAutoCommit(false);
+            PreparedStatement s = c.prepareStatement(sql);
+            int i = 1;
+            if (options.afterVersion() > 0) {
+                s.setLong(i++, options.afterVersion());
+            }
+            s.setString(i++, streamId.type());
+            s.setObject(i, streamId.uuid());
+            s.setFetchSize(FETCH_SIZE);
+            ResultSet rs = s.executeQuery();
+            if (!rs.next()) {
+                closeQuietly(rs, s, c);
+                throw new StreamNotFoundException(streamId);
+            }
+            rs.getLong(1);
+            if (rs.wasNull()) {
+                closeQuietly(rs, s, c);
+                return StreamIterator.empty();
+            }
+            return track(new CursorIterator(c, s, rs, streamId, true));
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw Sql.failure("reading stream " + streamId, e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>In watermark mode the frontier is the visibility watermark of the call's snapshot: events
+     * of transactions still running anywhere in the cluster, and of every later transaction, are
+     * left for a later read. If this store's own last acknowledged append is not below the watermark
+     * yet, the call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a
+     * process reads its own writes unless an older transaction stays open.
+     */
+    @Override
+    public StreamIterator readAll(ReadAllOptions options) {
+        Objects.requireNonNull(options, "options");
+        ensureOpen();
+        String limit = options.count() > 0 ? " LIMIT " + options.count() : "";
+        EventFilter filter = options.filter();
+        String where = filterSql(filter);
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            c.setAutoCommit(false);
+            PreparedStatement s;
+            if (this.options.strictPositions()) {
+                s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                        + " e WHERE e.position > ?" + where + " ORDER BY e.position" + limit);
+                s.setLong(1, options.afterPosition());
+                bindFilter(c, s, 2, filter);
+            } else {
+                long watermark = watermark(c);
+                s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                        + " e WHERE e.position > ? AND e.position < ?" + where + " ORDER BY e.position" + limit);
+                s.setLong(1, options.afterPosition());
+                s.setLong(2, watermark);
+                bindFilter(c, s, 3, filter);
+            }
+            s.setFetchSize(FETCH_SIZE);
+            ResultSet rs = s.executeQuery();
+            if (!rs.next()) {
+                closeQuietly(rs, s, c);
+                return StreamIterator.empty();
+            }
+            return track(new CursorIterator(c, s, rs, null, true));
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw Sql.failure("reading all events after position " + options.afterPosition(), e);
+        }
+    }
+
+    /** The SQL conditions of a filter, in the order {@link #bindFilter} binds them; the same rule as {@link EventFilter#test}. */
+    private static String filterSql(EventFilter filter) {
+        StringBuilder sql = new StringBuilder();
+        if (!filter.streamTypes().isEmpty()) {
+            sql.append(" AND e.stream_type = ANY (?)");
+        }
+        if (!filter.eventTypes().isEmpty()) {
+            sql.append(" AND e.event_type = ANY (?)");
+        }
+        if (!filter.includeInternalStreams() && filter.streamTypes().isEmpty()) {
+            sql.append(" AND NOT starts_with(e.stream_type, '").append(EventFilter.INTERNAL_PREFIX).append("')");
+        }
+        // With stream types named, the list itself decides: an internal type passes only when named.
+        return sql.toString();
+    }
+
+    private static void bindFilter(Connection c, PreparedStatement s, int first, EventFilter filter) throws SQLException {
+        int i = first;
+        if (!filter.streamTypes().isEmpty()) {
+            s.setArray(i++, c.createArrayOf("text", filter.streamTypes().toArray()));
+        }
+        if (!filter.eventTypes().isEmpty()) {
+            s.setArray(i, c.createArrayOf("text", filter.eventTypes().toArray()));
+        }
+    }
+
+    /**
+     * Starts a repeatable-read transaction and returns the position below which every event is
+     * settled in its snapshot: {@code base + (xmin << 20)}. The transaction's later statements read
+     * from the same snapshot.
+     */
+    private long watermark(Connection c) throws SQLException {
+        long deadline = System.nanoTime() + this.options.readSettleTimeout().toNanos();
+        long pause = 1;
+        while (true) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                try (PreparedStatement q = c.prepareStatement("SELECT m.position_base,"
+                        + " pg_snapshot_xmin(pg_current_snapshot())::text::bigint" + localTimeout() + " FROM "
+                        + schema.meta() + " m");
+                        ResultSet rs = bindLocalTimeout(q, 1).executeQuery()) {
+                    rs.next();
+                    long base = rs.getLong(1);
+                    long xmin = rs.getLong(2);
+                    if (xmin > lastCommittedXid.get() || System.nanoTime() >= deadline) {
+                        return base + (xmin << Schema.INDEX_BITS);
+                    }
+                }
+            }
+            // An older transaction is still open; our own acknowledged appends are above the watermark.
+            c.rollback();
+            try {
+                Thread.sleep(pause);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new EventStoreException("interrupted while waiting for the global feed to settle", e);
+            }
+            pause = Math.min(pause * 2, 20);
+        }
+    }
+
+    private CursorIterator track(CursorIterator it) {
+        openIterators.add(it);
+        if (closed.get()) {
+            it.close();
+        }
+        return it;
+    }
+
+    /** A read backed by a server-side cursor; holds its connection until exhausted or closed. */
+    private final class CursorIterator extends AbstractStreamIterator {
+        private final Connection connection;
+        private final PreparedStatement statement;
+        private final ResultSet rows;
+        private final TypeId streamId;
+        private boolean onRow;
+
+        CursorIterator(Connection connection, PreparedStatement statement, ResultSet rows, TypeId streamId, boolean onRow) {
+            this.connection = connection;
+            this.statement = statement;
+            this.rows = rows;
+            this.streamId = streamId;
+            this.onRow = onRow;
+        }
+
+        @Override
+        protected Event fetchNext() {
+            try {
+                if (!onRow && !rows.next()) {
+                    return null;
+                }
+                onRow = false;
+                return Sql.event(rows, streamId);
+            } catch (SQLException e) {
+                throw Sql.failure(streamId == null ? "reading all events" : "reading stream " + streamId, e);
+            }
+        }
+
+        @Override
+        protected void release() {
+            openIterators.remove(this);
+            closeQuietly(rows, statement, connection);
+        }
+    }
+
+    // ------------------------------------------------------------------ deletion and listing
+
+    @Override
+    public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
+        Objects.requireNonNull(streamId, "streamId");
+        Objects.requireNonNull(options, "options");
+        ensureOpen();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                long tip;
+                try (PreparedStatement s = c.prepareStatement("SELECT tip FROM " + schema.streams()
+                        + " WHERE stream_type = ? AND stream_uuid = ? FOR UPDATE")) {
+                    s.setString(1, streamId.type());
+                    s.setObject(2, streamId.uuid());
+                    try (ResultSet rs = s.executeQuery()) {
+                        if (!rs.next()) {
+                            c.rollback();
+                            throw new StreamNotFoundException(streamId);
+                        }
+                        tip = rs.getLong(1);
+                    }
+                }
+                long cut = options.isTruncation() ? Math.min(options.toVersion(), tip) : tip;
+                long highest = 0;
+                try (PreparedStatement s = c.prepareStatement("WITH gone AS (DELETE FROM " + schema.events()
+                        + " WHERE stream_type = ? AND stream_uuid = ? AND version <= ? RETURNING position)"
+                        + " SELECT coalesce(max(position), 0) FROM gone")) {
+                    s.setString(1, streamId.type());
+                    s.setObject(2, streamId.uuid());
+                    s.setLong(3, cut);
+                    try (ResultSet rs = s.executeQuery()) {
+                        rs.next();
+                        highest = rs.getLong(1);
+                    }
+                }
+                if (highest > 0) {
+                    // Remembered so that a restore can never hand these positions out again.
+                    try (PreparedStatement s = c.prepareStatement("UPDATE " + schema.meta()
+                            + " SET deleted_position_high = ? WHERE deleted_position_high < ?")) {
+                        s.setLong(1, highest);
+                        s.setLong(2, highest);
+                        s.executeUpdate();
+                    }
+                }
+                if (!options.isTruncation()) {
+                    try (PreparedStatement s = c.prepareStatement("DELETE FROM " + schema.streams()
+                            + " WHERE stream_type = ? AND stream_uuid = ?")) {
+                        s.setString(1, streamId.type());
+                        s.setObject(2, streamId.uuid());
+                        s.executeUpdate();
+                    }
+                }
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw Sql.failure("deleting stream " + streamId, e);
+        }
+    }
+
+    @Override
+    public List<StreamInfo> listStreams() {
+        ensureOpen();
+        List<StreamInfo> result = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT stream_type, stream_uuid, tip FROM " + schema.streams())) {
+            while (rs.next()) {
+                result.add(new StreamInfo(new TypeId(rs.getString(1), rs.getObject(2, UUID.class)), rs.getLong(3)));
+            }
+        } catch (SQLException e) {
+            throw Sql.failure("listing streams", e);
+        }
+        // TypeId order (Java string and signed UUID comparison) differs from PostgreSQL's collation.
+        result.sort(Comparator.comparing(StreamInfo::streamId));
+        return result;
+    }
+
+    // ------------------------------------------------------------------ append notifications
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Listeners run on one store thread after a commit of this store's appends, coalesced: several
+     * commits while listeners run give one more call. Appends of other processes are not signalled;
+     * subscribers keep polling for those. In watermark mode an append is visible to {@link #readAll}
+     * once older open transactions of the cluster have ended; a read from this store waits up to
+     * {@link PostgresOptions#readSettleTimeout()} for that.
+     */
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        appendListeners.add(listener);
+        return () -> appendListeners.remove(listener);
+    }
+
+    private void signalAppend() {
+        if (appendListeners.isEmpty() || !notificationPending.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            notifier.execute(() -> {
+                notificationPending.set(false);
+                for (Runnable listener : appendListeners) {
+                    try {
+                        listener.run();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, "append listener failed", e);
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            notificationPending.set(false); // closing
+        }
+    }
+
+    // ------------------------------------------------------------------ feed health
+
+    /**
+     * Reports whether the global feed is held back: the oldest open transaction of the cluster that
+     * holds a transaction ID (from {@code pg_stat_activity.backend_xid}, and prepared transactions),
+     * and whether it is older than {@link PostgresOptions#feedLagThreshold()}.
+     *
+     * <p>Only transactions holding an ID hold the feed back; a long read-only transaction ({@code
+     * backend_xmin} only) does not, although it delays vacuum. Seeing other users' query text needs
+     * the {@code pg_read_all_stats} role. Against {@code idle in transaction} sessions, set {@code
+     * idle_in_transaction_session_timeout} on the server or role.
+     *
+     * @throws EventStoreException if the check fails
+     */
+    public FeedHealth health() {
+        ensureOpen();
+        String sql = "SELECT pid, datname, usename, application_name, state, query, xact_start, now(), xid_age FROM ("
+                + " SELECT pid, datname::text, usename::text, application_name, state, query, xact_start,"
+                + " age(backend_xid)::bigint AS xid_age FROM pg_stat_activity"
+                + " WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+                + " UNION ALL SELECT 0, database::text, owner::text, gid, 'prepared', NULL, prepared,"
+                + " age(transaction)::bigint FROM pg_prepared_xacts) t ORDER BY xid_age DESC LIMIT 1";
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement()) {
+            Instant now;
+            Optional<FeedHealth.Holder> holder = Optional.empty();
+            try (ResultSet rs = s.executeQuery(sql)) {
+                if (rs.next()) {
+                    OffsetDateTime start = rs.getObject(7, OffsetDateTime.class);
+                    now = rs.getObject(8, OffsetDateTime.class).toInstant();
+                    Instant since = start == null ? now : start.toInstant();
+                    holder = Optional.of(new FeedHealth.Holder(rs.getInt(1), rs.getString(2), rs.getString(3),
+                            rs.getString(4), rs.getString(5), rs.getString(6), since,
+                            Duration.between(since, now).isNegative() ? Duration.ZERO : Duration.between(since, now),
+                            rs.getLong(9)));
+                } else {
+                    try (Statement t = c.createStatement(); ResultSet r = t.executeQuery("SELECT now()")) {
+                        r.next();
+                        now = r.getObject(1, OffsetDateTime.class).toInstant();
+                    }
+                }
+            }
+            boolean heldBack = holder.isPresent() && holder.get().age().compareTo(options.feedLagThreshold()) >= 0;
+            return new FeedHealth(heldBack, now, options.feedLagThreshold(), holder);
+        } catch (SQLException e) {
+            throw Sql.failure("checking the global feed", e);
+        }
+    }
+
+    private void checkFeed() {
+        try {
+            FeedHealth health = health();
+            if (health.heldBack()) {
+                feedHeldBack = true;
+                LOG.log(Level.WARNING, "event store schema {0}: {1}. Global reads wait for it to end; end it"
+                        + " (pg_terminate_backend) or set idle_in_transaction_session_timeout.",
+                        options.schema(), health.describe());
+            } else if (feedHeldBack) {
+                feedHeldBack = false;
+                LOG.log(Level.INFO, "event store schema {0}: global feed no longer held back", options.schema());
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "event store schema " + options.schema() + ": feed health check failed", e);
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new EventStoreException("event store (schema " + options.schema() + ") is closed");
+        }
+    }
+
+    /**
+     * Closes the store: queued appends not yet started fail, running ones finish, open iterators are
+     * closed, and a pool the store owns is closed. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (Lane lane : lanes) {
+            lane.stop();
+        }
+        for (Lane lane : lanes) {
+            try {
+                lane.thread.join(options.appendTimeout().toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            lane.failQueued();
+        }
+        if (monitor != null) {
+            monitor.shutdownNow();
+        }
+        notifier.shutdownNow();
+        for (CursorIterator it : List.copyOf(openIterators)) {
+            it.close();
+        }
+        if (ownedPool != null) {
+            ownedPool.close();
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            if (!c.isClosed() && !c.getAutoCommit()) {
+                c.rollback();
+            }
+        } catch (SQLException ignored) {
+            // The connection is broken; closing it below returns it to the pool, which evicts it.
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable... resources) {
+        for (AutoCloseable r : resources) {
+            if (r == null) {
+                continue;
+            }
+            try {
+                if (r instanceof Connection c && !c.isClosed() && !c.getAutoCommit()) {
+                    try {
+                        c.rollback();
+                    } catch (SQLException ignored) {
+                        // Broken connection: the pool evicts it on close.
+                    }
+                }
+                r.close();
+            } catch (Exception ignored) {
+                // Nothing useful to do: the resource is being abandoned.
+            }
+        }
+    }
+}

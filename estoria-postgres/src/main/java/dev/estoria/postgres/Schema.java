@@ -1,0 +1,194 @@
+package dev.estoria.postgres;
+
+import java.lang.System.Logger.Level;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Creates and migrates the store's tables in one schema, and holds the SQL that names them.
+ *
+ * <p>Tables: {@code meta} (one row: schema version, position mode, position base, highest deleted
+ * position), {@code allocator} (one row; strict mode only), {@code streams} (one row per stream: the
+ * existence authority and tip) and {@code events}.
+ */
+final class Schema {
+
+    /** The schema version this code writes and reads. */
+    static final int CURRENT_VERSION = 1;
+
+    /** Bits of a watermark position that hold the event's index within its transaction. */
+    static final int INDEX_BITS = 20;
+    /** The most events one transaction may write in watermark mode. */
+    static final int MAX_EVENTS_PER_TRANSACTION = 1 << INDEX_BITS;
+
+    private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
+
+    final String name;
+    final String q; // quoted schema name, with a trailing dot
+
+    Schema(String name) {
+        PostgresOptions.validateSchemaName(name);
+        this.name = name;
+        this.q = '"' + name + "\".";
+    }
+
+    String meta() {
+        return q + "meta";
+    }
+
+    String allocator() {
+        return q + "allocator";
+    }
+
+    String streams() {
+        return q + "streams";
+    }
+
+    String events() {
+        return q + "events";
+    }
+
+    /**
+     * Creates or migrates the schema in one transaction under an advisory lock derived from the
+     * schema name, so processes opening at once take turns; then checks the mode and raises the
+     * position base after a restore.
+     */
+    void migrate(Connection c, boolean strict) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try {
+            try (PreparedStatement lock = c.prepareStatement(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+                lock.setString(1, "dev.estoria.postgres.schema:" + name);
+                lock.execute();
+            }
+            Integer version = null;
+            String mode = null;
+            try (Statement s = c.createStatement()) {
+                s.execute("CREATE SCHEMA IF NOT EXISTS \"" + name + '"');
+                try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + meta() + "') IS NOT NULL")) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        try (ResultSet m = s.executeQuery("SELECT schema_version, position_mode FROM " + meta())) {
+                            if (m.next()) {
+                                version = m.getInt(1);
+                                mode = m.getString(2);
+                            }
+                        }
+                    }
+                }
+            }
+            if (version == null) {
+                create(c, strict);
+                LOG.log(Level.DEBUG, "created event store schema {0} (version {1}, {2} positions)", name,
+                        CURRENT_VERSION, strict ? "strict" : "watermark");
+            } else {
+                if (version > CURRENT_VERSION) {
+                    throw new IncompatibleSchemaException("schema \"" + name + "\" has version " + version
+                            + ", written by a newer version of Estoria; this version supports schema versions up to "
+                            + CURRENT_VERSION + ". Upgrade Estoria to use it.");
+                }
+                // Versions below CURRENT_VERSION would be migrated here, step by step.
+                String wanted = strict ? "strict" : "watermark";
+                if (!wanted.equals(mode)) {
+                    throw new IncompatibleSchemaException("schema \"" + name + "\" was created with " + mode
+                            + " positions; it cannot be opened with " + wanted
+                            + " positions (mixing the modes would break the global order)");
+                }
+            }
+            if (strict) {
+                raiseAllocator(c);
+            } else {
+                raisePositionBase(c);
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
+    }
+
+    private void create(Connection c, boolean strict) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + meta() + " ("
+                    + " only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),"
+                    + " schema_version integer NOT NULL,"
+                    + " position_mode text NOT NULL CHECK (position_mode IN ('watermark', 'strict')),"
+                    + " position_base bigint NOT NULL DEFAULT 0,"
+                    + " deleted_position_high bigint NOT NULL DEFAULT 0,"
+                    + " created_at timestamptz NOT NULL DEFAULT now())");
+            s.execute("CREATE TABLE " + allocator() + " ("
+                    + " only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),"
+                    + " last_position bigint NOT NULL)");
+            s.execute("CREATE TABLE " + streams() + " ("
+                    + " stream_type text NOT NULL,"
+                    + " stream_uuid uuid NOT NULL,"
+                    + " tip bigint NOT NULL CHECK (tip > 0),"
+                    + " PRIMARY KEY (stream_type, stream_uuid))");
+            s.execute("CREATE TABLE " + events() + " ("
+                    + " position bigint PRIMARY KEY CHECK (position > 0),"
+                    + " xid xid8 NOT NULL DEFAULT pg_current_xact_id(),"
+                    + " stream_type text NOT NULL,"
+                    + " stream_uuid uuid NOT NULL,"
+                    + " version bigint NOT NULL CHECK (version > 0),"
+                    + " event_type text NOT NULL,"
+                    + " event_uuid uuid NOT NULL,"
+                    + " recorded_at timestamptz NOT NULL,"
+                    + " data bytea NOT NULL,"
+                    + " content_type text NOT NULL,"
+                    + " metadata bytea NOT NULL,"
+                    + " CONSTRAINT events_stream_version_key UNIQUE (stream_type, stream_uuid, version),"
+                    + " CONSTRAINT events_event_uuid_key UNIQUE (event_uuid))");
+            // Filtered global reads by stream type (category) walk this index in position order.
+            s.execute("CREATE INDEX events_stream_type_position ON " + events() + " (stream_type, position)");
+            s.execute("INSERT INTO " + meta() + " (schema_version, position_mode) VALUES (" + CURRENT_VERSION + ", '"
+                    + (strict ? "strict" : "watermark") + "')");
+            s.execute("INSERT INTO " + allocator() + " (last_position) VALUES (0)");
+        }
+    }
+
+    /**
+     * Raises the position base when positions already used (stored, or deleted) would otherwise be
+     * at or above new ones. That happens after a dump is restored into another cluster, whose
+     * transaction IDs start low again. Every transaction that will ever write has an ID at or above
+     * the snapshot's xmin, so new positions then start above every old one, and the old rows, which
+     * are all below the new base, are below every later watermark.
+     */
+    private void raisePositionBase(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT m.position_base, pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
+                        + " greatest((SELECT max(position) FROM " + events() + "), m.deleted_position_high)"
+                        + " FROM " + meta() + " m FOR UPDATE")) {
+            rs.next();
+            long base = rs.getLong(1);
+            long xmin = rs.getLong(2);
+            long used = rs.getLong(3);
+            long firstNew = base + (xmin << INDEX_BITS);
+            if (used >= firstNew) {
+                long newBase = used + 1 - (xmin << INDEX_BITS);
+                try (PreparedStatement u = c.prepareStatement("UPDATE " + meta() + " SET position_base = ?")) {
+                    u.setLong(1, newBase);
+                    u.executeUpdate();
+                }
+                LOG.log(Level.WARNING, "event store schema {0}: positions up to {1} are in use but this cluster''s"
+                        + " transaction IDs would give lower ones (the data was restored from another cluster);"
+                        + " raised the position base from {2} to {3}", name, Long.toString(used), Long.toString(base),
+                        Long.toString(newBase));
+            }
+        }
+    }
+
+    /** Keeps the strict allocator above every position in use, for the same restore case. */
+    private void raiseAllocator(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE " + allocator() + " a SET last_position = greatest(a.last_position,"
+                    + " (SELECT coalesce(max(position), 0) FROM " + events() + "),"
+                    + " (SELECT deleted_position_high FROM " + meta() + "))");
+        }
+    }
+}

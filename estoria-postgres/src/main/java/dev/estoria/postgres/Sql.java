@@ -1,0 +1,105 @@
+package dev.estoria.postgres;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.typeid.TypeId;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLRecoverableException;
+import java.sql.SQLTimeoutException;
+import java.sql.SQLTransientConnectionException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.UUID;
+
+/** SQL helpers shared by the store's reads and writes: row mapping and error classification. */
+final class Sql {
+
+    /** The event columns, in the order {@link #event} reads them. */
+    static final String EVENT_COLUMNS =
+            "e.position, e.stream_type, e.stream_uuid, e.version, e.event_type, e.event_uuid, e.recorded_at,"
+                    + " e.data, e.content_type, e.metadata";
+
+    static final String UNIQUE_VIOLATION = "23505";
+    static final String EVENT_UUID_CONSTRAINT = "events_event_uuid_key";
+
+    private static final Set<String> UNAVAILABLE_STATES = Set.of(
+            "57P01", // admin shutdown: pg_terminate_backend
+            "57P02", // crash shutdown
+            "57P03", // cannot connect now
+            "57014", // query canceled: statement_timeout
+            "53300", // too many connections
+            "25P03" // idle-in-transaction session timeout
+    );
+
+    private static final Set<String> RETRYABLE_STATES = Set.of(
+            "40P01", // deadlock detected: locks taken by appends of several processes' groups
+            "40001" // serialization failure
+    );
+
+    private Sql() {
+    }
+
+    /** Reads the event at the current row; {@code streamId} when known, else from the row. */
+    static Event event(ResultSet rs, TypeId streamId) throws SQLException {
+        TypeId stream = streamId != null ? streamId : new TypeId(rs.getString(2), rs.getObject(3, UUID.class));
+        return new Event(
+                new TypeId(rs.getString(5), rs.getObject(6, UUID.class)),
+                stream,
+                rs.getLong(4),
+                OptionalLong.of(rs.getLong(1)),
+                rs.getObject(7, OffsetDateTime.class).toInstant(),
+                rs.getBytes(8),
+                rs.getString(9),
+                MetadataCodec.decode(rs.getBytes(10)));
+    }
+
+    static OffsetDateTime timestamp(Instant instant) {
+        return OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC);
+    }
+
+    /** Whether the failure means the server or connection is gone or timed out. */
+    static boolean isUnavailable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLTransientConnectionException || t instanceof SQLNonTransientConnectionException
+                    || t instanceof SQLRecoverableException || t instanceof SQLTimeoutException
+                    || t instanceof java.io.IOException) {
+                return true;
+            }
+            if (t instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().startsWith("08") || UNAVAILABLE_STATES.contains(s.getSQLState()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether running the same work again in a new transaction may succeed. */
+    static boolean isRetryable(SQLException e) {
+        return e.getSQLState() != null && RETRYABLE_STATES.contains(e.getSQLState());
+    }
+
+    /** Whether the failure is a unique violation of the event UUID index (a concurrent append of the same IDs). */
+    static boolean isEventIdCollision(SQLException e) {
+        for (SQLException s = e; s != null; s = s.getNextException()) {
+            if (UNIQUE_VIOLATION.equals(s.getSQLState()) && s instanceof org.postgresql.util.PSQLException p
+                    && p.getServerErrorMessage() != null
+                    && EVENT_UUID_CONSTRAINT.equals(p.getServerErrorMessage().getConstraint())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Wraps a JDBC failure in the store's exception hierarchy. */
+    static EventStoreException failure(String action, Throwable e) {
+        if (isUnavailable(e)) {
+            return new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in time ("
+                    + e.getMessage() + ")", e);
+        }
+        return new EventStoreException(action + " failed: " + e.getMessage(), e);
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * The PostgreSQL event store: {@link dev.estoria.postgres.PostgresEventStore}, its {@link
+ * dev.estoria.postgres.PostgresOptions}, the {@link dev.estoria.postgres.FeedHealth} report, and the
+ * exceptions specific to this backend.
+ *
+ * <p>Global reads are ordered without a store-wide lock: positions derive from the writing
+ * transaction's ID and reads stop below the oldest running transaction (the watermark). See {@link
+ * dev.estoria.postgres.PostgresEventStore} for the design, its capacity, and its one failure mode
+ * (delay, never loss).
+ */
+package dev.estoria.postgres;

@@ -1,0 +1,242 @@
+package dev.estoria.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.EstoriaException;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Killed connections, blocked statements and a server restart: clear errors, no hang, no loss, recovery. */
+@Timeout(120)
+class FaultTest {
+
+    private static final Duration CALL_BOUND = Duration.ofSeconds(15);
+
+    private final TestDatabase db = TestDatabase.get();
+
+    private static PostgresOptions faultOptions(String schema) {
+        return PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO)
+                .withConnectionTimeout(Duration.ofSeconds(2)).withStatementTimeout(Duration.ofSeconds(3))
+                .withPoolSize(6).withReadSettleTimeout(Duration.ZERO);
+    }
+
+    @Test
+    void terminatedBackendsFailCallsQuicklyAndTheStoreRecoversWithoutLosingAcknowledgedEvents() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        int writers = 6;
+        Set<Event> acknowledged = ConcurrentHashMap.newKeySet();
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Duration> failureTimes = new CopyOnWriteArrayList<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong acks = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(writers + 1);
+        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, faultOptions(schema))) {
+            List<Future<?>> tasks = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                TypeId stream = TypeId.newV4("faulty");
+                tasks.add(pool.submit(() -> {
+                    while (!stop.get()) {
+                        long start = System.nanoTime();
+                        try {
+                            acknowledged.addAll(store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {1}))));
+                            acks.incrementAndGet();
+                        } catch (EstoriaException e) {
+                            failures.add(e);
+                            failureTimes.add(Duration.ofNanos(System.nanoTime() - start));
+                        }
+                    }
+                    return null;
+                }));
+            }
+            tasks.add(pool.submit(() -> {
+                while (!stop.get()) {
+                    long start = System.nanoTime();
+                    try (StreamIterator it = store.readAll(ReadAllOptions.defaults().count(100))) {
+                        it.forEachRemaining(e -> { });
+                    } catch (EstoriaException e) {
+                        failures.add(e);
+                        failureTimes.add(Duration.ofNanos(System.nanoTime() - start));
+                    }
+                }
+                return null;
+            }));
+
+            int killed = 0;
+            for (int round = 0; round < 5; round++) {
+                awaitAcks(acks, acks.get() + 10);
+                killed += terminate("estoria:" + schema);
+            }
+            awaitAcks(acks, acks.get() + 10);
+            stop.set(true);
+            for (Future<?> f : tasks) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            assertThat(killed).isPositive();
+            assertThat(failures).as("killed sessions surface as failures").isNotEmpty();
+            for (Throwable f : failures) {
+                assertThat(f).isInstanceOf(EventStoreException.class);
+            }
+            assertThat(failures).anySatisfy(f -> assertThat(f).isInstanceOf(StoreUnavailableException.class));
+            for (Duration d : failureTimes) {
+                assertThat(d).as("no hang").isLessThan(CALL_BOUND);
+            }
+
+            // The store recovers by itself: broken connections are replaced.
+            TypeId after = TypeId.newV4("faulty");
+            int recoveryFailures = 0;
+            int successes = 0;
+            while (successes < 10) {
+                try {
+                    acknowledged.addAll(store.appendStream(after, List.of(WritableEvent.of("e", new byte[] {2}))));
+                    successes++;
+                } catch (StoreUnavailableException e) {
+                    recoveryFailures++;
+                    assertThat(recoveryFailures).as("recovers within the pool's size").isLessThanOrEqualTo(6);
+                }
+            }
+
+            // No acknowledged event was lost.
+            List<Event> all = store.readAll(ReadAllOptions.defaults()).toList();
+            assertThat(all).containsAll(acknowledged);
+            for (Event e : acknowledged) {
+                assertThat(store.readStream(e.streamId(), ReadStreamOptions.defaults().afterVersion(e.streamVersion() - 1)
+                        .count(1)).toList()).containsExactly(e);
+            }
+        } finally {
+            pool.shutdownNow();
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void appendBlockedOnALockedStreamFailsWithinTheStatementTimeout() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
+        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, options)) {
+            blockedAppendTimesOut(store, schema);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void appendBlockedOnALockedStreamFailsWithinTheStatementTimeoutWithTheCallersPool() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        // The shared test pool sets a 30 s statement_timeout; the store's own 1 s must apply.
+        PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
+        try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options)) {
+            blockedAppendTimesOut(store, schema);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    private void blockedAppendTimesOut(PostgresEventStore store, String schema) throws Exception {
+        try (Connection locker = db.rawConnection()) {
+            TypeId stream = TypeId.newV4("locked");
+            store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {1})));
+            locker.setAutoCommit(false);
+            try (PreparedStatement s = locker.prepareStatement("SELECT tip FROM \"" + schema
+                    + "\".streams WHERE stream_uuid = ? FOR UPDATE")) {
+                s.setObject(1, stream.uuid());
+                s.executeQuery().close();
+            }
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {2}))))
+                    .isInstanceOf(StoreUnavailableException.class).hasMessageContaining(stream.toString());
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            locker.commit();
+            store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {3})));
+            assertThat(store.readStream(stream, ReadStreamOptions.defaults()).toList()).hasSize(2);
+        }
+    }
+
+    /** Against an embedded server the test owns, so it can stop and start it. */
+    @Test
+    void serverRestartFailsCallsClearlyAndTheStoreReconnects() throws Exception {
+        Path data = Files.createTempDirectory("estoria-restart");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        EmbeddedPostgres pg = start(data, port);
+        String schema = TestDatabase.randomSchema();
+        try (PostgresEventStore store = PostgresEventStore.open(pg.getJdbcUrl("postgres", "postgres"), faultOptions(schema))) {
+            TypeId stream = TypeId.newV4("restart");
+            List<Event> before = store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {1})));
+            pg.close();
+
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {2}))))
+                    .isInstanceOf(StoreUnavailableException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
+            assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()))
+                    .isInstanceOf(StoreUnavailableException.class);
+
+            pg = start(data, port);
+            List<Event> after = null;
+            for (int attempt = 0; after == null; attempt++) {
+                try {
+                    after = store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {3})));
+                } catch (StoreUnavailableException e) {
+                    assertThat(attempt).as("reconnects after the restart").isLessThan(6);
+                }
+            }
+            List<Event> all = new ArrayList<>(before);
+            all.addAll(after);
+            assertThat(store.readStream(stream, ReadStreamOptions.defaults()).toList()).containsExactlyElementsOf(all);
+        } finally {
+            pg.close();
+        }
+    }
+
+    private static EmbeddedPostgres start(Path data, int port) throws Exception {
+        return EmbeddedPostgres.builder().setDataDirectory(data).setCleanDataDirectory(false).setPort(port).start();
+    }
+
+    private int terminate(String applicationName) throws Exception {
+        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")) {
+            s.setString(1, applicationName);
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    private static void awaitAcks(AtomicLong acks, long target) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (acks.get() < target) {
+            assertThat(System.nanoTime()).as("writers keep making progress").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+    }
+}

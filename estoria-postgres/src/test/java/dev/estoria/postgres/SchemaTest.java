@@ -1,0 +1,184 @@
+package dev.estoria.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Schema creation, migration, versioning, isolation between schemas, and opening by URL. */
+@Timeout(60)
+class SchemaTest {
+
+    private final TestDatabase db = TestDatabase.get();
+
+    private static PostgresOptions options(String schema) {
+        return PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO);
+    }
+
+    @Test
+    void processesOpeningAtOnceCreateTheSchemaOnce() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        int openers = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(openers);
+        CyclicBarrier start = new CyclicBarrier(openers);
+        List<Future<PostgresEventStore>> stores = new ArrayList<>();
+        try {
+            for (int i = 0; i < openers; i++) {
+                stores.add(pool.submit(() -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    return PostgresEventStore.open(db.dataSource(), options(schema));
+                }));
+            }
+            List<Event> written = new ArrayList<>();
+            for (Future<PostgresEventStore> f : stores) {
+                try (PostgresEventStore store = f.get(30, TimeUnit.SECONDS)) {
+                    written.addAll(store.appendStream(TypeId.newV4("opened"), List.of(WritableEvent.of("x", new byte[] {1}))));
+                }
+            }
+            assertThat(scalar("SELECT count(*) || ':' || min(schema_version) FROM \"" + schema + "\".meta")).isEqualTo("1:1");
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                assertThat(store.readAll(ReadAllOptions.defaults()).toList()).hasSize(openers);
+            }
+        } finally {
+            pool.shutdownNow();
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void schemaWrittenByNewerVersionIsRefused() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        try {
+            PostgresEventStore.open(db.dataSource(), options(schema)).close();
+            execute("UPDATE \"" + schema + "\".meta SET schema_version = " + (Schema.CURRENT_VERSION + 1));
+            assertThatThrownBy(() -> PostgresEventStore.open(db.dataSource(), options(schema)))
+                    .isInstanceOf(IncompatibleSchemaException.class)
+                    .hasMessageContaining(schema)
+                    .hasMessageContaining("version " + (Schema.CURRENT_VERSION + 1))
+                    .hasMessageContaining("newer");
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void positionModeIsFixedBySchema() {
+        String schema = TestDatabase.randomSchema();
+        try {
+            PostgresEventStore.open(db.dataSource(), options(schema)).close();
+            assertThatThrownBy(() -> PostgresEventStore.open(db.dataSource(), options(schema).withStrictPositions(true)))
+                    .isInstanceOf(IncompatibleSchemaException.class).hasMessageContaining("watermark");
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void invalidSchemaNamesAreRefused() {
+        for (String bad : List.of("", "1abc", "a-b", "a\"b", "x".repeat(64), "pg_catalog", "drop table;")) {
+            assertThatThrownBy(() -> PostgresOptions.defaults().withSchema(bad))
+                    .as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("schema");
+        }
+        assertThat(PostgresOptions.defaults().withSchema("Tenant_42").schema()).isEqualTo("Tenant_42");
+    }
+
+    @Test
+    void schemasInOneDatabaseAreIndependent() {
+        String one = TestDatabase.randomSchema();
+        String two = TestDatabase.randomSchema();
+        try (PostgresEventStore a = PostgresEventStore.open(db.dataSource(), options(one));
+                PostgresEventStore b = PostgresEventStore.open(db.dataSource(), options(two))) {
+            TypeId stream = TypeId.newV4("tenant");
+            a.appendStream(stream, List.of(WritableEvent.of("x", new byte[] {1})));
+            assertThat(a.readStream(stream, ReadStreamOptions.defaults()).toList()).hasSize(1);
+            assertThatThrownBy(() -> b.readStream(stream, ReadStreamOptions.defaults()))
+                    .isInstanceOf(StreamNotFoundException.class);
+            assertThat(b.readAll(ReadAllOptions.defaults()).toList()).isEmpty();
+            assertThat(b.listStreams()).isEmpty();
+        } finally {
+            db.dropSchema(one);
+            db.dropSchema(two);
+        }
+    }
+
+    @Test
+    void opensByUrlWithItsOwnPool() {
+        String schema = TestDatabase.randomSchema();
+        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, options(schema))) {
+            TypeId stream = TypeId.newV4("owned");
+            List<Event> written = store.appendStream(stream, List.of(WritableEvent.of("x", new byte[] {1, 2})
+                    .withMetadata(Map.of("k", "v"))));
+            assertThat(store.readStream(stream, ReadStreamOptions.defaults()).toList()).isEqualTo(written);
+            assertThat(store.readAll(ReadAllOptions.defaults()).toList()).isEqualTo(written);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void unreachableServerFailsWithStoreUnavailable() {
+        PostgresOptions quick = options("estoria").withConnectionTimeout(Duration.ofMillis(500));
+        assertThatThrownBy(() -> PostgresEventStore.open("jdbc:postgresql://127.0.0.1:1/none?user=nobody", quick))
+                .isInstanceOf(StoreUnavailableException.class);
+    }
+
+    @Test
+    void closedStoreRefusesCalls() {
+        PostgresEventStore store = db.newStore();
+        store.close();
+        store.close();
+        assertThatThrownBy(() -> store.appendStream(TypeId.newV4("x"), List.of(WritableEvent.of("x", new byte[0]))))
+                .isInstanceOf(dev.estoria.eventstore.EventStoreException.class).hasMessageContaining("closed");
+        db.dropSchema(store.options().schema());
+    }
+
+    @Test
+    void textThatPostgresCannotStoreIsRefusedBeforeWriting() {
+        PostgresEventStore store = db.newStore();
+        try {
+            TypeId stream = TypeId.newV4("bad");
+            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("x", new byte[0])
+                    .withContentType("text/\u0000plain")))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("U+0000");
+            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("x", new byte[0])
+                    .withMetadata("k", "broken \uD800 surrogate")))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("surrogate");
+            assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()))
+                    .isInstanceOf(StreamNotFoundException.class);
+        } finally {
+            db.discard(store);
+        }
+    }
+
+    private void execute(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private String scalar(String sql) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

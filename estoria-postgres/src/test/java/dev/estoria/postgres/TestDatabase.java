@@ -1,0 +1,148 @@
+package dev.estoria.postgres;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import javax.sql.DataSource;
+
+/**
+ * The PostgreSQL server the tests run against: the one at {@code ESTORIA_POSTGRES_URL} when that
+ * variable is set, otherwise an embedded server started once per JVM. Never skipped: if the server
+ * cannot be reached, the tests fail.
+ */
+final class TestDatabase {
+
+    static final String URL_VARIABLE = "ESTORIA_POSTGRES_URL";
+
+    private static TestDatabase instance;
+
+    final String jdbcUrl;
+    final HikariDataSource pool;
+    final EmbeddedPostgres embedded;
+
+    private TestDatabase(String jdbcUrl, EmbeddedPostgres embedded) {
+        this.jdbcUrl = jdbcUrl;
+        this.embedded = embedded;
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setMaximumPoolSize(24);
+        config.setMinimumIdle(2);
+        config.setConnectionTimeout(10_000);
+        config.setPoolName("estoria-tests");
+        config.addDataSourceProperty("options", "-c statement_timeout=30000");
+        this.pool = new HikariDataSource(config);
+    }
+
+    static synchronized TestDatabase get() {
+        if (instance == null) {
+            String url = System.getenv(URL_VARIABLE);
+            if (url != null && !url.isBlank()) {
+                instance = new TestDatabase(url, null);
+            } else {
+                EmbeddedPostgres pg = startEmbedded();
+                instance = new TestDatabase(pg.getJdbcUrl("postgres", "postgres"), pg);
+            }
+            TestDatabase db = instance;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                db.pool.close();
+                if (db.embedded != null) {
+                    try {
+                        db.embedded.close();
+                    } catch (IOException ignored) {
+                        // The JVM is exiting.
+                    }
+                }
+            }));
+        }
+        return instance;
+    }
+
+    private static EmbeddedPostgres startEmbedded() {
+        try {
+            return EmbeddedPostgres.builder().start();
+        } catch (IOException e) {
+            throw new IllegalStateException("could not start the embedded PostgreSQL server", e);
+        }
+    }
+
+    DataSource dataSource() {
+        return pool;
+    }
+
+    static String randomSchema() {
+        return "t_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    /** A store in a fresh schema, over the shared pool, with the feed check off. */
+    PostgresEventStore newStore(PostgresOptions options) {
+        return PostgresEventStore.open(pool, options.withSchema(randomSchema()).withFeedCheckInterval(Duration.ZERO));
+    }
+
+    PostgresEventStore newStore() {
+        return newStore(PostgresOptions.defaults());
+    }
+
+    /** Closes the store and drops its schema. */
+    void discard(PostgresEventStore store) {
+        if (store == null) {
+            return;
+        }
+        store.close();
+        dropSchema(store.options().schema());
+    }
+
+    void dropSchema(String schema) {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SET lock_timeout = '10s'");
+            s.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+        } catch (SQLException e) {
+            throw new IllegalStateException("could not drop schema " + schema, e);
+        }
+    }
+
+    Connection connect() throws SQLException {
+        return pool.getConnection();
+    }
+
+    /** A connection outside the pool, for sessions that tests kill or leave open. */
+    Connection rawConnection() throws SQLException {
+        return DriverManager.getConnection(jdbcUrl);
+    }
+
+    /** The URL's parts, for command-line tools. */
+    record Endpoint(String host, int port, String database, String user, String password) {
+    }
+
+    Endpoint endpoint() {
+        URI uri = URI.create(jdbcUrl.substring("jdbc:".length()));
+        String user = "postgres";
+        String password = null;
+        if (uri.getQuery() != null) {
+            for (String kv : uri.getQuery().split("&")) {
+                String[] p = kv.split("=", 2);
+                if (p[0].equals("user")) {
+                    user = p[1];
+                } else if (p[0].equals("password")) {
+                    password = p[1];
+                }
+            }
+        }
+        return new Endpoint(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), uri.getPath().substring(1), user, password);
+    }
+
+    /** The JDBC URL of another database on the same server. */
+    String urlOfDatabase(String database) {
+        Endpoint e = endpoint();
+        return "jdbc:postgresql://" + e.host() + ":" + e.port() + "/" + database + "?user=" + e.user()
+                + (e.password() == null ? "" : "&password=" + e.password());
+    }
+}
