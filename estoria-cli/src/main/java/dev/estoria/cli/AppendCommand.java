@@ -38,7 +38,7 @@ import picocli.CommandLine.Parameters;
  * --event-id} names the UUID of a single event, so that running the same command twice stores the
  * event once; it is refused when stdin holds several events.
  */
-@Command(name = "append", mixinStandardHelpOptions = true,
+@Command(name = "append",
         description = {"Append events to a stream, all or nothing, and print them as stored.",
             "The data comes from --data, --data-file, or stdin, where each non-blank line is one event's data "
                     + "and all lines are appended together."})

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code delete STREAM}: deletes or truncates a stream. */
-@Command(name = "delete", mixinStandardHelpOptions = true,
+@Command(name = "delete",
         description = {"Delete a stream and its events, or with --to-version N remove only its events up to version N.",
             "A deleted stream can be written again and restarts at version 1; a truncated one keeps its version."})
 final class DeleteCommand extends StoreCommand {

@@ -28,7 +28,7 @@ import picocli.CommandLine.Command;
  * that holds anything else, and never touches other streams. Every append states the version it
  * expects, as an application would.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
+@Command(name = "demo",
         description = "Write a small bank-account history to the database, show it, and suggest what to try next.")
 final class DemoCommand extends StoreCommand {
 

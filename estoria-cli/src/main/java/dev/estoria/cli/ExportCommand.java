@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code export}: writes the global log as NDJSON, for {@code import}. */
-@Command(name = "export", mixinStandardHelpOptions = true,
+@Command(name = "export",
         description = {"Write every event as NDJSON on stdout, in global order, for 'import'.",
             "Each line keeps the event's ID, type, stream, metadata, content type and exact payload."})
 final class ExportCommand extends StoreCommand {

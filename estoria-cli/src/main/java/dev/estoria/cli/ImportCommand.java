@@ -39,7 +39,7 @@ import picocli.CommandLine.Parameters;
  * exported ones when a complete export of a store whose streams were never truncated is imported
  * into an empty store.
  */
-@Command(name = "import", mixinStandardHelpOptions = true,
+@Command(name = "import",
         description = {"Append the events of an NDJSON export, keeping their IDs, so importing twice writes them once.",
             "The file is checked before anything is written. Shows progress on stderr."})
 final class ImportCommand extends StoreCommand {

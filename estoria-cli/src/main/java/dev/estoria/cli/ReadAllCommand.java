@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code read-all}: prints the global log. */
-@Command(name = "read-all", mixinStandardHelpOptions = true,
+@Command(name = "read-all",
         description = "Print the events of every stream in global order.")
 final class ReadAllCommand extends StoreCommand {
 

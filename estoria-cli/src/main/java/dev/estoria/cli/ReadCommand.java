@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code read STREAM}: prints a stream's events. */
-@Command(name = "read", mixinStandardHelpOptions = true,
+@Command(name = "read",
         description = "Print the events of one stream, oldest first (newest first with --reverse).")
 final class ReadCommand extends StoreCommand {
 

@@ -5,6 +5,7 @@ import dev.estoria.cli.store.OpenMode;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -23,6 +24,9 @@ abstract class StoreCommand implements Callable<Integer> {
 
     @Mixin
     StoreOptions storeOptions;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     CliEnvironment environment() {
         return root.environment();

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /** {@code streams}: lists the streams and their versions. */
-@Command(name = "streams", mixinStandardHelpOptions = true,
+@Command(name = "streams",
         description = {"List every stream with its version (the version of its last event), ordered by stream ID.",
             "As NDJSON, one {\"streamId\":...,\"version\":...} object per line."})
 final class StreamsCommand extends StoreCommand {

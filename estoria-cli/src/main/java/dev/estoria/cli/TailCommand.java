@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
  * when stdout is closed (noticed at the next event it prints, as a pipe reports a gone reader only
  * on a write).
  */
-@Command(name = "tail", mixinStandardHelpOptions = true,
+@Command(name = "tail",
         description = {"Follow the global log: print new events as they are appended, until Ctrl-C.",
             "Without --after it starts at the current end; --after 0 prints every event first."})
 final class TailCommand extends StoreCommand {
