@@ -105,7 +105,7 @@ final class DemoCommand extends StoreCommand {
 
         PrintWriter out = out();
         out.println("Wrote " + written.size() + " events to " + accounts.size() + " new bank accounts (streams of type \""
-                + STREAM_TYPE + "\") in " + storeOptions.db + ".");
+                + STREAM_TYPE + "\") in " + storeOptions().db + ".");
         out.println();
         Table events = Table.of(out, ">POSITION", "ACCOUNT", ">VERSION", "TYPE", "DATA");
         for (Event event : written) {
@@ -151,7 +151,7 @@ final class DemoCommand extends StoreCommand {
 
     private void hints(PrintWriter out, TypeId stream, String currency, int version) {
         String program = environment().programName();
-        String db = storeOptions.asArgument();
+        String db = storeOptions().asArgument();
         String id = stream.toString();
         String deposit = "{\"amount\":\"25.00\",\"currency\":\"" + currency + "\",\"memo\":\"gift\"}";
         List<String[]> commands = List.of(

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -69,6 +70,9 @@ public final class EstoriaCli implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    StoreOptions storeOptions;
 
     private EstoriaCli(CliEnvironment environment) {
         this.environment = Objects.requireNonNull(environment, "environment");

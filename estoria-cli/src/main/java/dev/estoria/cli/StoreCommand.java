@@ -4,7 +4,6 @@ import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
@@ -22,11 +21,12 @@ abstract class StoreCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Mixin
-    StoreOptions storeOptions;
-
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
+
+    StoreOptions storeOptions() {
+        return root.storeOptions;
+    }
 
     CliEnvironment environment() {
         return root.environment();
@@ -41,6 +41,6 @@ abstract class StoreCommand implements Callable<Integer> {
     }
 
     CliStore open(OpenMode mode) {
-        return environment().opener().open(storeOptions.target(), mode);
+        return environment().opener().open(storeOptions().target(), mode);
     }
 }

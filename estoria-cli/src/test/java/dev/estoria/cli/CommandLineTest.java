@@ -18,7 +18,7 @@ class CommandLineTest {
         CliHarness.Result result = cli.run();
 
         assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(result.err()).startsWith("Usage: estoria [-hV] COMMAND").contains("demo", "Exit codes:");
+        assertThat(result.err()).startsWith("Usage: estoria [-hV] [--db=FILE] COMMAND").contains("demo", "Exit codes:");
         assertThat(result.out()).isEmpty();
     }
 
@@ -49,6 +49,19 @@ class CommandLineTest {
         assertThat(commandLine.getSubcommands()).hasSizeGreaterThanOrEqualTo(9);
         commandLine.getSubcommands().forEach((name, sub) ->
                 assertThat(sub.getCommandSpec().findOption("--db")).as(name).isNotNull());
+    }
+
+    @Test
+    void dbMayStandBeforeOrAfterTheCommand() {
+        cli.store("a.db").appendStream(dev.estoria.typeid.TypeId.parse("x_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a"),
+                java.util.List.of(dev.estoria.eventstore.WritableEvent.json("t", "{}")));
+        cli.store("b.db");
+
+        assertThat(cli.run("--db", "a.db", "streams").outLines()).hasSize(1);
+        assertThat(cli.run("streams", "--db", "a.db").outLines()).hasSize(1);
+        assertThat(cli.run("--db", "b.db", "streams").outLines()).isEmpty();
+        assertThat(cli.run("--db", "a.db", "streams", "--db", "b.db").outLines()).isEmpty();
+        assertThat(cli.run("--db", "missing.db", "streams").err()).isEqualTo("error: no database at missing.db\n");
     }
 
     @Test
