@@ -27,8 +27,12 @@ final class ExportCommand extends StoreCommand {
         PrintWriter out = out();
         try (CliStore store = open(OpenMode.MUST_EXIST);
                 StreamIterator events = store.readAll(ReadAllOptions.after(after))) {
+            long written = 0;
             for (Event event : events) {
                 out.println(EventJson.write(event));
+                if (++written % OutputOptions.CHECK_EVERY == 0 && out.checkError()) {
+                    break;
+                }
             }
         }
         out.flush();

@@ -9,6 +9,9 @@ import picocli.CommandLine.Option;
 /** The {@code --format} option of the commands that print events. */
 final class OutputOptions {
 
+    /** How many events are printed between checks that stdout still works; a check flushes. */
+    static final int CHECK_EVERY = 256;
+
     /** How events are printed. */
     enum Format {
         /** One JSON object per line: for programs. */
@@ -65,6 +68,21 @@ final class OutputOptions {
     /** Prints events one by one. */
     interface EventPrinter {
         void print(Event event);
+
+        /**
+         * Prints every event of {@code events}, stopping early if stdout fails (a closed pipe, as
+         * when {@code head} has read enough), then finishes.
+         */
+        default void printAll(Iterable<Event> events, PrintWriter out) {
+            long printed = 0;
+            for (Event event : events) {
+                print(event);
+                if (++printed % CHECK_EVERY == 0 && out.checkError()) {
+                    return;
+                }
+            }
+            finish();
+        }
 
         /** Prints what is buffered, keeping the table's columns for later rows. */
         void flush();

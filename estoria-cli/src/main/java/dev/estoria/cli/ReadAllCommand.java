@@ -2,7 +2,6 @@ package dev.estoria.cli;
 
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
-import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.StreamIterator;
 import picocli.CommandLine.Command;
@@ -29,11 +28,7 @@ final class ReadAllCommand extends StoreCommand {
     public Integer call() {
         try (CliStore store = open(OpenMode.MUST_EXIST);
                 StreamIterator events = store.readAll(new ReadAllOptions(after, count))) {
-            OutputOptions.EventPrinter printer = output.printer(out());
-            for (Event event : events) {
-                printer.print(event);
-            }
-            printer.finish();
+            output.printer(out()).printAll(events, out());
         }
         return ExitCodes.OK;
     }

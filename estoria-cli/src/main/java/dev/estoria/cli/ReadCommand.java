@@ -3,7 +3,6 @@ package dev.estoria.cli;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.eventstore.Direction;
-import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.typeid.TypeId;
@@ -41,11 +40,7 @@ final class ReadCommand extends StoreCommand {
         ReadStreamOptions options = new ReadStreamOptions(after, count, reverse ? Direction.REVERSE : Direction.FORWARD);
         try (CliStore store = open(OpenMode.MUST_EXIST);
                 StreamIterator events = store.readStream(stream, options)) {
-            OutputOptions.EventPrinter printer = output.printer(out());
-            for (Event event : events) {
-                printer.print(event);
-            }
-            printer.finish();
+            output.printer(out()).printAll(events, out());
         }
         return ExitCodes.OK;
     }
