@@ -70,7 +70,8 @@ class LauncherIT {
             // The twelfth event arrives once tail is polling.
             assertThat(out.readLine()).contains("\"globalPosition\":12,");
 
-            new ProcessBuilder("kill", "-INT", Long.toString(tail.pid())).start().waitFor();
+            // The shell's own kill: the launcher needs bash anyway, a kill binary may be missing.
+            new ProcessBuilder("bash", "-c", "kill -INT " + tail.pid()).start().waitFor();
 
             assertThat(tail.waitFor(20, TimeUnit.SECONDS)).as("tail ended").isTrue();
             assertThat(tail.exitValue()).isEqualTo(130);
