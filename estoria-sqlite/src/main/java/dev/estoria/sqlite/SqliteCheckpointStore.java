@@ -41,6 +41,11 @@ public final class SqliteCheckpointStore implements CheckpointStore {
         return new SqliteCheckpointStore(store, Clock.systemUTC());
     }
 
+    /** The checkpoints kept in {@code store}'s file, timed by {@code clock}. */
+    static SqliteCheckpointStore of(SqliteEventStore store, Clock clock) {
+        return new SqliteCheckpointStore(store, Objects.requireNonNull(clock, "clock"));
+    }
+
     /** @throws EventStoreException if the read fails */
     @Override
     public Optional<Checkpoint> load(ProjectionId id) {
