@@ -259,6 +259,35 @@ public final class PostgresEventStore
         return options;
     }
 
+    /** The schema's table names, for the store's companions (snapshots, checkpoints, projections). */
+    Schema schema() {
+        return schema;
+    }
+
+    /**
+     * A pooled connection in a new transaction, with the options' statement timeout set for the
+     * transaction when the pool is the caller's; for the store's companions. The caller commits or
+     * rolls back, and closes it.
+     *
+     * @throws EventStoreException if the store is closed
+     */
+    Connection beginTransaction() throws SQLException {
+        ensureOpen();
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(false);
+            if (ownedPool == null) {
+                try (PreparedStatement s = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                    bindLocalTimeout(s, 1).execute();
+                }
+            }
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
     void setAppendHook(AppendHook hook) {
         this.appendHook = hook;
     }
@@ -1098,7 +1127,7 @@ public final class PostgresEventStore
 
     // ------------------------------------------------------------------ lifecycle
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed.get()) {
             throw new EventStoreException("event store (schema " + options.schema() + ") is closed");
         }
@@ -1137,7 +1166,7 @@ public final class PostgresEventStore
         }
     }
 
-    private static void rollbackQuietly(Connection c) {
+    static void rollbackQuietly(Connection c) {
         if (c == null) {
             return;
         }
@@ -1150,7 +1179,7 @@ public final class PostgresEventStore
         }
     }
 
-    private static void closeQuietly(AutoCloseable... resources) {
+    static void closeQuietly(AutoCloseable... resources) {
         for (AutoCloseable r : resources) {
             if (r == null) {
                 continue;
