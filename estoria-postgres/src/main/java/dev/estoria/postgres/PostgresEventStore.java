@@ -131,6 +131,8 @@ public final class PostgresEventStore
     private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean notificationPending = new AtomicBoolean();
     private final java.util.concurrent.ExecutorService notifier;
+    /** LISTEN/NOTIFY between processes; null when the option is off. */
+    private final CrossProcessNotifications crossProcess;
 
     /** Test hook: runs inside the append transaction after an append's inserts. */
     private volatile AppendHook appendHook;
@@ -141,7 +143,9 @@ public final class PostgresEventStore
         void afterInsert(TypeId streamId, List<Event> written);
     }
 
-    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
+    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
+            CrossProcessNotifications.ConnectionSource listenerSource,
+            CrossProcessNotifications.ConnectionSource senderSource) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.options = options;
@@ -150,6 +154,10 @@ public final class PostgresEventStore
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(i);
         }
+        crossProcess = options.crossProcessNotifications()
+                ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
+                        this::signalAppend, xid -> lastCommittedXid.accumulateAndGet(xid, Math::max))
+                : null;
         notifier = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
             t.setDaemon(true);
@@ -202,8 +210,18 @@ public final class PostgresEventStore
         config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis());
         config.addDataSourceProperty("ApplicationName", "estoria:" + options.schema());
         HikariDataSource pool = new HikariDataSource(config);
+        // The LISTEN/NOTIFY connections live outside the pool, so they never take a pooled slot.
+        java.util.Properties dedicated = new java.util.Properties();
+        dedicated.setProperty("connectTimeout", Long.toString(connectSeconds));
+        dedicated.setProperty("loginTimeout", Long.toString(connectSeconds));
+        dedicated.setProperty("tcpKeepAlive", "true");
+        dedicated.setProperty("ApplicationName", "estoria:" + options.schema() + ":notify");
+        java.util.Properties sending = new java.util.Properties();
+        sending.putAll(dedicated);
+        sending.setProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
         try {
-            return start(pool, pool, options);
+            return start(pool, pool, options, () -> java.sql.DriverManager.getConnection(jdbcUrl, dedicated),
+                    () -> java.sql.DriverManager.getConnection(jdbcUrl, sending));
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -221,11 +239,13 @@ public final class PostgresEventStore
     public static PostgresEventStore open(DataSource dataSource, PostgresOptions options) {
         Objects.requireNonNull(dataSource, "dataSource");
         Objects.requireNonNull(options, "options");
-        return start(dataSource, null, options);
+        return start(dataSource, null, options, dataSource::getConnection, dataSource::getConnection);
     }
 
-    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
-        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options);
+    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
+            CrossProcessNotifications.ConnectionSource listenerSource,
+            CrossProcessNotifications.ConnectionSource senderSource) {
+        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options, listenerSource, senderSource);
         try (Connection c = dataSource.getConnection()) {
             int version = c.getMetaData().getDatabaseMajorVersion();
             if (version < 13) {
@@ -237,6 +257,9 @@ public final class PostgresEventStore
                 store.monitor.shutdownNow();
             }
             store.notifier.shutdownNow();
+            if (store.crossProcess != null) {
+                store.crossProcess.close();
+            }
             throw e instanceof SQLException sql ? Sql.failure("opening event store schema " + options.schema(), sql)
                     : (RuntimeException) e;
         }
@@ -555,6 +578,9 @@ public final class PostgresEventStore
                 c.commit();
                 lastCommittedXid.accumulateAndGet(tx.xid, Math::max);
                 signalAppend();
+                if (crossProcess != null) {
+                    crossProcess.announce(tx.xid);
+                }
             } else {
                 // Nothing to keep (failures, or retries answered from stored events): undo the tip reservations.
                 c.rollback();
@@ -1027,16 +1053,47 @@ public final class PostgresEventStore
      * {@inheritDoc}
      *
      * <p>Listeners run on one store thread after a commit of this store's appends, coalesced: several
-     * commits while listeners run give one more call. Appends of other processes are not signalled;
-     * subscribers keep polling for those. In watermark mode an append is visible to {@link #readAll}
-     * once older open transactions of the cluster have ended; a read from this store waits up to
-     * {@link PostgresOptions#readSettleTimeout()} for that.
+     * commits while listeners run give one more call. In watermark mode an append is visible to
+     * {@link #readAll} once older open transactions of the cluster have ended; a read from this
+     * store waits up to {@link PostgresOptions#readSettleTimeout()} for that.
+     *
+     * <p><b>Other processes.</b> With {@link PostgresOptions#crossProcessNotifications()} (the
+     * default), appends committed by other stores on the same schema and database wake the
+     * listeners too, through {@code LISTEN/NOTIFY} on the channel {@code <schema>_appends}:
+     *
+     * <ul>
+     *   <li>The {@code NOTIFY} is out of band: after a group transaction commits, a separate
+     *       auto-commit {@code SELECT pg_notify(...)} is sent by one sender thread, coalesced (at
+     *       most one in flight, then one more for the commits that landed meanwhile). It is never
+     *       part of an append transaction, so it never serialises appends (a {@code NOTIFY} inside a
+     *       transaction takes a cluster-wide lock at commit). Its payload is the committing
+     *       transaction's ID, so the receiving process's next read waits for it to settle, as for
+     *       its own appends.
+     *   <li>The first registered listener starts a listener thread with its own connection that
+     *       {@code LISTEN}s; this call waits up to {@link PostgresOptions#connectionTimeout()} for
+     *       it, so appends committed elsewhere after it returns are heard. After a lost connection
+     *       the thread reconnects with backoff, listens again and wakes the listeners once, since
+     *       notifications sent meanwhile are lost.
+     *   <li>Notifications can be lost (a dropped connection, a failed send), so subscribers keep a
+     *       slow poll as the safety net.
+     *   <li>Connections: over a pool the store owns, the listener and the sender use one dedicated
+     *       connection each, outside the pool. Over a caller's data source, the listener holds one
+     *       of its connections while the store is open, and the sender borrows one per send.
+     * </ul>
      */
     @Override
     public AutoCloseable onAppend(Runnable listener) {
         Objects.requireNonNull(listener, "listener");
         appendListeners.add(listener);
+        if (crossProcess != null && !closed.get()) {
+            crossProcess.ensureListening(options.connectionTimeout());
+        }
         return () -> appendListeners.remove(listener);
+    }
+
+    /** The cross-process notifications, or null when they are off; for tests. */
+    CrossProcessNotifications crossProcess() {
+        return crossProcess;
     }
 
     private void signalAppend() {
@@ -1158,6 +1215,9 @@ public final class PostgresEventStore
             monitor.shutdownNow();
         }
         notifier.shutdownNow();
+        if (crossProcess != null) {
+            crossProcess.close();
+        }
         for (CursorIterator it : List.copyOf(openIterators)) {
             it.close();
         }
