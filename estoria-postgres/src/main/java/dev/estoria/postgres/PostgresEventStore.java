@@ -102,6 +102,20 @@ import javax.sql.DataSource;
  * that append; all are acknowledged after the shared commit. A lone append is its own transaction,
  * with no added wait and no savepoint.
  *
+ * <h2>Notifications</h2>
+ *
+ * The store is an {@link AppendNotifier}: its own commits wake local listeners at once, and with
+ * {@link PostgresOptions#crossProcessNotifications()} (the default) so do other processes' commits
+ * on the same schema, through {@code LISTEN/NOTIFY}. The {@code NOTIFY} is sent out of band, after
+ * the commit, on a separate connection, so it never serialises appends; see {@link
+ * #onAppend(Runnable)}.
+ *
+ * <h2>Companions</h2>
+ *
+ * {@link PostgresSnapshotStore}, {@link PostgresCheckpointStore} and {@link
+ * PostgresProjectionRunner} keep their tables in the same schema (created and migrated with it) and
+ * use the store's pool.
+ *
  * <h2>Failures</h2>
  *
  * Backend failures throw {@link EventStoreException}; a lost connection, a terminated backend, a
