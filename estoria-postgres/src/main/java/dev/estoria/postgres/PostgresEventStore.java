@@ -102,6 +102,20 @@ import javax.sql.DataSource;
  * that append; all are acknowledged after the shared commit. A lone append is its own transaction,
  * with no added wait and no savepoint.
  *
+ * <h2>Notifications</h2>
+ *
+ * The store is an {@link AppendNotifier}: its own commits wake local listeners at once, and with
+ * {@link PostgresOptions#crossProcessNotifications()} (the default) so do other processes' commits
+ * on the same schema, through {@code LISTEN/NOTIFY}. The {@code NOTIFY} is sent out of band, after
+ * the commit, on a separate connection, so it never serialises appends; see {@link
+ * #onAppend(Runnable)}.
+ *
+ * <h2>Companions</h2>
+ *
+ * {@link PostgresSnapshotStore}, {@link PostgresCheckpointStore} and {@link
+ * PostgresProjectionRunner} keep their tables in the same schema (created and migrated with it) and
+ * use the store's pool.
+ *
  * <h2>Failures</h2>
  *
  * Backend failures throw {@link EventStoreException}; a lost connection, a terminated backend, a
@@ -131,6 +145,8 @@ public final class PostgresEventStore
     private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean notificationPending = new AtomicBoolean();
     private final java.util.concurrent.ExecutorService notifier;
+    /** LISTEN/NOTIFY between processes; null when the option is off. */
+    private final CrossProcessNotifications crossProcess;
 
     /** Test hook: runs inside the append transaction after an append's inserts. */
     private volatile AppendHook appendHook;
@@ -141,7 +157,9 @@ public final class PostgresEventStore
         void afterInsert(TypeId streamId, List<Event> written);
     }
 
-    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
+    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
+            CrossProcessNotifications.ConnectionSource listenerSource,
+            CrossProcessNotifications.ConnectionSource senderSource) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.options = options;
@@ -150,6 +168,10 @@ public final class PostgresEventStore
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(i);
         }
+        crossProcess = options.crossProcessNotifications()
+                ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
+                        this::signalAppend, xid -> lastCommittedXid.accumulateAndGet(xid, Math::max))
+                : null;
         notifier = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
             t.setDaemon(true);
@@ -202,8 +224,18 @@ public final class PostgresEventStore
         config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis());
         config.addDataSourceProperty("ApplicationName", "estoria:" + options.schema());
         HikariDataSource pool = new HikariDataSource(config);
+        // The LISTEN/NOTIFY connections live outside the pool, so they never take a pooled slot.
+        java.util.Properties dedicated = new java.util.Properties();
+        dedicated.setProperty("connectTimeout", Long.toString(connectSeconds));
+        dedicated.setProperty("loginTimeout", Long.toString(connectSeconds));
+        dedicated.setProperty("tcpKeepAlive", "true");
+        dedicated.setProperty("ApplicationName", "estoria:" + options.schema() + ":notify");
+        java.util.Properties sending = new java.util.Properties();
+        sending.putAll(dedicated);
+        sending.setProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
         try {
-            return start(pool, pool, options);
+            return start(pool, pool, options, () -> java.sql.DriverManager.getConnection(jdbcUrl, dedicated),
+                    () -> java.sql.DriverManager.getConnection(jdbcUrl, sending));
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -221,11 +253,13 @@ public final class PostgresEventStore
     public static PostgresEventStore open(DataSource dataSource, PostgresOptions options) {
         Objects.requireNonNull(dataSource, "dataSource");
         Objects.requireNonNull(options, "options");
-        return start(dataSource, null, options);
+        return start(dataSource, null, options, dataSource::getConnection, dataSource::getConnection);
     }
 
-    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
-        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options);
+    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
+            CrossProcessNotifications.ConnectionSource listenerSource,
+            CrossProcessNotifications.ConnectionSource senderSource) {
+        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options, listenerSource, senderSource);
         try (Connection c = dataSource.getConnection()) {
             int version = c.getMetaData().getDatabaseMajorVersion();
             if (version < 13) {
@@ -237,6 +271,9 @@ public final class PostgresEventStore
                 store.monitor.shutdownNow();
             }
             store.notifier.shutdownNow();
+            if (store.crossProcess != null) {
+                store.crossProcess.close();
+            }
             throw e instanceof SQLException sql ? Sql.failure("opening event store schema " + options.schema(), sql)
                     : (RuntimeException) e;
         }
@@ -257,6 +294,35 @@ public final class PostgresEventStore
     /** The options this store was opened with. */
     public PostgresOptions options() {
         return options;
+    }
+
+    /** The schema's table names, for the store's companions (snapshots, checkpoints, projections). */
+    Schema schema() {
+        return schema;
+    }
+
+    /**
+     * A pooled connection in a new transaction, with the options' statement timeout set for the
+     * transaction when the pool is the caller's; for the store's companions. The caller commits or
+     * rolls back, and closes it.
+     *
+     * @throws EventStoreException if the store is closed
+     */
+    Connection beginTransaction() throws SQLException {
+        ensureOpen();
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(false);
+            if (ownedPool == null) {
+                try (PreparedStatement s = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                    bindLocalTimeout(s, 1).execute();
+                }
+            }
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
     }
 
     void setAppendHook(AppendHook hook) {
@@ -526,6 +592,9 @@ public final class PostgresEventStore
                 c.commit();
                 lastCommittedXid.accumulateAndGet(tx.xid, Math::max);
                 signalAppend();
+                if (crossProcess != null) {
+                    crossProcess.announce(tx.xid);
+                }
             } else {
                 // Nothing to keep (failures, or retries answered from stored events): undo the tip reservations.
                 c.rollback();
@@ -998,16 +1067,47 @@ public final class PostgresEventStore
      * {@inheritDoc}
      *
      * <p>Listeners run on one store thread after a commit of this store's appends, coalesced: several
-     * commits while listeners run give one more call. Appends of other processes are not signalled;
-     * subscribers keep polling for those. In watermark mode an append is visible to {@link #readAll}
-     * once older open transactions of the cluster have ended; a read from this store waits up to
-     * {@link PostgresOptions#readSettleTimeout()} for that.
+     * commits while listeners run give one more call. In watermark mode an append is visible to
+     * {@link #readAll} once older open transactions of the cluster have ended; a read from this
+     * store waits up to {@link PostgresOptions#readSettleTimeout()} for that.
+     *
+     * <p><b>Other processes.</b> With {@link PostgresOptions#crossProcessNotifications()} (the
+     * default), appends committed by other stores on the same schema and database wake the
+     * listeners too, through {@code LISTEN/NOTIFY} on the channel {@code <schema>_appends}:
+     *
+     * <ul>
+     *   <li>The {@code NOTIFY} is out of band: after a group transaction commits, a separate
+     *       auto-commit {@code SELECT pg_notify(...)} is sent by one sender thread, coalesced (at
+     *       most one in flight, then one more for the commits that landed meanwhile). It is never
+     *       part of an append transaction, so it never serialises appends (a {@code NOTIFY} inside a
+     *       transaction takes a cluster-wide lock at commit). Its payload is the committing
+     *       transaction's ID, so the receiving process's next read waits for it to settle, as for
+     *       its own appends.
+     *   <li>The first registered listener starts a listener thread with its own connection that
+     *       {@code LISTEN}s; this call waits up to {@link PostgresOptions#connectionTimeout()} for
+     *       it, so appends committed elsewhere after it returns are heard. After a lost connection
+     *       the thread reconnects with backoff, listens again and wakes the listeners once, since
+     *       notifications sent meanwhile are lost.
+     *   <li>Notifications can be lost (a dropped connection, a failed send), so subscribers keep a
+     *       slow poll as the safety net.
+     *   <li>Connections: over a pool the store owns, the listener and the sender use one dedicated
+     *       connection each, outside the pool. Over a caller's data source, the listener holds one
+     *       of its connections while the store is open, and the sender borrows one per send.
+     * </ul>
      */
     @Override
     public AutoCloseable onAppend(Runnable listener) {
         Objects.requireNonNull(listener, "listener");
         appendListeners.add(listener);
+        if (crossProcess != null && !closed.get()) {
+            crossProcess.ensureListening(options.connectionTimeout());
+        }
         return () -> appendListeners.remove(listener);
+    }
+
+    /** The cross-process notifications, or null when they are off; for tests. */
+    CrossProcessNotifications crossProcess() {
+        return crossProcess;
     }
 
     private void signalAppend() {
@@ -1098,7 +1198,7 @@ public final class PostgresEventStore
 
     // ------------------------------------------------------------------ lifecycle
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed.get()) {
             throw new EventStoreException("event store (schema " + options.schema() + ") is closed");
         }
@@ -1129,6 +1229,9 @@ public final class PostgresEventStore
             monitor.shutdownNow();
         }
         notifier.shutdownNow();
+        if (crossProcess != null) {
+            crossProcess.close();
+        }
         for (CursorIterator it : List.copyOf(openIterators)) {
             it.close();
         }
@@ -1137,7 +1240,7 @@ public final class PostgresEventStore
         }
     }
 
-    private static void rollbackQuietly(Connection c) {
+    static void rollbackQuietly(Connection c) {
         if (c == null) {
             return;
         }
@@ -1150,7 +1253,7 @@ public final class PostgresEventStore
         }
     }
 
-    private static void closeQuietly(AutoCloseable... resources) {
+    static void closeQuietly(AutoCloseable... resources) {
         for (AutoCloseable r : resources) {
             if (r == null) {
                 continue;
