@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -28,9 +29,9 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code estoria} command: works with the events in a store file from the shell.
+ * The {@code estoria} command: works with the events in a store from the shell.
  *
- * <p>Every subcommand takes {@code --db FILE}. Events are printed as NDJSON (see {@link
+ * <p>Every subcommand takes {@code --db FILE} or {@code --postgres URL [--schema NAME]}. Events are printed as NDJSON (see {@link
  * dev.estoria.cli.format.EventJson}) or, with {@code --format table}, as a table. Errors are one line
  * on stderr, starting with {@code error:}, and set the exit codes of {@link ExitCodes}; input is
  * checked before the store is opened, so bad input writes nothing.
@@ -39,7 +40,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = EstoriaCli.Version.class,
         synopsisSubcommandLabel = "COMMAND",
-        description = "Append, read, follow, export and import the events of an Estoria store.",
+        description = "Append, read, follow, export and import the events of an Estoria store, and list its projections.",
         subcommands = {
             DemoCommand.class,
             AppendCommand.class,
@@ -50,6 +51,7 @@ import picocli.CommandLine.Spec;
             DeleteCommand.class,
             ExportCommand.class,
             ImportCommand.class,
+            ProjectionsCommand.class,
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -133,7 +135,8 @@ public final class EstoriaCli implements Callable<Integer> {
                 isInteractive(),
                 System.getProperty("estoria.program", "estoria"),
                 Interrupts.shutdownHooks(),
-                System.getenv("ESTORIA_DEBUG") != null);
+                System.getenv("ESTORIA_DEBUG") != null,
+                Clock.systemUTC());
         System.exit(run(environment, out, err, args));
     }
 

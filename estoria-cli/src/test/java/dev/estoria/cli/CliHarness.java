@@ -7,6 +7,7 @@ import dev.estoria.cli.store.StoreTarget;
 import dev.estoria.cli.store.StoreUnavailableException;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.projection.InMemoryCheckpointStore;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -14,6 +15,7 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +36,8 @@ final class CliHarness {
     }
 
     final Map<Path, InMemoryEventStore> stores = new ConcurrentHashMap<>();
+    final Map<Path, InMemoryCheckpointStore> checkpoints = new ConcurrentHashMap<>();
+    Clock clock = Clock.systemUTC();
     final List<Runnable> interruptHandlers = new CopyOnWriteArrayList<>();
     volatile int openCount;
     volatile int closeCount;
@@ -41,7 +45,10 @@ final class CliHarness {
     StoreOpener opener = this::openMemory;
 
     private CliStore openMemory(StoreTarget target, OpenMode mode) {
-        Path path = ((StoreTarget.File) target).path();
+        Path path = switch (target) {
+            case StoreTarget.File file -> file.path();
+            case StoreTarget.Postgres postgres -> Path.of(postgres.describe());
+        };
         InMemoryEventStore store = stores.get(path);
         if (store == null) {
             if (mode == OpenMode.MUST_EXIST) {
@@ -50,7 +57,7 @@ final class CliHarness {
             store = stores.computeIfAbsent(path, p -> InMemoryEventStore.create());
         }
         openCount++;
-        return CliStore.of(store, () -> closeCount++);
+        return CliStore.of(store, checkpoints(path.toString()), () -> closeCount++);
     }
 
     /** The store the default {@code --db} names, created if needed; for setting up and checking. */
@@ -60,6 +67,11 @@ final class CliHarness {
 
     InMemoryEventStore store(String db) {
         return stores.computeIfAbsent(Path.of(db), p -> InMemoryEventStore.create());
+    }
+
+    /** The checkpoints kept with the store that {@code db} names. */
+    InMemoryCheckpointStore checkpoints(String db) {
+        return checkpoints.computeIfAbsent(Path.of(db), p -> InMemoryCheckpointStore.create());
     }
 
     /** Every event of the default store, in global order. */
@@ -74,7 +86,8 @@ final class CliHarness {
                     interruptHandlers.add(onInterrupt);
                     return () -> interruptHandlers.remove(onInterrupt);
                 },
-                false);
+                false,
+                clock);
     }
 
     Result run(String... args) {

@@ -8,6 +8,7 @@ import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.projection.InMemoryCheckpointStore;
 import dev.estoria.typeid.TypeId;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -35,7 +36,7 @@ class ClosedStdoutTest {
         }
         store.appendStream(TypeId.parse("log_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a"), events);
         cli.opener = (target, mode) -> {
-            CliStore real = CliStore.of(store, () -> { });
+            CliStore real = CliStore.of(store, InMemoryCheckpointStore.create(), () -> { });
             return new CliStore() {
                 @Override
                 public List<Event> appendStream(TypeId id, List<WritableEvent> e,
@@ -78,6 +79,16 @@ class ClosedStdoutTest {
                 @Override
                 public List<dev.estoria.eventstore.StreamInfo> listStreams() {
                     return real.listStreams();
+                }
+
+                @Override
+                public AutoCloseable onAppend(Runnable listener) {
+                    return real.onAppend(listener);
+                }
+
+                @Override
+                public dev.estoria.projection.CheckpointStore checkpoints() {
+                    return real.checkpoints();
                 }
 
                 @Override

@@ -24,7 +24,7 @@ class SqliteEndToEndTest {
         StringWriter err = new StringWriter();
         CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false, "estoria",
-                onInterrupt -> () -> { }, false);
+                onInterrupt -> () -> { }, false, java.time.Clock.systemUTC());
         int code = EstoriaCli.run(environment, new PrintWriter(out), new PrintWriter(err), args);
         return new CliHarness.Result(code, out.toString(), err.toString());
     }
@@ -62,8 +62,8 @@ class SqliteEndToEndTest {
         CliHarness.Result first = run("import", export.toString(), "--db", copy);
         CliHarness.Result second = run("import", export.toString(), "--db", copy);
 
-        assertThat(first.out()).endsWith(": 12 written, 0 already present\n");
-        assertThat(second.out()).endsWith(": 0 written, 12 already present\n");
+        assertThat(first.out()).endsWith(": 13 written, 0 already present\n");
+        assertThat(second.out()).endsWith(": 0 written, 13 already present\n");
         String withoutTimes = "\"timestamp\":\"[^\"]*\"";
         assertThat(run("export", "--db", copy).out().replaceAll(withoutTimes, ""))
                 .isEqualTo(Files.readString(export).replaceAll(withoutTimes, ""));

@@ -36,6 +36,11 @@ public final class Json {
 
     private Json() {}
 
+    /** A generator writing one compact JSON value to {@code out}; close it to finish the value. */
+    public static com.fasterxml.jackson.core.JsonGenerator generator(java.io.Writer out) throws java.io.IOException {
+        return FACTORY.createGenerator(out);
+    }
+
     /**
      * Whether {@code contentType} declares JSON: {@code application/json}, in any letter case, with or
      * without parameters such as a charset.

@@ -1,5 +1,6 @@
 package dev.estoria.cli.store;
 
+import dev.estoria.eventstore.AppendNotifier;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
@@ -12,30 +13,38 @@ import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.projection.CheckpointStore;
 import dev.estoria.typeid.TypeId;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * The capabilities the commands need from a store, in one type: stream reads and appends, the global
- * log, deletion and the list of streams, and a {@link #close()} that throws no checked exception.
+ * log, deletion, the list of streams, append notifications for live reads, the projection
+ * checkpoints kept beside the events, and a {@link #close()} that throws no checked exception.
  *
  * <p>Every operation keeps the contract of the interface it comes from; {@link #of} adapts any store
- * that has all four capabilities.
+ * that has all these capabilities.
  */
-public interface CliStore extends EventStore, GlobalReader, StreamDeleter, StreamLister, AutoCloseable {
+public interface CliStore extends EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+
+    /** The projection checkpoints kept with these events; usable until the store is closed. */
+    CheckpointStore checkpoints();
 
     /** Releases the store; idempotent. */
     @Override
     void close();
 
     /**
-     * Adapts {@code store}; {@link #close()} runs {@code onClose} once.
+     * Adapts {@code store} and the {@code checkpoints} kept with it; {@link #close()} runs {@code
+     * onClose} once.
      *
      * @throws NullPointerException if an argument is null
      */
-    static <S extends EventStore & GlobalReader & StreamDeleter & StreamLister> CliStore of(S store, Runnable onClose) {
+    static <S extends EventStore & GlobalReader & StreamDeleter & StreamLister & AppendNotifier> CliStore of(
+            S store, CheckpointStore checkpoints, Runnable onClose) {
         Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(checkpoints, "checkpoints");
         Objects.requireNonNull(onClose, "onClose");
         return new CliStore() {
             private boolean closed;
@@ -63,6 +72,16 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
             @Override
             public List<StreamInfo> listStreams() {
                 return store.listStreams();
+            }
+
+            @Override
+            public AutoCloseable onAppend(Runnable listener) {
+                return store.onAppend(listener);
+            }
+
+            @Override
+            public CheckpointStore checkpoints() {
+                return checkpoints;
             }
 
             @Override
