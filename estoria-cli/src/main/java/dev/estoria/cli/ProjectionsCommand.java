@@ -29,25 +29,29 @@ import picocli.CommandLine.Option;
  *
  * <p>For each checkpoint: its position; its lag, the number of events after that position that the
  * projection would handle with the default filter of {@link ProjectionProcessor} (application
- * streams: Estoria's own streams left out), counted up to {@value #LAG_CAP}; when it was last saved;
+ * streams: Estoria's own streams left out), counted up to {@code --lag-cap}; when it was last saved;
  * and a state judged from that time, since a running processor saves its checkpoint at least once
  * per poll interval even when idle: {@code live} if saved within {@code --live-within} seconds,
  * {@code stale} otherwise.
  */
 @Command(name = "projections",
         description = {"List the projections that keep checkpoints in the store: position, lag, last update, state.",
-            "Lag counts the events after the checkpoint (application streams; up to " + ProjectionsCommand.LAG_CAP
-                    + "). A projection is live if its checkpoint was saved within --live-within seconds, "
+            "Lag counts the events after the checkpoint (application streams, up to --lag-cap). A projection is live if its checkpoint was saved within --live-within seconds, "
                     + "stale otherwise."})
 final class ProjectionsCommand extends StoreCommand {
 
-    /** The most events counted for one projection's lag; more is shown as this number and a +. */
+    /** The default of {@code --lag-cap}. */
     static final long LAG_CAP = 100_000;
 
     @Option(names = "--live-within", paramLabel = "SECONDS", converter = Converters.Positive.class,
             defaultValue = "60",
             description = "Call a projection live if its checkpoint was saved within SECONDS (default ${DEFAULT-VALUE}).")
     long liveWithinSeconds;
+
+    @Option(names = "--lag-cap", paramLabel = "N", converter = Converters.Positive.class,
+            defaultValue = "" + LAG_CAP,
+            description = "Count at most N events of lag per projection; more shows as N+ (default ${DEFAULT-VALUE}).")
+    long lagCap;
 
     @Mixin
     OutputOptions output;
@@ -62,10 +66,10 @@ final class ProjectionsCommand extends StoreCommand {
         List<Row> rows = new ArrayList<>();
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
             for (Checkpoint checkpoint : store.checkpoints().list()) {
-                long lag = lag(store, checkpoint.position(), filter);
+                long lag = lag(store, checkpoint.position(), filter, lagCap);
                 Duration age = Duration.between(checkpoint.updatedAt(), now);
                 String state = age.compareTo(Duration.ofSeconds(liveWithinSeconds)) <= 0 ? "live" : "stale";
-                rows.add(new Row(checkpoint, Math.min(lag, LAG_CAP), lag > LAG_CAP, age, state));
+                rows.add(new Row(checkpoint, Math.min(lag, lagCap), lag > lagCap, age, state));
             }
         }
         if (output.format == OutputOptions.Format.TABLE) {
@@ -84,9 +88,9 @@ final class ProjectionsCommand extends StoreCommand {
     }
 
     /** Events after {@code position} that pass {@code filter}, counting at most one past the cap. */
-    private static long lag(GlobalReader store, long position, EventFilter filter) {
+    private static long lag(GlobalReader store, long position, EventFilter filter, long cap) {
         long lag = 0;
-        try (StreamIterator behind = store.readAll(ReadAllOptions.after(position).count(LAG_CAP + 1).filter(filter))) {
+        try (StreamIterator behind = store.readAll(ReadAllOptions.after(position).count(cap + 1).filter(filter))) {
             while (behind.hasNext()) {
                 behind.next();
                 lag++;
