@@ -38,6 +38,7 @@ public final class Aggregate<S, E> {
     private S state;
     private long version;
     private long storedVersion;
+    private TypeId lastEventId;
     private final List<PendingEvent<S, E>> pending = new ArrayList<>();
     private boolean discarded;
 
@@ -72,6 +73,14 @@ public final class Aggregate<S, E> {
     /** The version the store holds, as loaded or last saved. */
     public long storedVersion() {
         return storedVersion;
+    }
+
+    /**
+     * The ID of the stored event at {@link #storedVersion()}, when this aggregate read or wrote it;
+     * caches use it to recognise a stream that was deleted and written again.
+     */
+    public java.util.Optional<TypeId> lastEventId() {
+        return java.util.Optional.ofNullable(lastEventId);
     }
 
     /** The events recorded and not yet saved, oldest first. */
@@ -140,7 +149,7 @@ public final class Aggregate<S, E> {
     }
 
     /** Applies a stored event during hydration; requires the next version. */
-    void applyStored(E event, long streamVersion) {
+    void applyStored(E event, long streamVersion, TypeId eventId) {
         checkNext(streamVersion);
         try {
             state = type.apply(state, event);
@@ -150,13 +159,15 @@ public final class Aggregate<S, E> {
         }
         version = streamVersion;
         storedVersion = streamVersion;
+        lastEventId = eventId;
     }
 
     /** Advances past a stored event that was skipped (an unknown type, when skipping is on). */
-    void skipStored(long streamVersion) {
+    void skipStored(long streamVersion, TypeId eventId) {
         checkNext(streamVersion);
         version = streamVersion;
         storedVersion = streamVersion;
+        lastEventId = eventId;
     }
 
     private void checkNext(long streamVersion) {
@@ -169,8 +180,9 @@ public final class Aggregate<S, E> {
         }
     }
 
-    void markSaved() {
+    void markSaved(TypeId lastWritten) {
         storedVersion = version;
+        lastEventId = lastWritten;
         pending.clear();
     }
 

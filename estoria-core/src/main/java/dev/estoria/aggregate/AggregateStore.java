@@ -64,6 +64,13 @@ public interface AggregateStore<S, E> {
     boolean reachesVersion(UUID id, long version);
 
     /**
+     * The stored event at exactly {@code version} of the aggregate's stream, or empty when there is
+     * none to read (no stream, a shorter one, or one truncated past it). Decorators compare it with
+     * what they remember, to tell a stream that was deleted and written again from the one they saw.
+     */
+    java.util.Optional<dev.estoria.eventstore.Event> eventAt(UUID id, long version);
+
+    /**
      * Saves the aggregate's pending events, expecting the stream to be at the aggregate's {@linkplain
      * Aggregate#storedVersion() stored version}.
      *

@@ -84,9 +84,9 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
                 Event stored = events.next();
                 E event = type.decode(stored);
                 if (event == null) {
-                    aggregate.skipStored(stored.streamVersion());
+                    aggregate.skipStored(stored.streamVersion(), stored.id());
                 } else {
-                    aggregate.applyStored(event, stored.streamVersion());
+                    aggregate.applyStored(event, stored.streamVersion(), stored.id());
                 }
             }
         } catch (StreamNotFoundException e) {
@@ -106,6 +106,20 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             return !events.hasNext() || events.next().streamVersion() == version;
         } catch (StreamNotFoundException e) {
             return false;
+        }
+    }
+
+    @Override
+    public Optional<Event> eventAt(UUID id, long version) {
+        try (StreamIterator events = eventStore.readStream(type.streamId(id),
+                ReadStreamOptions.reverse().afterVersion(version).count(1))) {
+            if (events.hasNext()) {
+                Event event = events.next();
+                return event.streamVersion() == version ? Optional.of(event) : Optional.empty();
+            }
+            return Optional.empty();
+        } catch (StreamNotFoundException e) {
+            return Optional.empty();
         }
     }
 
@@ -149,7 +163,7 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             throw new EventsAppendedException(aggregate.id(), aggregate.version(), "the event store reported "
                     + written.size() + " written events for " + pending.size() + " appended", null);
         }
-        aggregate.markSaved();
+        aggregate.markSaved(written.get(written.size() - 1).id());
     }
 
     /** The stream ID of the aggregate with {@code id}. */
