@@ -24,9 +24,16 @@ import java.util.concurrent.TimeUnit;
  * name_pK}). Every {@code leaseTtl / 3} the worker sends a heartbeat, renews its leases (a partition whose lease was
  * lost stops at once), counts the live workers and takes its fair share: it acquires free or expired
  * partitions when it has too few, and releases partitions (after stopping them and saving their
- * checkpoints) when it has too many, so work rebalances when workers join, leave or die. A worker
- * that dies keeps its leases until they expire; then the others take its partitions over from their
- * checkpoints, and the events since those checkpoints are handled again (at-least-once).
+ * checkpoints) when it has too many, so work rebalances when workers join, leave or die. Shares
+ * differ by at most one partition. A worker that dies keeps its leases until they expire; then the
+ * others take its partitions over from their checkpoints, and the events since those checkpoints are
+ * handled again (at-least-once).
+ *
+ * <p>Each partition's handler and checkpoint saves are fenced by its lease: once the worker may have
+ * lost it (renewal failed, or its time ran out by this worker's clock), the partition handles nothing
+ * more and saves no checkpoint. Stopping a partition never delays renewing the others. A partition
+ * whose handler fails is released and left alone by this worker for a while, so another may try it;
+ * {@link #partitionStatus()} shows each held partition's state.
  *
  * <p>Each worker reads the whole global log and handles only its partitions' events; partitioning
  * spreads the handling work, not the reading.
@@ -67,9 +74,24 @@ public final class PartitionedProjection implements AutoCloseable {
     private final Settings settings;
     private final String group;
     private final ScheduledExecutorService coordinator;
+    private final java.util.concurrent.ExecutorService stopper;
     private final Map<Integer, Held> held = new TreeMap<>(); // guarded by this
+    private final Map<Integer, Long> coolingUntil = new java.util.HashMap<>(); // nanoTime; guarded by this
 
-    private record Held(Lease lease, ProjectionProcessor processor) {
+    /** A held partition; {@code validUntil} (nanoTime) is when this worker must assume the lease lost. */
+    private static final class Held {
+        volatile Lease lease;
+        volatile long validUntil;
+        ProjectionProcessor processor;
+
+        Held(Lease lease, long validUntil) {
+            this.lease = lease;
+            this.validUntil = validUntil;
+        }
+
+        boolean valid() {
+            return System.nanoTime() - validUntil < 0;
+        }
     }
 
     private PartitionedProjection(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases, ProjectionId id,
@@ -82,8 +104,9 @@ public final class PartitionedProjection implements AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.group = id.toString();
         partitionId(settings.partitions() - 1); // fail fast when the name leaves no room for a suffix
-        this.coordinator = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().name("estoria-partitions-" + id + "-" + settings.workerId()).daemon().factory());
+        String name = "estoria-partitions-" + id + "-" + settings.workerId();
+        this.coordinator = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name(name).daemon().factory());
+        this.stopper = Executors.newCachedThreadPool(Thread.ofPlatform().name(name + "-stop-", 0).daemon().factory());
     }
 
     /** Starts a worker of projection {@code id}. */
@@ -110,23 +133,43 @@ public final class PartitionedProjection implements AutoCloseable {
         return Set.copyOf(held.keySet());
     }
 
+    /** The status of each partition this worker holds. */
+    public synchronized Map<Integer, ProjectionStatus> partitionStatus() {
+        Map<Integer, ProjectionStatus> status = new TreeMap<>();
+        held.forEach((partition, h) -> status.put(partition, h.processor.status()));
+        return status;
+    }
+
+    /**
+     * This worker's share of the partitions: an even split, the first {@code partitions mod workers}
+     * workers (by name) taking one more, so shares differ by at most one.
+     */
+    static int fairShare(int partitions, java.util.SortedSet<String> members, String self) {
+        int workers = members.size();
+        int rank = members.headSet(self).size();
+        return partitions / workers + (rank < partitions % workers ? 1 : 0);
+    }
+
     private synchronized void coordinate() {
         try {
             renewAll();
-            Set<String> owners = leases.heartbeat(group, settings.workerId(), settings.leaseTtl());
+            releaseFailed();
+            java.util.SortedSet<String> owners = new java.util.TreeSet<>(
+                    leases.heartbeat(group, settings.workerId(), settings.leaseTtl()));
+            owners.add(settings.workerId());
             List<Lease> live = leases.leases(group);
-            int fairShare = (settings.partitions() + owners.size() - 1) / owners.size();
-            while (held.size() > fairShare) {
+            int share = fairShare(settings.partitions(), owners, settings.workerId());
+            while (held.size() > share) {
                 int last = ((TreeMap<Integer, Held>) held).lastKey();
-                stop(last, true);
+                stopAsync(last, true);
             }
             Set<Integer> taken = new HashSet<>();
             live.forEach(l -> taken.add(l.partition()));
-            for (int p = 0; p < settings.partitions() && held.size() < fairShare; p++) {
-                if (!held.containsKey(p) && !taken.contains(p)) {
-                    int partition = p;
-                    leases.tryAcquire(group, partition, settings.workerId(), settings.leaseTtl())
-                            .ifPresent(lease -> startPartition(partition, lease));
+            long now = System.nanoTime();
+            coolingUntil.values().removeIf(until -> now - until >= 0);
+            for (int p = 0; p < settings.partitions() && held.size() < share; p++) {
+                if (!held.containsKey(p) && !taken.contains(p) && !coolingUntil.containsKey(p)) {
+                    acquire(p);
                 }
             }
         } catch (RuntimeException e) {
@@ -134,60 +177,142 @@ public final class PartitionedProjection implements AutoCloseable {
         }
     }
 
+    private long validUntil(long askedAt) {
+        // Assume the lease lost a fifth of its time before the store would expire it, to allow for
+        // the time the request took and for clock differences.
+        long ttl = settings.leaseTtl().toNanos();
+        return askedAt + ttl - ttl / 5;
+    }
+
     private void renewAll() {
         for (Integer partition : List.copyOf(held.keySet())) {
             Held h = held.get(partition);
-            var renewed = leases.renew(h.lease(), settings.leaseTtl());
+            long askedAt = System.nanoTime();
+            var renewed = leases.renew(h.lease, settings.leaseTtl());
             if (renewed.isPresent()) {
-                held.put(partition, new Held(renewed.get(), h.processor()));
+                h.lease = renewed.get();
+                h.validUntil = validUntil(askedAt);
             } else {
                 LOG.log(Level.WARNING, "worker " + settings.workerId() + " lost its lease on partition " + partition
                         + " of " + id + "; stopping it");
-                stop(partition, false);
+                h.validUntil = askedAt;
+                stopAsync(partition, false);
             }
         }
     }
 
-    private void startPartition(int partition, Lease lease) {
-        int partitions = settings.partitions();
-        ProjectionProcessor processor = ProjectionProcessor.create(reader, checkpoints, partitionId(partition), event -> {
-            if (partitionOf(event.streamId(), partitions) == partition) {
-                handler.handle(event);
+    /** A partition whose handler failed is given up for a while, so another worker may try it. */
+    private void releaseFailed() {
+        for (Integer partition : List.copyOf(held.keySet())) {
+            if (held.get(partition).processor.state() == ProjectionStatus.State.FAILED) {
+                LOG.log(Level.WARNING, "partition " + partition + " of " + id + " failed on worker " + settings.workerId()
+                        + "; releasing it");
+                stopAsync(partition, true);
+                coolingUntil.put(partition, System.nanoTime() + 3 * settings.leaseTtl().toNanos());
             }
-        }, settings.options()).start();
-        held.put(partition, new Held(lease, processor));
+        }
     }
 
-    private void stop(int partition, boolean release) {
+    private void acquire(int partition) {
+        long askedAt = System.nanoTime();
+        leases.tryAcquire(group, partition, settings.workerId(), settings.leaseTtl()).ifPresent(lease -> {
+            Held h = new Held(lease, validUntil(askedAt));
+            int partitions = settings.partitions();
+            // Both the handler and the checkpoint are fenced by the lease: once this worker may have
+            // lost the partition, it handles nothing more and never overwrites the new owner's
+            // checkpoint.
+            EventHandler fencedHandler = event -> {
+                if (!h.valid()) {
+                    throw new IllegalStateException("the lease on partition " + partition + " of " + id + " lapsed");
+                }
+                if (partitionOf(event.streamId(), partitions) == partition) {
+                    handler.handle(event);
+                }
+            };
+            h.processor = ProjectionProcessor.create(reader, new FencedCheckpoints(checkpoints, h), partitionId(partition),
+                    fencedHandler, settings.options()).start();
+            held.put(partition, h);
+        });
+    }
+
+    /** Saves checkpoints only while the lease is valid. */
+    private record FencedCheckpoints(CheckpointStore inner, Held held) implements CheckpointStore {
+        @Override
+        public java.util.Optional<Checkpoint> load(ProjectionId pid) {
+            return inner.load(pid);
+        }
+
+        @Override
+        public void save(ProjectionId pid, long position) {
+            if (held.valid()) {
+                inner.save(pid, position);
+            } else {
+                LOG.log(Level.WARNING, "not saving checkpoint " + position + " of " + pid + ": the lease lapsed");
+            }
+        }
+
+        @Override
+        public boolean delete(ProjectionId pid) {
+            return inner.delete(pid);
+        }
+
+        @Override
+        public List<Checkpoint> list() {
+            return inner.list();
+        }
+    }
+
+    /**
+     * Stops a partition without blocking the coordinator (renewals go on meanwhile); the lease is
+     * released only after the processor finished and saved its checkpoint.
+     */
+    private void stopAsync(int partition, boolean release) {
         Held h = held.remove(partition);
+        stopper.execute(() -> stopNow(h, release));
+    }
+
+    private void stopNow(Held h, boolean release) {
         try {
-            h.processor().close();
+            h.processor.close();
+            if (release) {
+                leases.release(h.lease);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        if (release) {
-            leases.release(h.lease());
+            // Not released: the processor may still be running, so let the lease expire instead.
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "stopping a partition of " + id + " failed; its lease will expire", e);
         }
     }
 
     /** Stops every partition (saving checkpoints) and releases the leases, so others take over at once. */
     @Override
     public void close() throws InterruptedException {
-        coordinator.shutdownNow();
+        coordinator.shutdown();
         coordinator.awaitTermination(30, TimeUnit.SECONDS);
+        List<Held> all;
         synchronized (this) {
-            for (Integer partition : List.copyOf(held.keySet())) {
-                stop(partition, true);
-            }
+            all = List.copyOf(held.values());
+            held.clear();
         }
+        for (Held h : all) {
+            stopNow(h, true);
+        }
+        stopper.shutdown();
+        stopper.awaitTermination(60, TimeUnit.SECONDS);
     }
 
     /** Stops working without releasing the leases, as a crashed process would; for tests. */
-    synchronized void haltWithoutRelease() throws InterruptedException {
+    void haltWithoutRelease() throws InterruptedException {
         coordinator.shutdownNow();
-        for (Held h : held.values()) {
-            h.processor().close();
+        coordinator.awaitTermination(30, TimeUnit.SECONDS);
+        List<Held> all;
+        synchronized (this) {
+            all = List.copyOf(held.values());
+            held.clear();
         }
-        held.clear();
+        for (Held h : all) {
+            h.processor.close();
+        }
     }
 }

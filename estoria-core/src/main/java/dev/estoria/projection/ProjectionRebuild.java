@@ -11,8 +11,11 @@ import java.util.function.Consumer;
  * Rebuilds a projection as a new version beside the one serving reads, and switches over once the
  * new version has caught up.
  *
- * <p>The new version ({@code orders_v2}) starts from position 0 with its own checkpoint and its own
- * read model, while the current version keeps serving. When the new processor reaches the head (its
+ * <p>The new version ({@code orders_v2}) replays from the start with its own checkpoint and its own
+ * read model, while the current version keeps serving. If {@code orders_v2} already has a checkpoint
+ * (a rebuild interrupted by a restart), it resumes from there, which is right only if its read model
+ * was kept too: to start over, drop the read model and {@link CheckpointStore#delete delete} the
+ * checkpoint first. The rebuild logs where it starts. When the new processor reaches the head (its
  * checkpoint durable), the rebuild {@linkplain ProjectionVersions#activate activates} it, so readers
  * that route by {@link ProjectionVersions#active} switch in one step, and then runs {@code
  * onPromoted} — typically to stop the old processor and drop the old read model. The new processor
@@ -49,6 +52,8 @@ public final class ProjectionRebuild implements AutoCloseable {
             Consumer<ProjectionId> onPromoted) {
         Objects.requireNonNull(versions, "versions");
         Objects.requireNonNull(onPromoted, "onPromoted");
+        checkpoints.load(next).ifPresent(c -> LOG.log(Level.INFO, "rebuild of " + next + " resumes from its checkpoint at "
+                + c.position() + "; delete the checkpoint to start over"));
         ProjectionProcessor processor = ProjectionProcessor.create(reader, checkpoints, next, handler, options);
         ProjectionRebuild rebuild = new ProjectionRebuild(processor);
         processor.start();
@@ -64,7 +69,7 @@ public final class ProjectionRebuild implements AutoCloseable {
                             + " failed before catching up; the current version keeps serving", processor.failure().get()));
                     return;
                 }
-                if (processor.status().state() == ProjectionStatus.State.STOPPED) {
+                if (processor.state() == ProjectionStatus.State.STOPPED) {
                     promoted.completeExceptionally(new IllegalStateException("rebuild of " + next + " was stopped"));
                     return;
                 }

@@ -156,6 +156,60 @@ class PartitionedProjectionTest {
                 ProjectionProcessor.Options.defaults())).isInstanceOf(IllegalArgumentException.class);
     }
 
+    @Test
+    void sharesDifferByAtMostOne() {
+        java.util.SortedSet<String> members = new java.util.TreeSet<>(List.of("a", "b", "c"));
+        assertThat(List.of(PartitionedProjection.fairShare(4, members, "a"), PartitionedProjection.fairShare(4, members, "b"),
+                PartitionedProjection.fairShare(4, members, "c"))).containsExactly(2, 1, 1);
+        assertThat(PartitionedProjection.fairShare(6, members, "c")).isEqualTo(2);
+        assertThat(PartitionedProjection.fairShare(2, members, "c")).isZero();
+    }
+
+    @Test
+    void aSlowPartitionBeingHandedOverNeverRunsOnTwoWorkersAtOnce() throws Exception {
+        // Two partitions; one stream in each. Handling is slow, so a handover happens mid-handler.
+        TypeId[] streams = new TypeId[2];
+        while (streams[0] == null || streams[1] == null) {
+            TypeId candidate = TypeId.newV4("parcel");
+            streams[PartitionedProjection.partitionOf(candidate, 2)] = candidate;
+        }
+        for (int i = 0; i < 6; i++) {
+            for (TypeId stream : streams) {
+                store.appendStream(stream, List.of(WritableEvent.of("moved", new byte[0])));
+            }
+        }
+        Map<Integer, java.util.concurrent.atomic.AtomicInteger> running = new ConcurrentHashMap<>();
+        Map<Integer, Integer> maxRunning = new ConcurrentHashMap<>();
+        Map<TypeId, Set<Long>> seen = new ConcurrentHashMap<>();
+        EventHandler slow = event -> {
+            int partition = PartitionedProjection.partitionOf(event.streamId(), 2);
+            int now = running.computeIfAbsent(partition, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            maxRunning.merge(partition, now, Math::max);
+            try {
+                Thread.sleep(150); // a slow handler, so the handover overlaps a running event
+            } finally {
+                running.get(partition).decrementAndGet();
+            }
+            seen.computeIfAbsent(event.streamId(), k -> ConcurrentHashMap.newKeySet()).add(event.streamVersion());
+        };
+        var settings = new PartitionedProjection.Settings(2, "a", Duration.ofMillis(300),
+                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)).checkpointEvery(1));
+        PartitionedProjection a = PartitionedProjection.start(store, checkpoints, leases, ProjectionId.of("slow", 1), slow,
+                settings);
+        await(() -> a.ownedPartitions().size() == 2, "a holds both partitions");
+        PartitionedProjection b = PartitionedProjection.start(store, checkpoints, leases, ProjectionId.of("slow", 1), slow,
+                new PartitionedProjection.Settings(2, "b", Duration.ofMillis(300), settings.options()));
+        try {
+            await(() -> a.ownedPartitions().size() == 1 && b.ownedPartitions().size() == 1, "the partitions are split");
+            await(() -> seen.getOrDefault(streams[0], Set.of()).size() == 6
+                    && seen.getOrDefault(streams[1], Set.of()).size() == 6, "every event is handled");
+            assertThat(maxRunning.values()).allMatch(max -> max == 1);
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
     static long count(Map<TypeId, List<Event>> m) {
         return m.values().stream().mapToLong(List::size).sum();
     }
