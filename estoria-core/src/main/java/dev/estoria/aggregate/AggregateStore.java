@@ -68,14 +68,17 @@ public interface AggregateStore<S, E> {
      * Aggregate#storedVersion() stored version}.
      *
      * <p>Saving an aggregate without pending events does nothing, except for a new aggregate, which
-     * is an error. On success the pending events become stored. On failure the aggregate is
-     * {@linkplain Aggregate#isDiscarded() discarded}; a failure after the events were appended is
-     * recognisable with {@link EventsAppendedException#isIn(Throwable)}.
+     * is an error. On success the pending events become stored. When the save is refused the
+     * aggregate is {@linkplain Aggregate#isDiscarded() discarded}; after an ambiguous backend failure
+     * ({@link dev.estoria.eventstore.EventStoreException}) it is kept, and retrying the same save is
+     * safe. A failure after the events were appended is recognisable with {@link
+     * EventsAppendedException#isIn(Throwable)}.
      *
      * @throws StreamVersionMismatchException if another writer saved first (reload and retry)
      * @throws EventsAppendedException if the events were appended but a later step failed
      * @throws IllegalStateException if the aggregate is new with no events, or was discarded
      * @throws IllegalArgumentException if an event carries reserved metadata
+     * @throws dev.estoria.eventstore.EventStoreException if the backend failed; retry the same save
      */
     void save(Aggregate<S, E> aggregate);
 }

@@ -4,6 +4,7 @@ import dev.estoria.codec.CodecException;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamNotFoundException;
@@ -134,6 +135,11 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             }
             written = eventStore.appendStream(aggregate.id(), events,
                     AppendStreamOptions.expectingVersion(aggregate.storedVersion()));
+        } catch (EventStoreException e) {
+            // Ambiguous: the append may or may not have landed. The aggregate stays as it is, so the
+            // same save can be retried: its events keep their UUIDs, so a retry either writes them
+            // or finds them stored, never both.
+            throw e;
         } catch (RuntimeException e) {
             aggregate.discard();
             throw e;

@@ -410,4 +410,44 @@ class DecoratorsTest {
                 .retain(new Snapshot(id, 4, Instant.EPOCH, new byte[0], ""), 4, 5)).isFalse();
         assertThatThrownBy(() -> SnapshotPolicy.everyNEvents(0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void anAmbiguousFailureKeepsTheAggregateSoTheSameSaveCanBeRetried() {
+        java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        EventStore flaky = new EventStoreDecorator(memory) {
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
+                List<Event> written = super.appendStream(streamId, batch, options);
+                if (failOnce.getAndSet(false)) {
+                    throw new dev.estoria.eventstore.EventStoreException("timeout after the commit");
+                }
+                return written;
+            }
+        }.asEventStore();
+        var store = new EventSourcedAggregateStore<>(flaky, Counter.type());
+        failOnce.set(false);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 1);
+        Aggregate<Counter, CounterEvent> loaded = store.load(counter.id().uuid());
+        loaded.record(new Incremented(10));
+        failOnce.set(true);
+        assertThatThrownBy(() -> store.save(loaded)).isInstanceOf(dev.estoria.eventstore.EventStoreException.class);
+        assertThat(loaded.isDiscarded()).isFalse();
+        store.save(loaded);
+        assertThat(store.load(counter.id().uuid()).state().value()).as("applied once").isEqualTo(11);
+
+        failOnce.set(true);
+        ConflictRetry.update(store, counter.id().uuid(), a -> a.record(new Incremented(100)));
+        assertThat(store.load(counter.id().uuid()).state().value()).as("retry did not rerun the command").isEqualTo(111);
+    }
+
+    @Test
+    void aFailingApplyDuringHydrationIsAHydrationError() {
+        Aggregate<Counter, CounterEvent> counter = saved(base, 1);
+        var broken = new EventSourcedAggregateStore<>(events, Counter.typeBuilder()
+                .evolve((state, event) -> {
+                    throw new ArithmeticException("bug");
+                }).build());
+        assertThatThrownBy(() -> broken.load(counter.id().uuid())).isInstanceOf(AggregateHydrationException.class)
+                .hasMessageContaining("must never fail").hasCauseInstanceOf(ArithmeticException.class);
+    }
 }
