@@ -308,6 +308,11 @@ public final class SqliteProjectionRunner implements AutoCloseable {
         return caughtUpPosition;
     }
 
+    /** The runner's state, without the cost of {@link #status()}. */
+    public State state() {
+        return state;
+    }
+
     /** The global position of the last event whose transaction committed: the checkpoint. */
     public long position() {
         return position;
