@@ -554,7 +554,8 @@ public final class SqliteEventStore
      * starts with {@code estoria_}: read them if you must, but never write them, and do not give
      * your own tables such names.
      *
-     * @throws IllegalStateException if the work ended the transaction itself
+     * @throws IllegalStateException if the transaction ended inside the work (the work ran {@code
+     *     COMMIT}, {@code END} or {@code ROLLBACK}, or SQLite rolled it back after an error)
      * @throws EventStoreException if the store is closed, the work failed with an {@link
      *     SQLException}, or the commit failed
      * @throws NullPointerException if {@code work} is null

@@ -118,7 +118,7 @@ class SqlTransactionTest {
                 s.executeUpdate("INSERT INTO totals VALUES ('c', 1); COMMIT");
             }
             return null;
-        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("ended its write transaction");
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("ended inside the work");
         store.inWriteTransaction(tx -> {
             insert(tx, "d", 4);
             return null;
