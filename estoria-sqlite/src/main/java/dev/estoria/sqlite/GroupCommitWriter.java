@@ -141,8 +141,9 @@ final class GroupCommitWriter {
      * when the work throws.
      *
      * @return what the work returned
-     * @throws IllegalStateException if the work ended the transaction itself (a {@code COMMIT},
-     *     {@code END} or {@code ROLLBACK} statement); what it wrote before may have been committed
+     * @throws IllegalStateException if the transaction ended inside the work: the work ran {@code
+     *     COMMIT}, {@code END} or {@code ROLLBACK} (what it wrote before may have been committed), or
+     *     SQLite rolled the transaction back after an error
      * @throws RuntimeException whatever the work threw (nothing was written), or an {@link
      *     EventStoreException} if the store is closed, an {@link SQLException} of the work (wrapped;
      *     nothing was written) or the commit failed
@@ -312,9 +313,10 @@ final class GroupCommitWriter {
     }
 
     private IllegalStateException endedByWork(Exception cause) {
-        return new IllegalStateException("the work ended its write transaction on " + file + " itself (COMMIT, END "
-                + "or ROLLBACK): the store begins and ends it; some of the work's writes may have been committed",
-                cause);
+        // SQLite's own rollback after an I/O error also ends it; the cause, if any, tells them apart.
+        return new IllegalStateException("the write transaction on " + file + " ended inside the work: the work ran "
+                + "COMMIT, END or ROLLBACK itself (the store begins and ends the transaction), or SQLite rolled it "
+                + "back after an error; if the work ended it, some of its writes may have been committed", cause);
     }
 
     private void commitGroup(List<Request<?>> group) {

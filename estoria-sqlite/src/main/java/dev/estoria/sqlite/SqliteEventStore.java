@@ -112,6 +112,17 @@ import org.sqlite.SQLiteConnection;
  * with {@link IllegalArgumentException}, and no such stream can exist. Event UUIDs are unique
  * across the store (a unique index serves the idempotency lookup).
  *
+ * <h2>Snapshots, checkpoints and read models in the same file</h2>
+ *
+ * <p>The file also has a table of durable snapshots ({@link SqliteSnapshotStore}) and one of
+ * projection checkpoints ({@link SqliteCheckpointStore}); their writes go through the same writer
+ * thread and share its group commits, so they never conflict with appends. An application may keep
+ * its own tables in the file: {@link #inWriteTransaction} runs caller code in a write transaction
+ * of its own on the writer thread, {@link #inReadTransaction} on a read connection, and {@link
+ * SqliteProjectionRunner} commits a projection's read-model writes together with its checkpoint,
+ * so each event is applied exactly once. Estoria's tables are {@code events}, {@code streams} and
+ * those named {@code estoria_*}; an application's tables must not use these names.
+ *
  * <h2>Several processes</h2>
  *
  * <p>Several stores, in one process or several, may open the same file at once: each write waits
@@ -543,7 +554,8 @@ public final class SqliteEventStore
      * starts with {@code estoria_}: read them if you must, but never write them, and do not give
      * your own tables such names.
      *
-     * @throws IllegalStateException if the work ended the transaction itself
+     * @throws IllegalStateException if the transaction ended inside the work (the work ran {@code
+     *     COMMIT}, {@code END} or {@code ROLLBACK}, or SQLite rolled it back after an error)
      * @throws EventStoreException if the store is closed, the work failed with an {@link
      *     SQLException}, or the commit failed
      * @throws NullPointerException if {@code work} is null

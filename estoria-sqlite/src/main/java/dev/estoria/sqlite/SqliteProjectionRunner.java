@@ -106,9 +106,17 @@ public final class SqliteProjectionRunner implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** A runner of projection {@code id} over {@code store}, not yet started. */
+    /**
+     * A runner of projection {@code id} over {@code store}, not yet started.
+     *
+     * @throws IllegalArgumentException if the options' poll interval is not positive
+     */
     public static SqliteProjectionRunner create(SqliteEventStore store, ProjectionId id, SqliteEventHandler handler,
             ProjectionProcessor.Options options) {
+        Objects.requireNonNull(options, "options");
+        if (options.pollInterval().isNegative() || options.pollInterval().isZero()) {
+            throw new IllegalArgumentException("pollInterval must be positive, was " + options.pollInterval());
+        }
         return new SqliteProjectionRunner(store, id, handler, options, Clock.systemUTC());
     }
 
@@ -298,6 +306,11 @@ public final class SqliteProjectionRunner implements AutoCloseable {
     /** The position at which the runner first caught up; -1 before that. Never changes once set. */
     public long caughtUpPosition() {
         return caughtUpPosition;
+    }
+
+    /** The runner's state, without the cost of {@link #status()}. */
+    public State state() {
+        return state;
     }
 
     /** The global position of the last event whose transaction committed: the checkpoint. */
