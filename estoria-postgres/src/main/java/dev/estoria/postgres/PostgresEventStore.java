@@ -787,44 +787,61 @@ public final class PostgresEventStore
         Objects.requireNonNull(options, "options");
         ensureOpen();
         boolean forward = options.direction() == Direction.FORWARD;
-        StringBuilder inner = new StringBuilder("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                + " e WHERE e.stream_type = s.stream_type AND e.stream_uuid = s.stream_uuid");
-        if (options.afterVersion() > 0) {
-            inner.append(forward ? " AND e.version > ?" : " AND e.version <= ?");
-        }
-        inner.append(forward ? " ORDER BY e.version" : " ORDER BY e.version DESC");
-        if (options.count() > 0) {
-            inner.append(" LIMIT ").append(options.count());
-        }
-        // One statement answers both "does the stream exist" and "which events", from one snapshot.
-        String sql = "SELECT e.* FROM " + schema.streams() + " s LEFT JOIN LATERAL (" + inner + ") e ON true"
-                + " WHERE s.stream_type = ? AND s.stream_uuid = ? ORDER BY e.version" + (forward ? "" : " DESC");
+        String where = " WHERE e.stream_type = ? AND e.stream_uuid = ?"
+                + (options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "");
+        String sql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e" + where
+                + (forward ? " ORDER BY e.version" : " ORDER BY e.version DESC")
+                + (options.count() > 0 ? " LIMIT " + options.count() : "");
+        // Asked only when the read found no events: does the stream exist, and did events appear since?
+        String probe = "SELECT EXISTS (SELECT 1 FROM " + schema.streams() + " s WHERE s.stream_type = ? AND"
+                + " s.stream_uuid = ?), EXISTS (SELECT 1 FROM " + schema.events() + " e" + where + ")";
         Connection c = null;
         try {
             c = dataSource.getConnection();
             c.setAutoCommit(false);
-            PreparedStatement s = c.prepareStatement(sql);
-            int i = 1;
-            if (options.afterVersion() > 0) {
-                s.setLong(i++, options.afterVersion());
+            while (true) {
+                PreparedStatement s = c.prepareStatement(sql);
+                bindStreamRead(s, 1, streamId, options);
+                s.setFetchSize(FETCH_SIZE);
+                ResultSet rs = s.executeQuery();
+                if (rs.next()) {
+                    return track(new CursorIterator(c, s, rs, streamId, true));
+                }
+                closeQuietly(rs, s);
+                boolean exists;
+                boolean appeared;
+                try (PreparedStatement p = c.prepareStatement(probe)) {
+                    p.setString(1, streamId.type());
+                    p.setObject(2, streamId.uuid());
+                    bindStreamRead(p, 3, streamId, options);
+                    try (ResultSet found = p.executeQuery()) {
+                        found.next();
+                        exists = found.getBoolean(1);
+                        appeared = found.getBoolean(2);
+                    }
+                }
+                if (!appeared) {
+                    // One snapshot answered both: no such stream, or no events in the range.
+                    closeQuietly(c);
+                    if (!exists) {
+                        throw new StreamNotFoundException(streamId);
+                    }
+                    return StreamIterator.empty();
+                }
+                // An append committed between the two statements: read again.
             }
-            s.setString(i++, streamId.type());
-            s.setObject(i, streamId.uuid());
-            s.setFetchSize(FETCH_SIZE);
-            ResultSet rs = s.executeQuery();
-            if (!rs.next()) {
-                closeQuietly(rs, s, c);
-                throw new StreamNotFoundException(streamId);
-            }
-            rs.getLong(1);
-            if (rs.wasNull()) {
-                closeQuietly(rs, s, c);
-                return StreamIterator.empty();
-            }
-            return track(new CursorIterator(c, s, rs, streamId, true));
         } catch (SQLException e) {
             closeQuietly(c);
             throw Sql.failure("reading stream " + streamId, e);
+        }
+    }
+
+    private static void bindStreamRead(PreparedStatement s, int first, TypeId streamId, ReadStreamOptions options)
+            throws SQLException {
+        s.setString(first, streamId.type());
+        s.setObject(first + 1, streamId.uuid());
+        if (options.afterVersion() > 0) {
+            s.setLong(first + 2, options.afterVersion());
         }
     }
 
