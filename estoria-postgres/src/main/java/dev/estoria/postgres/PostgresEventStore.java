@@ -139,6 +139,12 @@ public final class PostgresEventStore
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
+    /**
+     * The highest transaction ID other processes announced; reads wait for it to settle too. Cleared
+     * when a read gave up waiting for it, so a bogus payload on the channel costs one wait, not one
+     * per read.
+     */
+    private final AtomicLong remoteCommittedXid = new AtomicLong();
     /** Appends run again in a later transaction after a deadlock or an event ID collision. */
     private final AtomicLong retriedAppends = new AtomicLong();
     private volatile boolean feedHeldBack;
@@ -170,7 +176,7 @@ public final class PostgresEventStore
         }
         crossProcess = options.crossProcessNotifications()
                 ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
-                        this::signalAppend, xid -> lastCommittedXid.accumulateAndGet(xid, Math::max))
+                        this::signalAppend, xid -> remoteCommittedXid.accumulateAndGet(xid, Math::max))
                 : null;
         notifier = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
@@ -850,9 +856,11 @@ public final class PostgresEventStore
      *
      * <p>In watermark mode the frontier is the visibility watermark of the call's snapshot: events
      * of transactions still running anywhere in the cluster, and of every later transaction, are
-     * left for a later read. If this store's own last acknowledged append is not below the watermark
-     * yet, the call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a
-     * process reads its own writes unless an older transaction stays open.
+     * left for a later read. If this store's own last acknowledged append (or the last append
+     * another process announced, see {@link #onAppend(Runnable)}) is not below the watermark yet, the
+     * call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a process reads
+     * its own writes, and a woken subscriber the append that woke it, unless an older transaction
+     * stays open.
      */
     @Override
     public StreamIterator readAll(ReadAllOptions options) {
@@ -936,7 +944,14 @@ public final class PostgresEventStore
                     rs.next();
                     long base = rs.getLong(1);
                     long xmin = rs.getLong(2);
-                    if (xmin > lastCommittedXid.get() || System.nanoTime() >= deadline) {
+                    long remote = remoteCommittedXid.get();
+                    if (xmin > Math.max(lastCommittedXid.get(), remote)) {
+                        return base + (xmin << Schema.INDEX_BITS);
+                    }
+                    if (System.nanoTime() >= deadline) {
+                        if (xmin <= remote) {
+                            remoteCommittedXid.compareAndSet(remote, 0);
+                        }
                         return base + (xmin << Schema.INDEX_BITS);
                     }
                 }
@@ -1120,6 +1135,11 @@ public final class PostgresEventStore
             crossProcess.ensureListening(options.connectionTimeout());
         }
         return () -> appendListeners.remove(listener);
+    }
+
+    /** The highest transaction ID other processes announced that reads still wait for; for tests. */
+    long remoteCommittedXid() {
+        return remoteCommittedXid.get();
     }
 
     /** The cross-process notifications, or null when they are off; for tests. */
