@@ -1,0 +1,147 @@
+package dev.estoria.sqlite;
+
+import dev.estoria.eventstore.EventStoreException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * Read-only connections for reads, each used by one read at a time.
+ *
+ * <p>A read never waits for a connection: when none is idle a new one is opened, so a thread
+ * holding several open iterators cannot deadlock against the pool. Up to {@link
+ * SqliteOptions#readConnections()} idle connections are kept for reuse; the rest are closed when
+ * their read ends.
+ */
+final class ReadPool {
+
+    private static final int CACHED_STATEMENTS = 16;
+
+    private final Path file;
+    private final SqliteOptions options;
+    private final ArrayDeque<Reader> idle = new ArrayDeque<>();
+    private boolean closed;
+
+    ReadPool(Path file, SqliteOptions options) {
+        this.file = file;
+        this.options = options;
+    }
+
+    /** A read connection with its prepared statements and its read transaction state. */
+    final class Reader {
+        private final Connection connection;
+        private final Statement control;
+        /** Recently used statements; filtered reads vary their SQL, so the cache is bounded. */
+        private final Map<String, PreparedStatement> statements = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, PreparedStatement> eldest) {
+                if (size() <= CACHED_STATEMENTS) {
+                    return false;
+                }
+                try {
+                    eldest.getValue().close();
+                } catch (SQLException ignored) {
+                    // A statement that fails to close is dropped all the same.
+                }
+                return true;
+            }
+        };
+
+        private Reader(Connection connection) throws SQLException {
+            this.connection = connection;
+            this.control = connection.createStatement();
+        }
+
+        /**
+         * Opens a read transaction; the snapshot is taken by the first statement that reads, and
+         * every statement until {@link #endRead()} sees that same snapshot.
+         */
+        void beginRead() throws SQLException {
+            control.execute("BEGIN");
+        }
+
+        PreparedStatement prepare(String sql) throws SQLException {
+            PreparedStatement statement = statements.get(sql);
+            if (statement == null) {
+                statement = connection.prepareStatement(sql);
+                statements.put(sql, statement);
+            }
+            return statement;
+        }
+
+        void endRead() throws SQLException {
+            control.execute("COMMIT");
+        }
+
+        private void closeQuietly() {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // Closing a read-only connection loses nothing.
+            }
+        }
+    }
+
+    Reader borrow() {
+        synchronized (this) {
+            if (closed) {
+                throw new EventStoreException("the event store on " + file + " is closed");
+            }
+            Reader reader = idle.pollFirst();
+            if (reader != null) {
+                return reader;
+            }
+        }
+        SQLiteConfig config = new SQLiteConfig();
+        config.setReadOnly(true);
+        config.setBusyTimeout((int) options.busyTimeout().toMillis());
+        try {
+            return new Reader(config.createConnection(Schema.url(file)));
+        } catch (SQLException e) {
+            throw new EventStoreException("cannot open a read connection to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Ends the reader's read transaction and keeps it for reuse, or closes it when it failed, the
+     * pool is full or the store is closed.
+     */
+    void giveBack(Reader reader) {
+        boolean healthy;
+        try {
+            reader.endRead();
+            healthy = true;
+        } catch (SQLException e) {
+            healthy = false;
+        }
+        synchronized (this) {
+            if (healthy && !closed && idle.size() < options.readConnections()) {
+                idle.addFirst(reader);
+                return;
+            }
+        }
+        reader.closeQuietly();
+    }
+
+    /** Closes a reader whose state is unknown after a failure. */
+    void discard(Reader reader) {
+        reader.closeQuietly();
+    }
+
+    /** Closes the idle connections; connections held by open iterators close when those end. */
+    void close() {
+        ArrayDeque<Reader> toClose;
+        synchronized (this) {
+            closed = true;
+            toClose = new ArrayDeque<>(idle);
+            idle.clear();
+        }
+        toClose.forEach(Reader::closeQuietly);
+    }
+}

@@ -1,0 +1,534 @@
+package dev.estoria.sqlite;
+
+import dev.estoria.eventstore.AppendNotifier;
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.Direction;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamDeleter;
+import dev.estoria.eventstore.StreamInfo;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamLister;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.spi.AppendValidation;
+import dev.estoria.sqlite.SqliteFileException.Problem;
+import dev.estoria.sqlite.WriteStatements.PendingEvent;
+import dev.estoria.typeid.TypeId;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
+
+/**
+ * An event store in one SQLite file: embedded, durable, and Estoria's default.
+ *
+ * <p>Open it with {@link #open(Path)} or {@link #open(Path, SqliteOptions)} and close it when done.
+ * It implements {@link EventStore}, {@link GlobalReader} (filtered reads included), {@link
+ * StreamDeleter}, {@link StreamLister} and {@link AppendNotifier} exactly as their contracts state,
+ * and is thread-safe.
+ *
+ * <h2>The file</h2>
+ *
+ * <p>Opening creates the file, or checks an existing one and brings its schema to the current
+ * version. The file is a SQLite database in WAL mode (with {@code -wal} and {@code -shm} files
+ * beside it while open) marked as Estoria's by its {@code application_id} and carrying its schema
+ * version in {@code user_version}. A file that is not a SQLite database, a SQLite database of
+ * something else, a file written by a newer schema, or a damaged file is refused with a {@link
+ * SqliteFileException} and left as it was. Keep the file on a local file system: SQLite's locking
+ * does not work reliably over network file systems.
+ *
+ * <h2>Durability and group commit</h2>
+ *
+ * <p>{@link #appendStream} returns only once its transaction has committed; with the default
+ * {@link SqliteOptions.Durability#FULL} that means the write-ahead log is flushed to stable
+ * storage, so an acknowledged append survives a process crash, an operating system crash and a
+ * power loss. {@link SqliteOptions.Durability#NORMAL} trades the last of those for speed; see
+ * there.
+ *
+ * <p>One writer thread owns the only write connection. An append is validated on the calling
+ * thread, queued, and then waits. The writer takes everything queued at that moment (it never waits
+ * for more, so a lone append costs one transaction and no added delay), runs each append in its own
+ * savepoint inside one {@code BEGIN IMMEDIATE} transaction and commits once: appends arriving
+ * together share one commit and one flush. An append that fails (a version mismatch, a duplicate
+ * event ID) is rolled back to its savepoint and fails alone; the others commit. No append is
+ * acknowledged before the commit has returned, and if the commit fails every append of the group
+ * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
+ * the effects of the earlier ones, as if they had run one after another. Deletions go through the
+ * same writer. A caller waits for its commit even if its thread is interrupted meanwhile (the
+ * interrupt status is kept), so it always learns whether its write was made.
+ *
+ * <h2>Global order and the stable prefix</h2>
+ *
+ * <p>The global position is the {@code events} table's {@code AUTOINCREMENT} key: positions start
+ * at 1, strictly increase in commit order, and are never handed out again, even after the events
+ * holding them were deleted (SQLite keeps the high-water mark in {@code sqlite_sequence}).
+ * Positions are assigned inside the write transaction, and SQLite lets one transaction write the
+ * database at a time (one writer thread here, and SQLite's write lock across processes), so a
+ * transaction that commits later always holds higher positions than every earlier one: once a read
+ * has seen position P, no commit can add an event at or below P. The stable prefix holds by
+ * construction, with no gap-closing logic. Rolled-back transactions may leave gaps.
+ *
+ * <h2>Reads</h2>
+ *
+ * <p>Reads run on pooled read-only connections and never block the writer (WAL). Each read opens a
+ * read transaction: the existence check of a stream and its events come from one snapshot, and that
+ * snapshot is fixed before {@link #readStream} or {@link #readAll} returns, which fixes the read's
+ * frontier. The iterator streams rows from a cursor and holds its connection until it is exhausted
+ * or closed: close iterators you do not drain. An open iterator also pins its snapshot, so SQLite
+ * cannot checkpoint the log past it and the {@code -wal} file grows until it is closed. A read of
+ * any length needs constant memory.
+ * A filtered global read ({@link dev.estoria.eventstore.EventFilter}) is evaluated in SQL, on
+ * indexes of stream type and event type, so it costs what it returns rather than what it skips.
+ *
+ * <h2>Stored values</h2>
+ *
+ * <p>Payloads are stored as BLOBs and content types, event types and stream IDs as TEXT, all
+ * verbatim; metadata is stored as a BLOB in a length-prefixed UTF-8 encoding. Timestamps are taken
+ * from the system clock when the write transaction runs and kept as microseconds since the epoch:
+ * they are truncated to microseconds before an append returns, so an append returns exactly what a
+ * later read returns. Strings are stored as UTF-8, which cannot represent unpaired surrogates: an
+ * append with such a string in its event type, content type, metadata or stream type is refused
+ * with {@link IllegalArgumentException}, and no such stream can exist. Event UUIDs are unique
+ * across the store (a unique index serves the idempotency lookup).
+ *
+ * <h2>Several processes</h2>
+ *
+ * <p>Several stores, in one process or several, may open the same file at once: each write waits
+ * for SQLite's write lock up to the {@linkplain SqliteOptions#busyTimeout() busy timeout} and then
+ * fails with an {@link EventStoreException} (nothing written). All of them see one global order.
+ */
+public final class SqliteEventStore
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+
+    private static final String STREAM_VERSION = "SELECT version FROM streams WHERE stream_id = ?";
+    private static final String READ_FORWARD = "SELECT " + EventRows.COLUMNS
+            + " FROM events WHERE stream_id = ? AND version > ? ORDER BY version ASC LIMIT ?";
+    private static final String READ_REVERSE = "SELECT " + EventRows.COLUMNS
+            + " FROM events WHERE stream_id = ? AND version <= ? ORDER BY version DESC LIMIT ?";
+    private static final String READ_ALL = "SELECT " + EventRows.COLUMNS
+            + " FROM events WHERE position > ? ORDER BY position ASC LIMIT ?";
+    private static final String LIST_STREAMS = "SELECT stream_id, version FROM streams";
+
+    /** Room left in SQLite's row size limit for everything in a row but payload and metadata. */
+    private static final int ROW_OVERHEAD = 64 * 1024;
+
+    private final Path file;
+    private final Connection writeConnection;
+    private final WriteStatements writes;
+    private final GroupCommitWriter writer;
+    private final ReadPool reads;
+    private final long maxEventBytes;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+    private SqliteEventStore(Path file, SqliteOptions options, Connection writeConnection) throws SQLException {
+        this.file = file;
+        this.writeConnection = writeConnection;
+        this.maxEventBytes = writeConnection.unwrap(SQLiteConnection.class).getDatabase().limit(0, -1) - ROW_OVERHEAD;
+        this.writes = new WriteStatements(file, writeConnection, Clock.systemUTC());
+        this.reads = new ReadPool(file, options);
+        this.writer = new GroupCommitWriter(file, writeConnection);
+    }
+
+    /**
+     * Opens the store in {@code file} with {@linkplain SqliteOptions#defaults() default options},
+     * creating the file if it does not exist.
+     *
+     * @throws SqliteFileException if the file cannot be used; it is left as it was
+     * @throws EventStoreException if SQLite fails otherwise
+     */
+    public static SqliteEventStore open(Path file) {
+        return open(file, SqliteOptions.defaults());
+    }
+
+    /**
+     * Opens the store in {@code file}, creating the file if it does not exist and bringing an
+     * existing file's schema to the current version.
+     *
+     * <p>Before anything writes to an existing file, it is checked without writing: its header must
+     * be a SQLite header, its {@code application_id} Estoria's (or the database entirely empty), its
+     * schema version not newer than this code's, and its tables present and readable (with {@link
+     * SqliteOptions#integrityCheckOnOpen()}, every page). A file that fails is left as it was.
+     *
+     * @throws SqliteFileException naming the file and the problem, if the file cannot be used
+     * @throws EventStoreException if SQLite fails otherwise
+     * @throws NullPointerException if an argument is null
+     */
+    public static SqliteEventStore open(Path file, SqliteOptions options) {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(options, "options");
+        Path path = file.toAbsolutePath().normalize();
+        Schema.inspect(path, options);
+        Connection connection = openWriteConnection(path, options);
+        try {
+            Schema.migrate(path, connection);
+            return new SqliteEventStore(path, options, connection);
+        } catch (RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        } catch (SQLException e) {
+            closeQuietly(connection, e);
+            throw new EventStoreException("cannot open the event store in " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Connection openWriteConnection(Path path, SqliteOptions options) {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout((int) options.busyTimeout().toMillis());
+        Connection connection;
+        try {
+            connection = config.createConnection(Schema.url(path));
+        } catch (SQLException e) {
+            throw Schema.classify(path, e, "cannot open it for writing");
+        }
+        try (Statement statement = connection.createStatement()) {
+            String mode;
+            try (ResultSet rows = statement.executeQuery("PRAGMA journal_mode = WAL")) {
+                mode = rows.next() ? rows.getString(1) : "";
+            }
+            if (!"wal".equalsIgnoreCase(mode)) {
+                throw new SqliteFileException(path, Problem.CANNOT_OPEN,
+                        "SQLite cannot use WAL mode on it (journal mode stays \"" + mode + "\")");
+            }
+            String synchronous = switch (options.durability()) {
+                case FULL -> "FULL";
+                case NORMAL -> "NORMAL";
+            };
+            statement.execute("PRAGMA synchronous = " + synchronous);
+            return connection;
+        } catch (SQLException e) {
+            closeQuietly(connection, e);
+            throw Schema.classify(path, e, "cannot configure it");
+        } catch (RuntimeException e) {
+            closeQuietly(connection, e);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(Connection connection, Exception failure) {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** The file this store keeps its events in, as an absolute path. */
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+        List<WritableEvent> batch = AppendValidation.validate(streamId, events, options);
+        requireStorable("stream type", streamId.type(), streamId);
+        List<PendingEvent> pending = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            pending.add(prepare(streamId, i, batch.get(i)));
+        }
+        List<Event> written = writer.submit(connection -> writes.append(streamId, batch, pending, options.expectedVersion()));
+        notifyListeners();
+        return written;
+    }
+
+    /**
+     * Registers a listener called after each append made through this store, on the appending
+     * thread, once the appended events are visible to {@link #readAll}. Appends made by other store
+     * instances or other processes on the same file are not signalled, so subscribers keep a slow
+     * poll. An exception thrown by a listener is ignored: the append it follows has succeeded.
+     */
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        Objects.requireNonNull(listener, "listener");
+        // A wrapper gives each registration its own identity, so removing one never removes another.
+        Runnable registration = listener::run;
+        listeners.add(registration);
+        return () -> listeners.remove(registration);
+    }
+
+    private void notifyListeners() {
+        for (Runnable listener : listeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException ignored) {
+                // Reporting it as a failed append would invite a retry of a write that was made.
+            }
+        }
+    }
+
+    private PendingEvent prepare(TypeId streamId, int index, WritableEvent event) {
+        requireStorable("event " + index + " type", event.type(), streamId);
+        requireStorable("event " + index + " content type", event.contentType(), streamId);
+        for (Map.Entry<String, String> entry : event.metadata().entrySet()) {
+            requireStorable("event " + index + " metadata key", entry.getKey(), streamId);
+            requireStorable("event " + index + " metadata value of \"" + entry.getKey() + "\"", entry.getValue(), streamId);
+        }
+        byte[] data = event.data();
+        byte[] metadata = Encoding.encodeMetadata(event.metadata());
+        long size = (long) data.length + metadata.length
+                + event.contentType().getBytes(StandardCharsets.UTF_8).length
+                + event.type().getBytes(StandardCharsets.UTF_8).length;
+        if (size > maxEventBytes) {
+            throw new IllegalArgumentException("append to " + streamId + ": event " + index + " is " + size
+                    + " bytes (payload, metadata, types); this store holds at most " + maxEventBytes + " bytes per event");
+        }
+        return new PendingEvent(event.type(), event.eventId().orElseGet(TypeId::randomV4), data,
+                event.contentType(), event.metadata(), metadata);
+    }
+
+    private static void requireStorable(String what, String value, TypeId streamId) {
+        String problem = Encoding.wellFormedProblem(value);
+        if (problem != null) {
+            throw new IllegalArgumentException("append to " + streamId + ": the " + what
+                    + " cannot be stored as UTF-8 text: " + problem);
+        }
+    }
+
+    @Override
+    public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+        Objects.requireNonNull(streamId, "streamId");
+        Objects.requireNonNull(options, "options");
+        if (Encoding.wellFormedProblem(streamId.type()) != null) {
+            // No append accepts such an ID, so no such stream exists.
+            throw new StreamNotFoundException(streamId);
+        }
+        String stream = streamId.toString();
+        return read("reading stream " + streamId, new EventRows(file, streamId), reader -> {
+            PreparedStatement exists = reader.prepare(STREAM_VERSION);
+            exists.setString(1, stream);
+            try (ResultSet rows = exists.executeQuery()) {
+                if (!rows.next()) {
+                    throw new StreamNotFoundException(streamId);
+                }
+            }
+            PreparedStatement query;
+            if (options.direction() == Direction.FORWARD) {
+                query = reader.prepare(READ_FORWARD);
+                query.setLong(2, options.afterVersion());
+            } else {
+                query = reader.prepare(READ_REVERSE);
+                query.setLong(2, options.afterVersion() == 0 ? Long.MAX_VALUE : options.afterVersion());
+            }
+            query.setString(1, stream);
+            query.setLong(3, limit(options.count()));
+            return query.executeQuery();
+        });
+    }
+
+    @Override
+    public StreamIterator readAll(ReadAllOptions options) {
+        Objects.requireNonNull(options, "options");
+        EventFilter filter = options.filter();
+        if (filter.isAll()) {
+            return read("reading all events", new EventRows(file), reader -> {
+                PreparedStatement query = reader.prepare(READ_ALL);
+                query.setLong(1, options.afterPosition());
+                query.setLong(2, limit(options.count()));
+                return query.executeQuery();
+            });
+        }
+        // A type UTF-8 cannot hold was never stored, so it matches nothing.
+        List<String> streamTypes = storable(filter.streamTypes());
+        List<String> eventTypes = storable(filter.eventTypes());
+        if (streamTypes.size() < filter.streamTypes().size() && streamTypes.isEmpty()
+                || eventTypes.size() < filter.eventTypes().size() && eventTypes.isEmpty()) {
+            return StreamIterator.empty();
+        }
+        StringBuilder sql = new StringBuilder("SELECT ").append(EventRows.COLUMNS)
+                .append(" FROM events WHERE position > ?");
+        List<String> arguments = new ArrayList<>();
+        if (!streamTypes.isEmpty()) {
+            sql.append(" AND stream_type IN (").append(placeholders(streamTypes.size())).append(')');
+            arguments.addAll(streamTypes);
+        } else if (!filter.includeInternalStreams()) {
+            // A range rather than LIKE: LIKE ignores ASCII case, and a range can use the index.
+            sql.append(" AND NOT (stream_type >= ? AND stream_type < ?)");
+            arguments.add(EventFilter.INTERNAL_PREFIX);
+            arguments.add(INTERNAL_PREFIX_END);
+        }
+        if (!eventTypes.isEmpty()) {
+            sql.append(" AND event_type IN (").append(placeholders(eventTypes.size())).append(')');
+            arguments.addAll(eventTypes);
+        }
+        sql.append(" ORDER BY position ASC LIMIT ?");
+        return read("reading events matching " + filter, new EventRows(file), reader -> {
+            PreparedStatement query = reader.prepare(sql.toString());
+            int index = 1;
+            query.setLong(index++, options.afterPosition());
+            for (String argument : arguments) {
+                query.setString(index++, argument);
+            }
+            query.setLong(index, limit(options.count()));
+            return query.executeQuery();
+        });
+    }
+
+    /** The first string after every string that starts with the internal prefix. */
+    private static final String INTERNAL_PREFIX_END = EventFilter.INTERNAL_PREFIX.substring(0,
+            EventFilter.INTERNAL_PREFIX.length() - 1)
+            + (char) (EventFilter.INTERNAL_PREFIX.charAt(EventFilter.INTERNAL_PREFIX.length() - 1) + 1);
+
+    private static List<String> storable(Set<String> types) {
+        List<String> result = new ArrayList<>();
+        for (String type : types) {
+            if (Encoding.wellFormedProblem(type) == null) {
+                result.add(type);
+            }
+        }
+        result.sort(null);
+        return result;
+    }
+
+    private static String placeholders(int count) {
+        return String.join(", ", java.util.Collections.nCopies(count, "?"));
+    }
+
+    /** SQLite reads a negative LIMIT as no limit. */
+    private static long limit(long count) {
+        return count == 0 ? -1 : count;
+    }
+
+    private interface Query {
+        ResultSet run(ReadPool.Reader reader) throws SQLException;
+    }
+
+    /** Runs a query in a new read transaction and hands the reader over to the returned iterator. */
+    private StreamIterator read(String what, EventRows mapper, Query query) {
+        ReadPool.Reader reader = reads.borrow();
+        ResultSet rows = null;
+        try {
+            reader.beginRead();
+            rows = query.run(reader);
+            StreamIterator iterator = Cursor.open(reads, reader, rows, mapper, file);
+            rows = null;
+            reader = null;
+            return iterator;
+        } catch (SQLException e) {
+            closeQuietly(rows);
+            reads.discard(reader);
+            reader = null;
+            throw new EventStoreException(what + " from " + file + " failed: " + e.getMessage(), e);
+        } finally {
+            if (reader != null) {
+                closeQuietly(rows);
+                reads.giveBack(reader);
+            }
+        }
+    }
+
+    private static void closeQuietly(ResultSet rows) {
+        if (rows != null) {
+            try {
+                rows.close();
+            } catch (SQLException ignored) {
+                // The reader is given back or discarded next, which ends its read either way.
+            }
+        }
+    }
+
+    @Override
+    public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
+        Objects.requireNonNull(streamId, "streamId");
+        Objects.requireNonNull(options, "options");
+        if (Encoding.wellFormedProblem(streamId.type()) != null) {
+            throw new StreamNotFoundException(streamId);
+        }
+        writer.submit(connection -> writes.delete(streamId, options));
+    }
+
+    @Override
+    public List<StreamInfo> listStreams() {
+        ReadPool.Reader reader = reads.borrow();
+        boolean healthy = false;
+        try {
+            reader.beginRead();
+            List<StreamInfo> streams = new ArrayList<>();
+            try (ResultSet rows = reader.prepare(LIST_STREAMS).executeQuery()) {
+                while (rows.next()) {
+                    String id = rows.getString(1);
+                    try {
+                        streams.add(new StreamInfo(TypeId.parse(id), rows.getLong(2)));
+                    } catch (IllegalArgumentException e) {
+                        throw new EventStoreException("the stream row \"" + id + "\" in " + file + " is damaged: "
+                                + e.getMessage(), e);
+                    }
+                }
+            }
+            healthy = true;
+            streams.sort(Comparator.comparing(StreamInfo::streamId));
+            return streams;
+        } catch (SQLException e) {
+            throw new EventStoreException("listing streams in " + file + " failed: " + e.getMessage(), e);
+        } finally {
+            if (healthy) {
+                reads.giveBack(reader);
+            } else {
+                reads.discard(reader);
+            }
+        }
+    }
+
+    /**
+     * Closes the store: the group of writes in progress commits, writes still queued fail with an
+     * {@link EventStoreException}, later calls fail with one, and the connections are closed.
+     * Iterators still open keep their read connection until they are closed. Idempotent.
+     *
+     * @throws EventStoreException if SQLite fails to close the file cleanly; what was committed
+     *     stays committed
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        writer.close();
+        reads.close();
+        try {
+            writes.close();
+            // Closed last: the last connection to a file checkpoints the log into it.
+            writeConnection.close();
+        } catch (SQLException e) {
+            throw new EventStoreException("closing " + file + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** How many write transactions this store has committed; appends grouped together count once. */
+    long commitCount() {
+        return writer.commitCount();
+    }
+
+    void setWriterHooks(GroupCommitWriter.Hooks hooks) {
+        writer.setHooks(hooks);
+    }
+
+    /** Runs work on the writer thread, inside the write transaction; for tests. */
+    <T> T onWriter(GroupCommitWriter.Work<T> work) {
+        return writer.submit(work);
+    }
+
+    @Override
+    public String toString() {
+        return "SqliteEventStore[" + file + "]";
+    }
+}
