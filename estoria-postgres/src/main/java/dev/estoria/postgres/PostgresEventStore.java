@@ -139,6 +139,12 @@ public final class PostgresEventStore
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
+    /**
+     * The highest transaction ID other processes announced; reads wait for it to settle too. Cleared
+     * when a read gave up waiting for it, so a bogus payload on the channel costs one wait, not one
+     * per read.
+     */
+    private final AtomicLong remoteCommittedXid = new AtomicLong();
     /** Appends run again in a later transaction after a deadlock or an event ID collision. */
     private final AtomicLong retriedAppends = new AtomicLong();
     private volatile boolean feedHeldBack;
@@ -170,7 +176,7 @@ public final class PostgresEventStore
         }
         crossProcess = options.crossProcessNotifications()
                 ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
-                        this::signalAppend, xid -> lastCommittedXid.accumulateAndGet(xid, Math::max))
+                        this::signalAppend, xid -> remoteCommittedXid.accumulateAndGet(xid, Math::max))
                 : null;
         notifier = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
@@ -787,44 +793,61 @@ public final class PostgresEventStore
         Objects.requireNonNull(options, "options");
         ensureOpen();
         boolean forward = options.direction() == Direction.FORWARD;
-        StringBuilder inner = new StringBuilder("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                + " e WHERE e.stream_type = s.stream_type AND e.stream_uuid = s.stream_uuid");
-        if (options.afterVersion() > 0) {
-            inner.append(forward ? " AND e.version > ?" : " AND e.version <= ?");
-        }
-        inner.append(forward ? " ORDER BY e.version" : " ORDER BY e.version DESC");
-        if (options.count() > 0) {
-            inner.append(" LIMIT ").append(options.count());
-        }
-        // One statement answers both "does the stream exist" and "which events", from one snapshot.
-        String sql = "SELECT e.* FROM " + schema.streams() + " s LEFT JOIN LATERAL (" + inner + ") e ON true"
-                + " WHERE s.stream_type = ? AND s.stream_uuid = ? ORDER BY e.version" + (forward ? "" : " DESC");
+        String where = " WHERE e.stream_type = ? AND e.stream_uuid = ?"
+                + (options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "");
+        String sql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e" + where
+                + (forward ? " ORDER BY e.version" : " ORDER BY e.version DESC")
+                + (options.count() > 0 ? " LIMIT " + options.count() : "");
+        // Asked only when the read found no events: does the stream exist, and did events appear since?
+        String probe = "SELECT EXISTS (SELECT 1 FROM " + schema.streams() + " s WHERE s.stream_type = ? AND"
+                + " s.stream_uuid = ?), EXISTS (SELECT 1 FROM " + schema.events() + " e" + where + ")";
         Connection c = null;
         try {
             c = dataSource.getConnection();
             c.setAutoCommit(false);
-            PreparedStatement s = c.prepareStatement(sql);
-            int i = 1;
-            if (options.afterVersion() > 0) {
-                s.setLong(i++, options.afterVersion());
+            while (true) {
+                PreparedStatement s = c.prepareStatement(sql);
+                bindStreamRead(s, 1, streamId, options);
+                s.setFetchSize(FETCH_SIZE);
+                ResultSet rs = s.executeQuery();
+                if (rs.next()) {
+                    return track(new CursorIterator(c, s, rs, streamId, true));
+                }
+                closeQuietly(rs, s);
+                boolean exists;
+                boolean appeared;
+                try (PreparedStatement p = c.prepareStatement(probe)) {
+                    p.setString(1, streamId.type());
+                    p.setObject(2, streamId.uuid());
+                    bindStreamRead(p, 3, streamId, options);
+                    try (ResultSet found = p.executeQuery()) {
+                        found.next();
+                        exists = found.getBoolean(1);
+                        appeared = found.getBoolean(2);
+                    }
+                }
+                if (!appeared) {
+                    // One snapshot answered both: no such stream, or no events in the range.
+                    closeQuietly(c);
+                    if (!exists) {
+                        throw new StreamNotFoundException(streamId);
+                    }
+                    return StreamIterator.empty();
+                }
+                // An append committed between the two statements: read again.
             }
-            s.setString(i++, streamId.type());
-            s.setObject(i, streamId.uuid());
-            s.setFetchSize(FETCH_SIZE);
-            ResultSet rs = s.executeQuery();
-            if (!rs.next()) {
-                closeQuietly(rs, s, c);
-                throw new StreamNotFoundException(streamId);
-            }
-            rs.getLong(1);
-            if (rs.wasNull()) {
-                closeQuietly(rs, s, c);
-                return StreamIterator.empty();
-            }
-            return track(new CursorIterator(c, s, rs, streamId, true));
         } catch (SQLException e) {
             closeQuietly(c);
             throw Sql.failure("reading stream " + streamId, e);
+        }
+    }
+
+    private static void bindStreamRead(PreparedStatement s, int first, TypeId streamId, ReadStreamOptions options)
+            throws SQLException {
+        s.setString(first, streamId.type());
+        s.setObject(first + 1, streamId.uuid());
+        if (options.afterVersion() > 0) {
+            s.setLong(first + 2, options.afterVersion());
         }
     }
 
@@ -833,9 +856,11 @@ public final class PostgresEventStore
      *
      * <p>In watermark mode the frontier is the visibility watermark of the call's snapshot: events
      * of transactions still running anywhere in the cluster, and of every later transaction, are
-     * left for a later read. If this store's own last acknowledged append is not below the watermark
-     * yet, the call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a
-     * process reads its own writes unless an older transaction stays open.
+     * left for a later read. If this store's own last acknowledged append (or the last append
+     * another process announced, see {@link #onAppend(Runnable)}) is not below the watermark yet, the
+     * call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a process reads
+     * its own writes, and a woken subscriber the append that woke it, unless an older transaction
+     * stays open.
      */
     @Override
     public StreamIterator readAll(ReadAllOptions options) {
@@ -919,7 +944,14 @@ public final class PostgresEventStore
                     rs.next();
                     long base = rs.getLong(1);
                     long xmin = rs.getLong(2);
-                    if (xmin > lastCommittedXid.get() || System.nanoTime() >= deadline) {
+                    long remote = remoteCommittedXid.get();
+                    if (xmin > Math.max(lastCommittedXid.get(), remote)) {
+                        return base + (xmin << Schema.INDEX_BITS);
+                    }
+                    if (System.nanoTime() >= deadline) {
+                        if (xmin <= remote) {
+                            remoteCommittedXid.compareAndSet(remote, 0);
+                        }
                         return base + (xmin << Schema.INDEX_BITS);
                     }
                 }
@@ -1103,6 +1135,11 @@ public final class PostgresEventStore
             crossProcess.ensureListening(options.connectionTimeout());
         }
         return () -> appendListeners.remove(listener);
+    }
+
+    /** The highest transaction ID other processes announced that reads still wait for; for tests. */
+    long remoteCommittedXid() {
+        return remoteCommittedXid.get();
     }
 
     /** The cross-process notifications, or null when they are off; for tests. */

@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -156,6 +157,36 @@ class CrossProcessNotificationTest {
                     .get(0);
             assertThat(subscription.next(WAIT)).contains(own);
             assertDeliveredByNotification(reader, subscription);
+        }
+    }
+
+    @Test
+    void aBogusPayloadWakesListenersButHoldsBackOneReadOnly() throws Exception {
+        CountDownLatch woken = new CountDownLatch(1);
+        try (AutoCloseable registration = subscriberSide.onAppend(woken::countDown)) {
+            try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("SELECT pg_notify(?, ?)")) {
+                s.setString(1, subscriberSide.crossProcess().channel());
+                s.setString(2, Long.toString(Long.MAX_VALUE >> 1));
+                s.execute();
+            }
+            assertThat(woken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(subscriberSide.remoteCommittedXid()).isEqualTo(Long.MAX_VALUE >> 1);
+            // No transaction will ever have that ID: the read waits its settle timeout once, then forgets it.
+            assertThat(subscriberSide.readAll().toList()).isEmpty();
+            assertThat(subscriberSide.remoteCommittedXid()).isZero();
+        }
+    }
+
+    @Test
+    void withTheOptionOffOnlyLocalAppendsWakeListeners() throws Exception {
+        try (PostgresEventStore local = PostgresEventStore.open(db.dataSource(), subscriberSide.options()
+                .withCrossProcessNotifications(false))) {
+            assertThat(local.crossProcess()).isNull();
+            CountDownLatch woken = new CountDownLatch(1);
+            try (AutoCloseable registration = local.onAppend(woken::countDown)) {
+                local.appendStream(TypeId.newV4("local"), List.of(WritableEvent.of("x", new byte[0])));
+                assertThat(woken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            }
         }
     }
 
