@@ -49,7 +49,7 @@ class LauncherIT {
 
         assertThat(demo.exitCode()).as(demo.err()).isZero();
         assertThat(demo.err()).isEmpty();
-        assertThat(demo.out()).startsWith("Wrote 12 events").contains("Try next:", ROOT.resolve("estoria") + " streams");
+        assertThat(demo.out()).startsWith("Wrote 13 events").contains("Try next:", ROOT.resolve("estoria") + " streams");
         assertThat(dir.resolve("estoria.db")).exists();
 
         Outcome streams = launch(dir, "streams");
@@ -65,10 +65,10 @@ class LauncherIT {
     void tailStopsCleanlyOnSigint() throws Exception {
         assertThat(launch(dir, "demo").exitCode()).isZero();
         Path err = dir.resolve("tail-err.txt");
-        Process tail = launcher(dir, "tail", "--after", "11").redirectError(err.toFile()).start();
+        Process tail = launcher(dir, "tail", "--after", "12").redirectError(err.toFile()).start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(tail.getInputStream(), StandardCharsets.UTF_8))) {
-            // The twelfth event arrives once tail is polling.
-            assertThat(out.readLine()).contains("\"globalPosition\":12,");
+            // The thirteenth event arrives once tail is following the log.
+            assertThat(out.readLine()).contains("\"globalPosition\":13,");
 
             // The shell's own kill: the launcher needs bash anyway, a kill binary may be missing.
             new ProcessBuilder("bash", "-c", "kill -INT " + tail.pid()).start().waitFor();
