@@ -10,7 +10,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * Base of the subcommands: the {@code --db} option, the environment and the output streams. A
+ * Base of the subcommands: the store options ({@code --db}, {@code --postgres}, {@code --schema}), the environment and the output streams. A
  * subcommand checks its input first and opens the store only then, so bad input writes nothing.
  */
 abstract class StoreCommand implements Callable<Integer> {

@@ -2,6 +2,9 @@ package dev.estoria.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.estoria.projection.ProjectionId;
+import dev.estoria.sqlite.SqliteCheckpointStore;
+import dev.estoria.sqlite.SqliteEventStore;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -67,6 +70,25 @@ class SqliteEndToEndTest {
         String withoutTimes = "\"timestamp\":\"[^\"]*\"";
         assertThat(run("export", "--db", copy).out().replaceAll(withoutTimes, ""))
                 .isEqualTo(Files.readString(export).replaceAll(withoutTimes, ""));
+    }
+
+    @Test
+    void projectionsShowsTheCheckpointsKeptInTheFile() {
+        String db = dir.resolve("bank.db").toString();
+        assertThat(run("demo", "--db", db).exitCode()).isZero();
+        try (SqliteEventStore store = SqliteEventStore.open(Path.of(db))) {
+            SqliteCheckpointStore checkpoints = SqliteCheckpointStore.of(store);
+            checkpoints.save(ProjectionId.of("balances", 1), 10);
+            checkpoints.save(ProjectionId.of("audit", 3), 13);
+        }
+
+        CliHarness.Result result = run("projections", "--db", db);
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.outLines()).hasSize(2);
+        assertThat(result.outLines().get(0)).contains("\"projection\":\"audit_v3\"", "\"position\":13,\"lag\":0,",
+                "\"state\":\"live\"");
+        assertThat(result.outLines().get(1)).contains("\"projection\":\"balances_v1\"", "\"position\":10,\"lag\":3,");
     }
 
     @Test
