@@ -38,12 +38,10 @@ final class FilterOptions {
 
     private static Set<String> checked(String option, List<String> types) {
         for (String type : types) {
-            if (!TypeId.isValidTypeName(type)) {
-                try {
-                    TypeId.validateTypeName(type);
-                } catch (IllegalArgumentException e) {
-                    throw new BadInputException(option + ": " + e.getMessage());
-                }
+            try {
+                TypeId.validateTypeName(type);
+            } catch (IllegalArgumentException e) {
+                throw new BadInputException(option + ": " + e.getMessage());
             }
         }
         return new LinkedHashSet<>(types);

@@ -24,7 +24,7 @@ final class StoreOptions {
 
     // No picocli default, so that an explicit --db can be told apart from the default one.
     @Option(names = "--db", paramLabel = "FILE", scope = ScopeType.INHERIT,
-            description = "The database file (default: " + DEFAULT_DB + ").")
+            description = "The database file (default: " + DEFAULT_DB + "); not with --postgres.")
     Path db;
 
     @Option(names = "--postgres", paramLabel = "URL", scope = ScopeType.INHERIT,
