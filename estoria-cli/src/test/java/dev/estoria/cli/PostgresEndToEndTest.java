@@ -9,7 +9,6 @@ import dev.estoria.projection.ProjectionId;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,16 +45,16 @@ class PostgresEndToEndTest {
         }
     }
 
-    CliHarness.Result runWithStdin(String stdin, PrintWriter out, PrintWriter err, String... args) {
+    /** Runs a command with the real store openers and returns its exit code. */
+    int execute(PrintWriter out, PrintWriter err, String... args) {
         CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false, "estoria",
+                new ByteArrayInputStream(new byte[0]), false, "estoria",
                 onInterrupt -> {
                     interruptHandlers.add(onInterrupt);
                     return () -> interruptHandlers.remove(onInterrupt);
                 },
                 false, Clock.systemUTC());
-        int code = EstoriaCli.run(environment, out, err, args);
-        return new CliHarness.Result(code, "", "");
+        return EstoriaCli.run(environment, out, err, args);
     }
 
     /** Runs a command against {@code inSchema}. */
@@ -68,7 +67,7 @@ class PostgresEndToEndTest {
         full[args.length + 1] = TestPostgres.url();
         full[args.length + 2] = "--schema";
         full[args.length + 3] = inSchema;
-        int code = runWithStdin("", new PrintWriter(out), new PrintWriter(err), full).exitCode();
+        int code = execute(new PrintWriter(out), new PrintWriter(err), full);
         return new CliHarness.Result(code, out.toString(), err.toString());
     }
 
@@ -139,8 +138,8 @@ class PostgresEndToEndTest {
         try {
             String[] args = {"tail", "--after", "0", "--stream-type", "account",
                 "--postgres", TestPostgres.url(), "--schema", schema};
-            Future<CliHarness.Result> tail = executor.submit(() ->
-                    runWithStdin("", new PrintWriter(lines), new PrintWriter(new StringWriter()), args));
+            Future<Integer> tail = executor.submit(() ->
+                    execute(new PrintWriter(lines), new PrintWriter(new StringWriter()), args));
             assertThat(lines.take()).contains("\"type\":\"accountopened\"");
 
             assertThat(run("append", "--new-stream", "note", "--type", "written", "--data", "{}").exitCode()).isZero();
@@ -149,7 +148,7 @@ class PostgresEndToEndTest {
             // The note is of another stream type: the deposit is the next line.
             assertThat(lines.take()).contains("\"type\":\"moneydeposited\"");
             interruptHandlers.forEach(Runnable::run);
-            assertThat(tail.get(10, TimeUnit.SECONDS).exitCode()).isZero();
+            assertThat(tail.get(10, TimeUnit.SECONDS)).isZero();
             assertThat(lines.drain()).isEmpty();
         } finally {
             executor.shutdownNow();
@@ -191,8 +190,8 @@ class PostgresEndToEndTest {
     @Test
     void anUnreachableServerIsAStoreError() {
         StringWriter err = new StringWriter();
-        int code = runWithStdin("", new PrintWriter(new StringWriter()), new PrintWriter(err),
-                "streams", "--postgres", "jdbc:postgresql://127.0.0.1:1/nowhere?user=u&password=secret").exitCode();
+        int code = execute(new PrintWriter(new StringWriter()), new PrintWriter(err),
+                "streams", "--postgres", "jdbc:postgresql://127.0.0.1:1/nowhere?user=u&password=secret");
 
         assertThat(code).isEqualTo(ExitCodes.STORE_ERROR);
         assertThat(err.toString()).startsWith("error: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/nowhere: ")
