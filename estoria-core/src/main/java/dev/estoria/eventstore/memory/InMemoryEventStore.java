@@ -121,7 +121,9 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
             StreamRecord stream = streams.get(streamId);
             OptionalLong stored = IdempotentAppends.classify(streamId, batch, eventIds::get);
             if (stored.isPresent()) {
-                return storedRun(stream, stored.getAsLong(), batch.size());
+                List<Event> run = storedRun(stream, stored.getAsLong(), batch.size());
+                IdempotentAppends.requireSameContent(streamId, batch, run);
+                return run;
             }
             long current = stream == null ? 0 : stream.tip;
             if (!options.expectedVersion().isSatisfiedBy(current)) {
