@@ -299,8 +299,28 @@ final class CrossProcessNotifications implements AutoCloseable {
                 backoff = Math.min(MAX_BACKOFF_MILLIS, Math.max(50, backoff * 2));
             } finally {
                 listenerPid = 0;
+                unlisten(c);
                 PostgresEventStore.closeQuietly(c);
             }
+        }
+    }
+
+    /**
+     * Stops listening before the connection goes back to a caller's pool: a pooled session that
+     * kept listening would collect notifications nobody reads.
+     */
+    private void unlisten(Connection c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            if (!c.isClosed()) {
+                try (Statement s = c.createStatement()) {
+                    s.execute("UNLISTEN *");
+                }
+            }
+        } catch (SQLException ignored) {
+            // A broken connection: the pool discards it.
         }
     }
 

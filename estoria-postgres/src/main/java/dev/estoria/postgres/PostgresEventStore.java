@@ -145,6 +145,14 @@ public final class PostgresEventStore
      * per read.
      */
     private final AtomicLong remoteCommittedXid = new AtomicLong();
+    /**
+     * The highest transaction ID a read gave up waiting for (an older transaction held the feed
+     * back); a watcher wakes the append listeners once it is visible, so the wake-up it stood for is
+     * delayed, not lost.
+     */
+    private final AtomicLong heldBackXid = new AtomicLong();
+    private final AtomicBoolean watchingHeldBack = new AtomicBoolean();
+    private final ScheduledExecutorService settleWatcher;
     /** Appends run again in a later transaction after a deadlock or an event ID collision. */
     private final AtomicLong retriedAppends = new AtomicLong();
     private volatile boolean feedHeldBack;
@@ -178,6 +186,11 @@ public final class PostgresEventStore
                 ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
                         this::signalAppend, xid -> remoteCommittedXid.accumulateAndGet(xid, Math::max))
                 : null;
+        settleWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "estoria-settle-watcher-" + options.schema());
+            t.setDaemon(true);
+            return t;
+        });
         notifier = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
             t.setDaemon(true);
@@ -277,6 +290,7 @@ public final class PostgresEventStore
                 store.monitor.shutdownNow();
             }
             store.notifier.shutdownNow();
+            store.settleWatcher.shutdownNow();
             if (store.crossProcess != null) {
                 store.crossProcess.close();
             }
@@ -949,6 +963,7 @@ public final class PostgresEventStore
                         return base + (xmin << Schema.INDEX_BITS);
                     }
                     if (System.nanoTime() >= deadline) {
+                        watchHeldBack(Math.max(lastCommittedXid.get(), remote));
                         if (xmin <= remote) {
                             remoteCommittedXid.compareAndSet(remote, 0);
                         }
@@ -1120,6 +1135,11 @@ public final class PostgresEventStore
      *       it, so appends committed elsewhere after it returns are heard. After a lost connection
      *       the thread reconnects with backoff, listens again and wakes the listeners once, since
      *       notifications sent meanwhile are lost.
+     *   <li>A wake-up can come before its events are visible: an older transaction of the cluster
+     *       may still hold the watermark below them. When a read gives up waiting for that (after
+     *       {@link PostgresOptions#readSettleTimeout()}), a watcher polls the watermark with
+     *       backoff (up to once a second) and wakes the listeners again once the events are
+     *       visible, so the wake-up is delayed, not lost.
      *   <li>Notifications can be lost (a dropped connection, a failed send), so subscribers keep a
      *       slow poll as the safety net.
      *   <li>Connections: over a pool the store owns, the listener and the sender use one dedicated
@@ -1165,6 +1185,61 @@ public final class PostgresEventStore
         } catch (java.util.concurrent.RejectedExecutionException e) {
             notificationPending.set(false); // closing
         }
+    }
+
+    /**
+     * Remembers that a read could not wait long enough for {@code xid} to settle, and starts the
+     * watcher if it is not running. Only useful to listeners, so nothing is watched without them.
+     */
+    private void watchHeldBack(long xid) {
+        if (appendListeners.isEmpty()) {
+            return;
+        }
+        heldBackXid.accumulateAndGet(xid, Math::max);
+        if (watchingHeldBack.compareAndSet(false, true)) {
+            scheduleSettleCheck(20);
+        }
+    }
+
+    private void scheduleSettleCheck(long delayMillis) {
+        try {
+            settleWatcher.schedule(() -> checkSettled(delayMillis), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            watchingHeldBack.set(false); // closing
+        }
+    }
+
+    /**
+     * Wakes the listeners once the held-back transaction is below the watermark. A transaction ID at
+     * or above the snapshot's {@code xmax} was never assigned (a bogus notification payload) and is
+     * dropped. Polls with backoff up to a second while the feed stays held back.
+     */
+    private void checkSettled(long lastDelay) {
+        long awaited = heldBackXid.get();
+        if (closed.get() || awaited == 0) {
+            watchingHeldBack.set(false);
+            return;
+        }
+        boolean settled;
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_snapshot_xmin(t)::text::bigint, pg_snapshot_xmax(t)::text::bigint"
+                        + " FROM pg_current_snapshot() t")) {
+            rs.next();
+            settled = rs.getLong(1) > awaited || awaited >= rs.getLong(2);
+        } catch (SQLException | RuntimeException e) {
+            settled = false;
+        }
+        if (settled && heldBackXid.compareAndSet(awaited, 0)) {
+            watchingHeldBack.set(false);
+            signalAppend();
+            // A read that timed out between the get and the reset above restarts the watcher itself.
+            if (heldBackXid.get() != 0 && watchingHeldBack.compareAndSet(false, true)) {
+                scheduleSettleCheck(20);
+            }
+            return;
+        }
+        scheduleSettleCheck(settled ? 20 : Math.min(1_000, lastDelay * 2));
     }
 
     // ------------------------------------------------------------------ feed health
@@ -1266,6 +1341,7 @@ public final class PostgresEventStore
             monitor.shutdownNow();
         }
         notifier.shutdownNow();
+        settleWatcher.shutdownNow();
         if (crossProcess != null) {
             crossProcess.close();
         }

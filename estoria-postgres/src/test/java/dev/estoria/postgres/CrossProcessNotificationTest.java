@@ -161,6 +161,31 @@ class CrossProcessNotificationTest {
     }
 
     @Test
+    void aWakeUpHeldBackByAnOlderTransactionArrivesOnceItEnds() throws Exception {
+        ObservedReader reader = new ObservedReader(subscriberSide);
+        try (Subscription subscription = subscribe(reader); Connection blocker = db.rawConnection()) {
+            assertThat(subscription.next(Duration.ZERO)).isEmpty();
+            // An older transaction holding an ID keeps the next append below the watermark.
+            blocker.setAutoCommit(false);
+            try (var s = blocker.createStatement()) {
+                s.execute("SELECT pg_current_xact_id()");
+            }
+            reader.reads.drainPermits();
+            long start = System.nanoTime();
+            Future<Optional<Event>> received = waiter.submit(() -> subscription.next(WAIT));
+            assertThat(reader.reads.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the wait's first read").isTrue();
+            Event written = writerSide.appendStream(TypeId.newV4("remote"),
+                    List.of(WritableEvent.of("pinged", new byte[] {1}))).get(0);
+            // The notification wakes the subscriber, whose read cannot see the event yet.
+            assertThat(reader.reads.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the woken read").isTrue();
+            assertThat(received.isDone()).isFalse();
+            blocker.rollback();
+            assertThat(received.get(WAIT.toSeconds() + 10, TimeUnit.SECONDS)).contains(written);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(WAIT.minusSeconds(5));
+        }
+    }
+
+    @Test
     void aBogusPayloadWakesListenersButHoldsBackOneReadOnly() throws Exception {
         CountDownLatch woken = new CountDownLatch(1);
         try (AutoCloseable registration = subscriberSide.onAppend(woken::countDown)) {
@@ -186,6 +211,28 @@ class CrossProcessNotificationTest {
             try (AutoCloseable registration = local.onAppend(woken::countDown)) {
                 local.appendStream(TypeId.newV4("local"), List.of(WritableEvent.of("x", new byte[0])));
                 assertThat(woken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void closingTheStoreStopsListeningOnTheCallersPooledConnection() throws Exception {
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl(db.jdbcUrl);
+        config.setMaximumPoolSize(2);
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(config)) {
+            try (PostgresEventStore store = PostgresEventStore.open(pool, subscriberSide.options());
+                    AutoCloseable registration = store.onAppend(() -> { })) {
+                assertThat(store.crossProcess().listenerPid()).isPositive();
+            }
+            try (Connection a = pool.getConnection(); Connection b = pool.getConnection()) {
+                for (Connection c : List.of(a, b)) {
+                    try (var s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM"
+                            + " pg_listening_channels()")) {
+                        rs.next();
+                        assertThat(rs.getInt(1)).isZero();
+                    }
+                }
             }
         }
     }

@@ -140,8 +140,8 @@ class ExactlyOnceProjectionTest {
     private void awaitRolledBack(long committedEvents) throws Exception {
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
             // Blocks while the dead session still holds the count rows' locks.
-            s.execute("SET lock_timeout = '20s'");
             c.setAutoCommit(false);
+            s.execute("SET LOCAL lock_timeout = '20s'");
             s.execute("SELECT * FROM " + q + "rm_counts FOR UPDATE");
             try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + q + "rm_handled")) {
                 rs.next();
