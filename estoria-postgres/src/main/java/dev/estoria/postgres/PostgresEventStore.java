@@ -721,7 +721,9 @@ public final class PostgresEventStore
             java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> stored = lookup(c, p.batch);
             java.util.OptionalLong first = dev.estoria.eventstore.spi.IdempotentAppends.classify(streamId, p.batch, stored::get);
             if (first.isPresent()) {
-                return new Written(readStored(c, streamId, first.getAsLong(), n), true);
+                List<Event> run = readStored(c, streamId, first.getAsLong(), n);
+                dev.estoria.eventstore.spi.IdempotentAppends.requireSameContent(streamId, p.batch, run);
+                return new Written(run, true);
             }
         }
         if (!p.options.expectedVersion().isSatisfiedBy(current)) {
