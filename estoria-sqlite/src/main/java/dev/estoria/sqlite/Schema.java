@@ -26,7 +26,9 @@ import org.sqlite.SQLiteConfig;
  *
  * <p>Versions: 1 holds the events and the stream tips ({@code events}, {@code streams}); 2 adds
  * durable snapshots ({@code estoria_snapshots}) and projection checkpoints ({@code
- * estoria_checkpoints}). Opening an older file migrates it in place, in one transaction, so a
+ * estoria_checkpoints}); 3 adds projection partition leases ({@code estoria_leases}) and the
+ * heartbeats of the workers sharing them ({@code estoria_members}). Opening an older file migrates
+ * it in place, through every version in between, in one transaction, so a
  * crash during the migration leaves it at its old version; a migrated file can no longer be
  * opened by an Estoria that knows only an older version.
  */
@@ -39,7 +41,7 @@ final class Schema {
     static final int APPLICATION_ID = 0x45535452;
 
     /** The schema version this code writes and reads. */
-    static final int CURRENT_VERSION = 2;
+    static final int CURRENT_VERSION = 3;
 
     /**
      * Migration {@code i} takes a file from version {@code i} to {@code i + 1}; version 0 is a file
@@ -92,12 +94,32 @@ final class Schema {
                 position   INTEGER NOT NULL CHECK (position >= 0),
                 updated_us INTEGER NOT NULL,
                 PRIMARY KEY (projection, version)
+            ) WITHOUT ROWID"""),
+            List.of(
+            // A row is never deleted: a released lease only expires, so its token keeps growing
+            // across acquisitions, which is what makes it a fencing token.
+            """
+            CREATE TABLE estoria_leases (
+                lease_group TEXT    NOT NULL,
+                partition   INTEGER NOT NULL CHECK (partition >= 0),
+                owner       TEXT    NOT NULL,
+                token       INTEGER NOT NULL CHECK (token >= 1),
+                expires_us  INTEGER NOT NULL,
+                PRIMARY KEY (lease_group, partition)
+            ) WITHOUT ROWID""",
+            """
+            CREATE TABLE estoria_members (
+                lease_group TEXT    NOT NULL,
+                owner       TEXT    NOT NULL,
+                expires_us  INTEGER NOT NULL,
+                PRIMARY KEY (lease_group, owner)
             ) WITHOUT ROWID"""));
 
     /** The tables each schema version adds; index 0 is version 1. */
     private static final List<List<String>> TABLES_ADDED = List.of(
             List.of("events", "streams"),
-            List.of("estoria_checkpoints", "estoria_snapshots"));
+            List.of("estoria_checkpoints", "estoria_snapshots"),
+            List.of("estoria_leases", "estoria_members"));
 
     /** The tables a file of schema {@code version} has. */
     private static List<String> tablesOf(int version) {
@@ -282,6 +304,10 @@ final class Schema {
             probes.add("SELECT min(aggregate_type), max(aggregate_type) FROM estoria_snapshots");
             probes.add("SELECT min(rowid), max(rowid) FROM estoria_snapshots");
             probes.add("SELECT min(projection), max(projection) FROM estoria_checkpoints");
+        }
+        if (version >= 3) {
+            probes.add("SELECT min(lease_group), max(lease_group) FROM estoria_leases");
+            probes.add("SELECT min(lease_group), max(lease_group) FROM estoria_members");
         }
         try (Statement statement = connection.createStatement()) {
             for (String sql : probes) {

@@ -7,6 +7,7 @@ import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.projection.Lease;
 import dev.estoria.projection.ProjectionId;
 import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.snapshot.Snapshot;
@@ -21,6 +22,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,8 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Opening a file of schema version 1, written by the store before version 2 existed, migrates it in
- * place to version 2 and keeps everything in it.
+ * Opening a file of an older schema version migrates it in place to the current version, through
+ * every version in between, and keeps everything in it.
  *
  * <p>The fixture {@code schema-v1.sqlite} was written by {@link SqliteEventStore} at schema version
  * 1 and closed (so fully checkpointed into the main file). It holds: {@code
@@ -42,6 +44,13 @@ import org.junit.jupiter.api.io.TempDir;
  * type) at positions 6 and 7; {@code account_...003}, written at position 8 and then deleted; and a
  * snapshot of the first account at version 5 kept by {@link EventStreamSnapshotStore} at position
  * 9.
+ *
+ * <p>The fixture {@code schema-v2.sqlite} was written by {@link SqliteEventStore} at schema version
+ * 2 and closed. It holds {@code account_...001} with three "deposited" events (IDs ...101 to ...103,
+ * metadata {@code seq} 1 to 3, JSON {@code {"amount":n}}) at positions 1 to 3; {@code order_...002}
+ * with "placed" (bytes 00 01 02 FF, ID ...201) at position 4; a {@link SqliteSnapshotStore} snapshot
+ * of the account at version 3 (bytes 01 02 03, taken 2026-11-27T12:00:00.123456Z); and the {@link
+ * SqliteCheckpointStore} checkpoint {@code balances} version 1 at position 4.
  */
 class SchemaMigrationTest {
 
@@ -69,8 +78,24 @@ class SchemaMigrationTest {
         return file;
     }
 
+    private Path fixtureV2() throws Exception {
+        Path file = directory.resolve("v2.db");
+        try (InputStream in = SchemaMigrationTest.class.getResourceAsStream("schema-v2.sqlite")) {
+            assertThat(in).as("the schema-v2.sqlite fixture").isNotNull();
+            Files.copy(in, file);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(2);
+            assertThat(tables(c)).containsExactly("estoria_checkpoints", "estoria_snapshots", "events", "streams");
+        }
+        return file;
+    }
+
+    private static final List<String> CURRENT_TABLES = List.of("estoria_checkpoints", "estoria_leases",
+            "estoria_members", "estoria_snapshots", "events", "streams");
+
     @Test
-    @DisplayName("a version 1 file opens, is migrated in place to version 2, and keeps every event, tip and position")
+    @DisplayName("a version 1 file opens, is migrated in place to the current version, and keeps every event, tip and position")
     void migratesVersionOne() throws Exception {
         Path file = fixture();
         try (SqliteEventStore store = SqliteEventStore.open(file)) {
@@ -107,11 +132,12 @@ class SchemaMigrationTest {
             SqliteCheckpointStore checkpoints = SqliteCheckpointStore.of(store);
             checkpoints.save(ProjectionId.of("balances", 1), 10);
             assertThat(checkpoints.load(ProjectionId.of("balances", 1)).orElseThrow().position()).isEqualTo(10);
+            assertThat(SqliteLeaseStore.of(store).tryAcquire("balances_v1", 0, "w", Duration.ofMinutes(1))).isPresent();
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(2);
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(3);
             assertThat(SqliteFileTest.intQuery(c, "PRAGMA application_id")).isEqualTo(Schema.APPLICATION_ID);
-            assertThat(tables(c)).containsExactly("estoria_checkpoints", "estoria_snapshots", "events", "streams");
+            assertThat(tables(c)).containsExactlyElementsOf(CURRENT_TABLES);
             assertThat(SqliteFileTest.stringQuery(c, "PRAGMA integrity_check")).isEqualTo("ok");
         }
         // Reopening a migrated file changes nothing more.
@@ -140,6 +166,88 @@ class SchemaMigrationTest {
         try (SqliteEventStore store = SqliteEventStore.open(file)) {
             assertThat(store.listStreams()).hasSize(3);
         }
+    }
+
+    @Test
+    @DisplayName("a version 2 file opens, is migrated in place to version 3, and keeps its events, snapshot and checkpoint")
+    void migratesVersionTwo() throws Exception {
+        Path file = fixtureV2();
+        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+            List<Event> log;
+            try (StreamIterator all = store.readAll()) {
+                log = all.toList();
+            }
+            assertThat(log).extracting(e -> e.globalPosition().orElseThrow()).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(log.subList(0, 3)).extracting(e -> e.id().uuid()).containsExactly(id(101), id(102), id(103));
+            assertThat(log.get(1).metadata()).isEqualTo(Map.of("seq", "2"));
+            assertThat(new String(log.get(2).data(), StandardCharsets.UTF_8)).isEqualTo("{\"amount\":3}");
+            assertThat(log.get(3).streamId()).isEqualTo(ORDER);
+            assertThat(log.get(3).id().uuid()).isEqualTo(id(201));
+            assertThat(log.get(3).data()).containsExactly(0, 1, 2, 0xFF);
+            assertThat(store.listStreams()).extracting(StreamInfo::streamId, StreamInfo::version).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple(ACCOUNT, 3L), org.assertj.core.groups.Tuple.tuple(ORDER, 1L));
+            Snapshot snapshot = SqliteSnapshotStore.of(store).read(ACCOUNT).orElseThrow();
+            assertThat(snapshot.version()).isEqualTo(3);
+            assertThat(snapshot.data()).containsExactly(1, 2, 3);
+            assertThat(snapshot.timestamp()).isEqualTo(Instant.parse("2026-11-27T12:00:00.123456Z"));
+            SqliteCheckpointStore checkpoints = SqliteCheckpointStore.of(store);
+            assertThat(checkpoints.load(ProjectionId.of("balances", 1)).orElseThrow().position()).isEqualTo(4);
+
+            assertThat(store.appendStream(ACCOUNT, List.of(WritableEvent.json("deposited", "{}"))).get(0).globalPosition())
+                    .hasValue(5);
+            // The version 3 tables work at once.
+            SqliteLeaseStore leases = SqliteLeaseStore.of(store);
+            Lease lease = leases.tryAcquire("balances_v1", 2, "w1", Duration.ofMinutes(1)).orElseThrow();
+            assertThat(leases.tryAcquire("balances_v1", 2, "w2", Duration.ofMinutes(1))).isEmpty();
+            assertThat(leases.heartbeat("balances_v1", "w1", Duration.ofMinutes(1))).containsExactly("w1");
+            assertThat(leases.leases("balances_v1")).containsExactly(lease);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(3);
+            assertThat(tables(c)).containsExactlyElementsOf(CURRENT_TABLES);
+            assertThat(SqliteFileTest.stringQuery(c, "PRAGMA integrity_check")).isEqualTo("ok");
+        }
+        // The leases survive reopening.
+        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+            assertThat(SqliteLeaseStore.of(store).leases("balances_v1")).extracting(Lease::owner).containsExactly("w1");
+        }
+    }
+
+    @Test
+    @DisplayName("a migration from version 2 that fails leaves the file at version 2, whole")
+    void failedMigrationLeavesVersionTwo() throws Exception {
+        Path file = fixtureV2();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE estoria_members (x)");
+        }
+        assertThatThrownBy(() -> SqliteEventStore.open(file))
+                .isInstanceOfSatisfying(SqliteFileException.class,
+                        e -> assertThat(e.problem()).isEqualTo(Problem.CANNOT_OPEN))
+                .hasMessageContaining("estoria_members");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(2);
+            assertThat(tables(c)).containsExactly("estoria_checkpoints", "estoria_members", "estoria_snapshots",
+                    "events", "streams");
+            s.execute("DROP TABLE estoria_members");
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+            assertThat(SqliteCheckpointStore.of(store).load(ProjectionId.of("balances", 1)).orElseThrow().position())
+                    .isEqualTo(4);
+        }
+    }
+
+    @Test
+    @DisplayName("a version 3 file missing a version 3 table is refused as corrupt")
+    void incompleteVersionThreeRefused() throws Exception {
+        Path file = directory.resolve("v3.db");
+        SqliteEventStore.open(file).close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE estoria_leases");
+        }
+        assertThatThrownBy(() -> SqliteEventStore.open(file))
+                .isInstanceOfSatisfying(SqliteFileException.class,
+                        e -> assertThat(e.problem()).isEqualTo(Problem.CORRUPT))
+                .hasMessageContaining("estoria_leases");
     }
 
     @Test
