@@ -114,9 +114,11 @@ import org.sqlite.SQLiteConnection;
  *
  * <h2>Snapshots, checkpoints and read models in the same file</h2>
  *
- * <p>The file also has a table of durable snapshots ({@link SqliteSnapshotStore}) and one of
- * projection checkpoints ({@link SqliteCheckpointStore}); their writes go through the same writer
- * thread and share its group commits, so they never conflict with appends. An application may keep
+ * <p>The file also has a table of durable snapshots ({@link SqliteSnapshotStore}), one of
+ * projection checkpoints ({@link SqliteCheckpointStore}) and the leases and heartbeats by which the
+ * workers of a partitioned projection, in one process or several, share its partitions ({@link
+ * SqliteLeaseStore}); their writes go through the same writer thread and share its group commits,
+ * so they never conflict with appends. An application may keep
  * its own tables in the file: {@link #inWriteTransaction} runs caller code in a write transaction
  * of its own on the writer thread, {@link #inReadTransaction} on a read connection, and {@link
  * SqliteProjectionRunner} commits a projection's read-model writes together with its checkpoint,
