@@ -4,7 +4,9 @@
  * dev.estoria.sqlite.SqliteFileException}.
  *
  * <p>The same file holds durable snapshots ({@link dev.estoria.sqlite.SqliteSnapshotStore}),
- * projection checkpoints ({@link dev.estoria.sqlite.SqliteCheckpointStore}) and, if the
+ * projection checkpoints ({@link dev.estoria.sqlite.SqliteCheckpointStore}), the leases that let
+ * several worker processes share a partitioned projection ({@link
+ * dev.estoria.sqlite.SqliteLeaseStore}) and, if the
  * application wants, its own read-model tables: {@link dev.estoria.sqlite.SqliteProjectionRunner}
  * commits a projection's read-model writes and its checkpoint in one transaction, so each event is
  * applied exactly once. {@link dev.estoria.sqlite.SqliteEventStore#inWriteTransaction} and {@link
