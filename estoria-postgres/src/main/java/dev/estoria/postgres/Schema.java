@@ -13,15 +13,17 @@ import java.sql.Statement;
  * <p>Tables: {@code meta} (one row: schema version, position mode, position base, highest deleted
  * position), {@code allocator} (one row; strict mode only), {@code streams} (one row per stream: the
  * existence authority and tip) and {@code events}; since version 2 also {@code snapshots} and
- * {@code checkpoints}.
+ * {@code checkpoints}; since version 3 also {@code leases} and {@code members}.
  *
- * <p>Versions: 1 holds the event tables; 2 adds {@code snapshots} and {@code checkpoints}. Opening a
+ * <p>Versions: 1 holds the event tables; 2 adds {@code snapshots} and {@code checkpoints}; 3 adds
+ * {@code leases} (projection partition leases) and {@code members} (the heartbeats of the workers
+ * sharing them). Opening a
  * schema of an older version migrates it step by step in the opening transaction.
  */
 final class Schema {
 
     /** The schema version this code writes and reads. */
-    static final int CURRENT_VERSION = 2;
+    static final int CURRENT_VERSION = 3;
 
     /** Bits of a watermark position that hold the event's index within its transaction. */
     static final int INDEX_BITS = 20;
@@ -61,6 +63,14 @@ final class Schema {
 
     String checkpoints() {
         return q + "checkpoints";
+    }
+
+    String leases() {
+        return q + "leases";
+    }
+
+    String members() {
+        return q + "members";
     }
 
     /**
@@ -106,6 +116,10 @@ final class Schema {
                 if (version < 2) {
                     createVersion2Tables(c);
                     LOG.log(Level.INFO, "migrated event store schema {0} from version {1} to 2", name, version);
+                }
+                if (version < 3) {
+                    createVersion3Tables(c);
+                    LOG.log(Level.INFO, "migrated event store schema {0} to version 3", name);
                 }
                 if (version < CURRENT_VERSION) {
                     try (Statement s = c.createStatement()) {
@@ -171,6 +185,7 @@ final class Schema {
             s.execute("INSERT INTO " + allocator() + " (last_position) VALUES (0)");
         }
         createVersion2Tables(c);
+        createVersion3Tables(c);
     }
 
     /** The tables version 2 added: snapshots and projection checkpoints. */
@@ -190,6 +205,28 @@ final class Schema {
                     + " position bigint NOT NULL CHECK (position >= 0),"
                     + " updated_at timestamptz NOT NULL,"
                     + " PRIMARY KEY (projection_name, projection_version))");
+        }
+    }
+
+    /**
+     * The tables version 3 added: projection partition leases and worker heartbeats. A lease row is
+     * never deleted (a release only makes it expire), so its token keeps growing across
+     * acquisitions.
+     */
+    private void createVersion3Tables(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + leases() + " ("
+                    + " lease_group text NOT NULL,"
+                    + " partition integer NOT NULL CHECK (partition >= 0),"
+                    + " owner text NOT NULL,"
+                    + " token bigint NOT NULL CHECK (token > 0),"
+                    + " expires_at timestamptz NOT NULL,"
+                    + " PRIMARY KEY (lease_group, partition))");
+            s.execute("CREATE TABLE " + members() + " ("
+                    + " lease_group text NOT NULL,"
+                    + " owner text NOT NULL,"
+                    + " expires_at timestamptz NOT NULL,"
+                    + " PRIMARY KEY (lease_group, owner))");
         }
     }
 

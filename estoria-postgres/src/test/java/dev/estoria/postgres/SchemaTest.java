@@ -73,15 +73,47 @@ class SchemaTest {
                 store.appendStream(stream, List.of(WritableEvent.of("x", new byte[] {1})));
             }
             // What version 1 left behind: the event tables only.
-            execute("DROP TABLE \"" + schema + "\".snapshots, \"" + schema + "\".checkpoints");
+            execute("DROP TABLE \"" + schema + "\".snapshots, \"" + schema + "\".checkpoints, \"" + schema
+                    + "\".leases, \"" + schema + "\".members");
             execute("UPDATE \"" + schema + "\".meta SET schema_version = 1");
             try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
-                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("2");
+                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("3");
+                assertThat(PostgresLeaseStore.of(store).tryAcquire("migrated_v1", 0, "w", Duration.ofMinutes(1))).isPresent();
                 assertThat(store.readStream(stream, dev.estoria.eventstore.ReadStreamOptions.defaults()).toList()).hasSize(1);
                 PostgresCheckpointStore.of(store).save(dev.estoria.projection.ProjectionId.of("migrated", 1), 3);
                 PostgresSnapshotStore.of(store).write(new dev.estoria.snapshot.Snapshot(stream, 1, java.time.Instant.now(),
                         new byte[] {2}, ""));
                 assertThat(PostgresSnapshotStore.of(store).read(stream)).isPresent();
+            }
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void versionTwoSchemaIsMigratedKeepingItsEventsSnapshotsAndCheckpoints() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        try {
+            TypeId stream = TypeId.newV4("old");
+            dev.estoria.projection.ProjectionId projection = dev.estoria.projection.ProjectionId.of("kept", 1);
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                store.appendStream(stream, List.of(WritableEvent.of("x", new byte[] {1})));
+                PostgresCheckpointStore.of(store).save(projection, 1);
+                PostgresSnapshotStore.of(store).write(new dev.estoria.snapshot.Snapshot(stream, 1, java.time.Instant.now(),
+                        new byte[] {2}, ""));
+            }
+            // What version 2 left behind: everything but the lease tables.
+            execute("DROP TABLE \"" + schema + "\".leases, \"" + schema + "\".members");
+            execute("UPDATE \"" + schema + "\".meta SET schema_version = 2");
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("3");
+                assertThat(store.readStream(stream, dev.estoria.eventstore.ReadStreamOptions.defaults()).toList()).hasSize(1);
+                assertThat(PostgresCheckpointStore.of(store).load(projection).orElseThrow().position()).isEqualTo(1);
+                assertThat(PostgresSnapshotStore.of(store).read(stream).orElseThrow().data()).containsExactly(2);
+                PostgresLeaseStore leases = PostgresLeaseStore.of(store);
+                assertThat(leases.tryAcquire("migrated_v1", 4, "w1", Duration.ofMinutes(1))).isPresent();
+                assertThat(leases.tryAcquire("migrated_v1", 4, "w2", Duration.ofMinutes(1))).isEmpty();
+                assertThat(leases.heartbeat("migrated_v1", "w1", Duration.ofMinutes(1))).containsExactly("w1");
             }
         } finally {
             db.dropSchema(schema);
