@@ -1,0 +1,380 @@
+package dev.estoria.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.projection.PartitionedProjection;
+import dev.estoria.typeid.TypeId;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Competing consumers across processes: three worker JVMs share one projection of six partitions
+ * through leases in the PostgreSQL schema; one is killed with SIGKILL while it works, and the other
+ * two take its partitions over once its leases expire (by the server's clock).
+ *
+ * <p>Every handled event is recorded in the schema, each committed before the worker handles the
+ * next, numbered from a sequence ({@code seq}): within a partition, which one worker at a time
+ * handles, that is handling order. The test asserts
+ * that every event was handled at least once; that each worker handled each stream's events in
+ * version order; and that no partition was ever worked by two live workers at once: per partition,
+ * in commit order, the handled global positions strictly increase across every change of worker
+ * (a worker that gives a partition up saves its checkpoint before releasing the lease, and the next
+ * one starts from it), except where a survivor takes over from the killed worker after its death and
+ * handles again the one event the killed worker handled but did not checkpoint (at-least-once).
+ */
+class CompetingWorkersTest {
+
+    private static final int PARTITIONS = 6;
+    private static final long LEASE_MILLIS = 1_000;
+    private static final int STREAMS = 36;
+
+    @TempDir
+    Path directory;
+
+    private final TestDatabase db = TestDatabase.get();
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @AfterEach
+    void killLeftovers() throws InterruptedException {
+        for (Process process : processes) {
+            if (!process.isAlive()) {
+                continue;
+            }
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** What the workers said, shared with the threads reading their output. */
+    private static final class Reports {
+        final Map<String, Set<Integer>> owned = new HashMap<>();
+        final Map<String, Integer> handled = new HashMap<>();
+        final Set<String> stopped = new HashSet<>();
+
+        synchronized void line(String worker, String line) {
+            if (line.startsWith("OWNS ")) {
+                Set<Integer> partitions = new TreeSet<>();
+                for (String p : line.substring(5).split(",")) {
+                    if (!p.isBlank()) {
+                        partitions.add(Integer.parseInt(p.trim()));
+                    }
+                }
+                owned.put(worker, partitions);
+            } else if (line.startsWith("HANDLED ")) {
+                handled.put(worker, Integer.parseInt(line.substring(8).trim()));
+            } else if (line.equals("STOPPED")) {
+                stopped.add(worker);
+            }
+            notifyAll();
+        }
+
+        synchronized boolean await(BooleanSupplier condition, long seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (!condition.getAsBoolean()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                wait(left);
+            }
+            return true;
+        }
+
+        synchronized int ownedCount(String worker) {
+            return owned.getOrDefault(worker, Set.of()).size();
+        }
+    }
+
+    /** A row of the {@code handled} table. */
+    private record Handled(long seq, String worker, int partition, String stream, long version, String eventId,
+            long position, long atNanos) {
+    }
+
+    @Test
+    @Timeout(90)
+    @DisplayName("3 worker processes share 6 partitions through PostgreSQL leases; one is killed, the others take over")
+    void threeWorkersOneKilled() throws Exception {
+        List<String> workers = List.of("w1", "w2", "w3");
+        String victim = "w2";
+        Map<String, Event> appended = new LinkedHashMap<>();
+        // The same number of streams in every partition.
+        List<TypeId> streams = new ArrayList<>();
+        int[] perPartition = new int[PARTITIONS];
+        while (streams.size() < STREAMS) {
+            TypeId stream = TypeId.newV7("account");
+            int partition = PartitionedProjection.partitionOf(stream, PARTITIONS);
+            if (perPartition[partition] < STREAMS / PARTITIONS) {
+                perPartition[partition]++;
+                streams.add(stream);
+            }
+        }
+        Reports reports = new Reports();
+        Map<String, Path> stderr = new HashMap<>();
+        long killedAt;
+        PostgresEventStore store = db.newStore();
+        String schema = store.options().schema();
+        try {
+            try (Connection c = db.connect(); Statement statement = c.createStatement()) {
+                statement.execute(LeaseWorkerChild.handledTable(schema));
+            }
+            appendRound(store, streams, 3, appended);
+
+            for (String worker : workers) {
+                Path errors = directory.resolve(worker + ".err");
+                stderr.put(worker, errors);
+                Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                        LeaseWorkerChild.class.getName(), db.jdbcUrl, schema, worker, Integer.toString(PARTITIONS),
+                        Long.toString(LEASE_MILLIS)).redirectError(errors.toFile()).start();
+                processes.add(process);
+                BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8));
+                Thread.ofPlatform().daemon().start(() -> {
+                    try {
+                        for (String line = out.readLine(); line != null; line = out.readLine()) {
+                            reports.line(worker, line);
+                        }
+                    } catch (IOException ignored) {
+                        // The process ended.
+                    }
+                });
+            }
+            // Every worker gets its fair share of two partitions.
+            assertThat(reports.await(() -> workers.stream().allMatch(w -> reports.ownedCount(w) == 2), 30))
+                    .as("all three workers hold two partitions each; stderr: %s", errorsOf(stderr)).isTrue();
+
+            // More events while they run; the victim is killed as soon as it has handled one of them.
+            int before;
+            synchronized (reports) {
+                before = reports.handled.getOrDefault(victim, 0);
+            }
+            appendRound(store, streams, 2, appended);
+            assertThat(reports.await(() -> reports.handled.getOrDefault(victim, 0) > before, 30))
+                    .as("the victim handles new events; stderr: %s", errorsOf(stderr)).isTrue();
+            Set<Integer> victimPartitions;
+            synchronized (reports) {
+                victimPartitions = Set.copyOf(reports.owned.get(victim));
+            }
+            Process victimProcess = processes.get(workers.indexOf(victim));
+            killedAt = System.nanoTime();
+            victimProcess.destroyForcibly();
+            assertThat(victimProcess.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            appendRound(store, streams, 2, appended);
+
+            // The survivors rebalance to three partitions each, and handle everything.
+            List<String> survivors = workers.stream().filter(w -> !w.equals(victim)).toList();
+            assertThat(reports.await(() -> survivors.stream().allMatch(w -> reports.ownedCount(w) == 3), 30))
+                    .as("the survivors take the victim's partitions over; stderr: %s", errorsOf(stderr)).isTrue();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            Set<String> handledIds = handledIds(schema);
+            while (!handledIds.containsAll(appended.keySet()) && System.nanoTime() < deadline) {
+                // The survivors announce every event they handle: look again on each announcement.
+                synchronized (reports) {
+                    reports.wait(200);
+                }
+                handledIds = handledIds(schema);
+            }
+            for (String survivor : survivors) {
+                try (OutputStream in = processes.get(workers.indexOf(survivor)).getOutputStream()) {
+                    in.write("STOP\n".getBytes(StandardCharsets.UTF_8));
+                }
+            }
+            for (String survivor : survivors) {
+                Process process = processes.get(workers.indexOf(survivor));
+                assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s stops", survivor).isTrue();
+                assertThat(process.exitValue()).as("%s exit; stderr: %s", survivor, errorsOf(stderr)).isZero();
+            }
+            List<Handled> rows = rows(schema);
+            assertEveryEventHandled(rows, appended);
+            assertStreamOrderPerWorker(rows);
+            int replays = assertNoPartitionSharedByLiveWorkers(rows, victim, killedAt);
+            assertThat(replays).as("events handled again after the kill").isLessThanOrEqualTo(victimPartitions.size());
+            // The victim's partitions were taken over after its death, by the survivors.
+            for (int partition : victimPartitions) {
+                assertThat(rows).filteredOn(r -> r.partition() == partition && r.atNanos() > killedAt)
+                        .as("partition %d after the kill", partition).isNotEmpty()
+                        .allSatisfy(r -> assertThat(r.worker()).isIn(survivors));
+            }
+            assertThat(rows).filteredOn(r -> r.worker().equals(victim)).isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.atNanos()).isLessThan(killedAt));
+        } finally {
+            killLeftovers();
+            db.discard(store);
+        }
+    }
+
+    @Test
+    @DisplayName("the interleaving check fails for two live workers on one partition, and passes a takeover from the dead")
+    void interleavingCheckCanFail() {
+        long killedAt = 1_000;
+        // w1 and w3 both start from one checkpoint and handle the same events: two live holders.
+        List<Handled> shared = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            shared.add(new Handled(10 * p + 1, "w1", p, "s", 1, "e" + p + "a", 100 + p, 10));
+        }
+        shared.add(new Handled(100, "w3", 0, "s", 1, "e0a", 100, 20));
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(shared, "w2", killedAt))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("partition 0");
+
+        // After the kill, w1 handles again the event w2 handled last on partition 0: allowed.
+        List<Handled> takeover = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            takeover.add(new Handled(10 * p + 1, "w2", p, "s", 1, "e" + p + "a", 100 + p, 10));
+        }
+        takeover.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 2_000));
+        takeover.add(new Handled(101, "w1", 0, "s", 2, "e0b", 200, 2_001));
+        assertThat(assertNoPartitionSharedByLiveWorkers(takeover, "w2", killedAt)).isEqualTo(1);
+
+        // The same before the kill is refused: the victim was still alive.
+        List<Handled> early = new ArrayList<>(takeover.subList(0, PARTITIONS));
+        early.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 500));
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(early, "w2", killedAt))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("before the kill");
+    }
+
+    private static void appendRound(PostgresEventStore store, List<TypeId> streams, int perStream,
+            Map<String, Event> appended) {
+        for (TypeId stream : streams) {
+            List<WritableEvent> batch = new ArrayList<>();
+            for (int i = 0; i < perStream; i++) {
+                batch.add(WritableEvent.json("deposited", "{}"));
+            }
+            for (Event event : store.appendStream(stream, batch)) {
+                appended.put(event.id().toString(), event);
+            }
+        }
+    }
+
+    private Set<String> handledIds(String schema) throws SQLException {
+        Set<String> ids = new HashSet<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT DISTINCT event_id FROM \"" + schema + "\".handled")) {
+            while (r.next()) {
+                ids.add(r.getString(1));
+            }
+        }
+        return ids;
+    }
+
+    private List<Handled> rows(String schema) throws SQLException {
+        List<Handled> rows = new ArrayList<>();
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+                ResultSet r = s.executeQuery("SELECT seq, worker, partition, stream, version, event_id, position, "
+                        + "at_ns FROM \"" + schema + "\".handled ORDER BY seq")) {
+            while (r.next()) {
+                rows.add(new Handled(r.getLong(1), r.getString(2), r.getInt(3), r.getString(4), r.getLong(5),
+                        r.getString(6), r.getLong(7), r.getLong(8)));
+            }
+        }
+        return rows;
+    }
+
+    private static void assertEveryEventHandled(List<Handled> rows, Map<String, Event> appended) {
+        Set<String> ids = new HashSet<>();
+        for (Handled row : rows) {
+            Event event = appended.get(row.eventId());
+            assertThat(event).as("handled event %s was appended", row.eventId()).isNotNull();
+            assertThat(row.stream()).isEqualTo(event.streamId().toString());
+            assertThat(row.version()).isEqualTo(event.streamVersion());
+            assertThat(row.partition()).isEqualTo(PartitionedProjection.partitionOf(event.streamId(), PARTITIONS));
+            ids.add(row.eventId());
+        }
+        assertThat(ids).as("every appended event was handled").containsExactlyInAnyOrderElementsOf(appended.keySet());
+    }
+
+    private static void assertStreamOrderPerWorker(List<Handled> rows) {
+        Map<String, Long> last = new HashMap<>();
+        for (Handled row : rows) {
+            Long previous = last.put(row.worker() + " " + row.stream(), row.version());
+            if (previous != null) {
+                assertThat(row.version()).as("%s handled %s in order", row.worker(), row.stream())
+                        .isGreaterThan(previous);
+            }
+        }
+    }
+
+    /**
+     * Per partition, in commit order, each handled position is above every one before it, across
+     * changes of worker too. The one exception: a survivor, after the kill and after the killed
+     * worker's last event on the partition, may handle again an event the killed worker handled.
+     *
+     * @return how many events were handled again
+     */
+    private static int assertNoPartitionSharedByLiveWorkers(List<Handled> rows, String victim, long killedAt) {
+        Map<Integer, List<Handled>> byPartition = new TreeMap<>();
+        for (Handled row : rows) {
+            byPartition.computeIfAbsent(row.partition(), p -> new ArrayList<>()).add(row);
+        }
+        assertThat(byPartition.keySet()).as("every partition had events").hasSize(PARTITIONS);
+        int replays = 0;
+        for (var entry : byPartition.entrySet()) {
+            int partition = entry.getKey();
+            List<Handled> handled = entry.getValue();
+            long lastVictimSeq = handled.stream().filter(r -> r.worker().equals(victim)).mapToLong(Handled::seq)
+                    .max().orElse(-1);
+            Set<String> byVictim = new HashSet<>();
+            long high = 0;
+            for (Handled row : handled) {
+                if (row.position() > high) {
+                    high = row.position();
+                } else {
+                    assertThat(row.worker()).as("partition %d: %s went back", partition, row).isNotEqualTo(victim);
+                    assertThat(row.seq()).as("partition %d: %s went back before the killed worker's last event",
+                            partition, row).isGreaterThan(lastVictimSeq);
+                    assertThat(row.atNanos()).as("partition %d: %s went back before the kill", partition, row)
+                            .isGreaterThan(killedAt);
+                    assertThat(byVictim).as("partition %d: %s handles again only what the killed worker handled",
+                            partition, row).contains(row.eventId());
+                    replays++;
+                }
+                if (row.worker().equals(victim)) {
+                    byVictim.add(row.eventId());
+                }
+            }
+        }
+        return replays;
+    }
+
+    private static String errorsOf(Map<String, Path> stderr) {
+        StringBuilder text = new StringBuilder();
+        stderr.forEach((worker, path) -> {
+            String errors;
+            try {
+                errors = Files.readString(path);
+            } catch (IOException e) {
+                errors = "(unreadable: " + e + ")";
+            }
+            text.append('\n').append(worker).append(": ").append(errors.isEmpty() ? "(nothing)" : errors);
+        });
+        return text.toString();
+    }
+}
