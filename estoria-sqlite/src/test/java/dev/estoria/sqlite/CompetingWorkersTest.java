@@ -201,9 +201,9 @@ class CompetingWorkersTest {
                 assertThat(process.exitValue()).as("%s exit; stderr: %s", survivor, errorsOf(stderr)).isZero();
             }
             List<Handled> rows = rows(store);
-            assertEveryEventHandled(rows, appended);
-            assertStreamOrderPerWorker(rows);
             int replays = assertNoPartitionSharedByLiveWorkers(rows, victim, killedAt);
+            assertStreamOrderPerWorker(rows);
+            assertEveryEventHandled(rows, appended);
             assertThat(replays).as("events handled again after the kill").isLessThanOrEqualTo(victimPartitions.size());
             // The victim's partitions were taken over after its death, by the survivors.
             for (int partition : victimPartitions) {
