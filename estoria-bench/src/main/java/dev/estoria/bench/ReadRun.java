@@ -24,7 +24,7 @@ final class ReadRun {
     }
 
     /**
-     * Drains an iterator, touching every event's position, version and payload so the work cannot be
+     * Drains an iterator, touching every event's position, version and payload length so the work cannot be
      * skipped; returns the number of events.
      */
     static long drain(StreamIterator events) {
@@ -33,7 +33,7 @@ final class ReadRun {
         try (events) {
             while (events.hasNext()) {
                 Event event = events.next();
-                checksum += event.streamVersion() + event.data().length + event.globalPosition().orElse(0);
+                checksum += event.streamVersion() + event.dataLength() + event.globalPosition().orElse(0);
                 count++;
             }
         }

@@ -183,7 +183,7 @@ public final class SqliteBenchmark {
                 goals.add(GoalCheck.atLeast("catch-up read: ratio to raw JDBC scan", allRatio[0], 0.7));
             }
             table.note("Raw JDBC: one connection with the same pragmas, the same columns read with getLong/getString/"
-                    + "getBytes into nothing (no Event objects). Estoria: every event's position, version and payload"
+                    + "getBytes into nothing (no Event objects). Estoria: every event's position, version and payload length"
                     + " touched. One warm-up pass of each, then " + settings.repetitions() + " alternating"
                     + " repetitions; medians. Populated in " + String.format(Locale.ROOT, "%.1f", populateSeconds)
                     + " s through the store (appends of up to 1,000 events).");
