@@ -51,7 +51,8 @@ public final class AggregateLoadBenchmark {
             names.add(backend.name());
             try (Backend.Opened opened = backend.open()) {
                 AggregateType<Counter, Added> type = type();
-                EventSourcedAggregateStore<Counter, Added> plain = new EventSourcedAggregateStore<>(opened.store(), type);
+                EventSourcedAggregateStore<Counter, Added> plain =
+                        new EventSourcedAggregateStore<>(opened.store(), type);
                 SnapshottingAggregateStore<Counter, Added> snapshotting = new SnapshottingAggregateStore<>(plain,
                         EventStreamSnapshotStore.create(opened.store()), SnapshotPolicy.everyNEvents(events),
                         Counter.class);

@@ -23,7 +23,8 @@ final class ChildJvm {
     private ChildJvm() {
     }
 
-    static Outcome run(String heap, List<String> arguments, long timeoutSeconds) throws IOException, InterruptedException {
+    static Outcome run(String heap, List<String> arguments, long timeoutSeconds)
+            throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>();
         command.add(java.toString());

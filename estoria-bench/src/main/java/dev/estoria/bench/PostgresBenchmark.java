@@ -349,7 +349,8 @@ public final class PostgresBenchmark {
     private void dropRunSchemas() throws SQLException {
         List<String> left = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(url);
-                PreparedStatement s = c.prepareStatement("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)")) {
+                PreparedStatement s = c.prepareStatement(
+                        "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)")) {
             s.setString(1, runId + "_");
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {

@@ -114,7 +114,8 @@ public final class ProjectionLatencyBenchmark {
         }
         long[] sorted = latencies.sorted();
         long[] appends = appendLatencies.sorted();
-        return new double[] {Stats.percentile(sorted, sorted.length, 0.5), Stats.percentile(sorted, sorted.length, 0.99),
-                sorted[sorted.length - 1], Stats.percentile(appends, appends.length, 0.5)};
+        return new double[] {Stats.percentile(sorted, sorted.length, 0.5),
+            Stats.percentile(sorted, sorted.length, 0.99), sorted[sorted.length - 1],
+            Stats.percentile(appends, appends.length, 0.5)};
     }
 }

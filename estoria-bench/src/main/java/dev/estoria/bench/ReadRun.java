@@ -24,8 +24,8 @@ final class ReadRun {
     }
 
     /**
-     * Drains an iterator, touching every event's position, version and payload length so the work cannot be
-     * skipped; returns the number of events.
+     * Drains an iterator, touching every event's position, version and payload length so the work
+     * cannot be skipped; returns the number of events.
      */
     static long drain(StreamIterator events) {
         long count = 0;

@@ -176,15 +176,15 @@ public final class SqliteBenchmark {
                         return scan(query);
                     }
                 };
-                double[] streamRatio = compare(table, "stream reads (" + streams.size() + " streams, forward)",
+                compare(table, "stream reads (" + streams.size() + " streams, forward)",
                         storeStreams, rawStreams, total, settings.repetitions());
                 double[] allRatio = compare(table, "catch-up read (whole global log)", storeAll, rawAll, total,
                         settings.repetitions());
                 goals.add(GoalCheck.atLeast("catch-up read: ratio to raw JDBC scan", allRatio[0], 0.7));
             }
             table.note("Raw JDBC: one connection with the same pragmas, the same columns read with getLong/getString/"
-                    + "getBytes into nothing (no Event objects). Estoria: every event's position, version and payload length"
-                    + " touched. One warm-up pass of each, then " + settings.repetitions() + " alternating"
+                    + "getBytes into nothing (no Event objects). Estoria: every event's position, version and payload"
+                    + " length touched. One warm-up pass of each, then " + settings.repetitions() + " alternating"
                     + " repetitions; medians. Populated in " + String.format(Locale.ROOT, "%.1f", populateSeconds)
                     + " s through the store (appends of up to 1,000 events).");
             tables.add(table.build());
@@ -256,8 +256,9 @@ public final class SqliteBenchmark {
                 futures.add(pool.submit(() -> {
                     for (int version = 0; version < length; version += appendSize) {
                         int n = Math.min(appendSize, length - version);
-                        store.appendStream(stream, Payloads.batch(n), version == 0
-                                ? AppendStreamOptions.expectingNoStream() : AppendStreamOptions.expectingVersion(version));
+                        AppendStreamOptions expected = version == 0 ? AppendStreamOptions.expectingNoStream()
+                                : AppendStreamOptions.expectingVersion(version);
+                        store.appendStream(stream, Payloads.batch(n), expected);
                     }
                     return null;
                 }));

@@ -31,7 +31,8 @@ final class Markdown {
         }
         assertThat(tables).as("tables in:\n%s", markdown).isNotEmpty();
         for (List<String> table : tables) {
-            assertThat(table).as("a table needs a header, a separator and a row:\n%s", table).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(table).as("a table needs a header, a separator and a row:\n%s", table)
+                    .hasSizeGreaterThanOrEqualTo(3);
             int cells = cells(table.get(0));
             assertThat(table.get(1)).matches("\\|( ---:? \\|)+");
             for (String line : table) {

@@ -53,7 +53,8 @@ final class TestPostgres {
     static List<String> schemasStartingWith(String prefix) throws SQLException {
         List<String> names = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(url());
-                PreparedStatement s = c.prepareStatement("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)")) {
+                PreparedStatement s = c.prepareStatement(
+                        "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)")) {
             s.setString(1, prefix);
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
