@@ -17,10 +17,14 @@ import java.util.UUID;
  * event. {@link #storedVersion()} stays at the version the store holds until a save succeeds; it is
  * the expectation the save is checked against.
  *
- * <p><b>A failed save discards the aggregate.</b> Whatever made a save fail (a version conflict,
- * bad input, a backend error), the aggregate is never half-saved: it is marked discarded and every
- * later {@code record} or save throws {@link IllegalStateException}. Load it again and rerun the
- * command ({@link ConflictRetry} does this).
+ * <p><b>A refused save discards the aggregate.</b> When a save is refused (a version conflict, a
+ * duplicate event ID, bad input, an event that does not encode), the aggregate is never half-saved:
+ * it is marked discarded and every later {@code record} or save throws {@link
+ * IllegalStateException}. Load it again and rerun the command ({@link ConflictRetry} does this).
+ * <b>An ambiguous failure</b> — an {@link dev.estoria.eventstore.EventStoreException} such as a
+ * timeout, after which the events may or may not be stored — leaves the aggregate as it was: retry
+ * the same save. Its events keep the UUIDs they got when recorded, so the retry writes them once or
+ * finds them already stored. Rerunning the command on a fresh load instead could apply it twice.
  *
  * <p>Not thread-safe: an aggregate is a unit of work for one thread.
  *
@@ -34,6 +38,7 @@ public final class Aggregate<S, E> {
     private S state;
     private long version;
     private long storedVersion;
+    private TypeId lastEventId;
     private final List<PendingEvent<S, E>> pending = new ArrayList<>();
     private boolean discarded;
 
@@ -68,6 +73,14 @@ public final class Aggregate<S, E> {
     /** The version the store holds, as loaded or last saved. */
     public long storedVersion() {
         return storedVersion;
+    }
+
+    /**
+     * The ID of the stored event at {@link #storedVersion()}, when this aggregate read or wrote it;
+     * caches use it to recognise a stream that was deleted and written again.
+     */
+    public java.util.Optional<TypeId> lastEventId() {
+        return java.util.Optional.ofNullable(lastEventId);
     }
 
     /** The events recorded and not yet saved, oldest first. */
@@ -136,18 +149,25 @@ public final class Aggregate<S, E> {
     }
 
     /** Applies a stored event during hydration; requires the next version. */
-    void applyStored(E event, long streamVersion) {
+    void applyStored(E event, long streamVersion, TypeId eventId) {
         checkNext(streamVersion);
-        state = type.apply(state, event);
+        try {
+            state = type.apply(state, event);
+        } catch (RuntimeException e) {
+            throw new AggregateHydrationException(id, streamVersion, "applying " + event.getClass().getSimpleName()
+                    + " failed: " + e + "; applying a stored event must never fail", e);
+        }
         version = streamVersion;
         storedVersion = streamVersion;
+        lastEventId = eventId;
     }
 
     /** Advances past a stored event that was skipped (an unknown type, when skipping is on). */
-    void skipStored(long streamVersion) {
+    void skipStored(long streamVersion, TypeId eventId) {
         checkNext(streamVersion);
         version = streamVersion;
         storedVersion = streamVersion;
+        lastEventId = eventId;
     }
 
     private void checkNext(long streamVersion) {
@@ -160,8 +180,9 @@ public final class Aggregate<S, E> {
         }
     }
 
-    void markSaved() {
+    void markSaved(TypeId lastWritten) {
         storedVersion = version;
+        lastEventId = lastWritten;
         pending.clear();
     }
 

@@ -64,18 +64,28 @@ public interface AggregateStore<S, E> {
     boolean reachesVersion(UUID id, long version);
 
     /**
+     * The stored event at exactly {@code version} of the aggregate's stream, or empty when there is
+     * none to read (no stream, a shorter one, or one truncated past it). Decorators compare it with
+     * what they remember, to tell a stream that was deleted and written again from the one they saw.
+     */
+    java.util.Optional<dev.estoria.eventstore.Event> eventAt(UUID id, long version);
+
+    /**
      * Saves the aggregate's pending events, expecting the stream to be at the aggregate's {@linkplain
      * Aggregate#storedVersion() stored version}.
      *
      * <p>Saving an aggregate without pending events does nothing, except for a new aggregate, which
-     * is an error. On success the pending events become stored. On failure the aggregate is
-     * {@linkplain Aggregate#isDiscarded() discarded}; a failure after the events were appended is
-     * recognisable with {@link EventsAppendedException#isIn(Throwable)}.
+     * is an error. On success the pending events become stored. When the save is refused the
+     * aggregate is {@linkplain Aggregate#isDiscarded() discarded}; after an ambiguous backend failure
+     * ({@link dev.estoria.eventstore.EventStoreException}) it is kept, and retrying the same save is
+     * safe. A failure after the events were appended is recognisable with {@link
+     * EventsAppendedException#isIn(Throwable)}.
      *
      * @throws StreamVersionMismatchException if another writer saved first (reload and retry)
      * @throws EventsAppendedException if the events were appended but a later step failed
      * @throws IllegalStateException if the aggregate is new with no events, or was discarded
      * @throws IllegalArgumentException if an event carries reserved metadata
+     * @throws dev.estoria.eventstore.EventStoreException if the backend failed; retry the same save
      */
     void save(Aggregate<S, E> aggregate);
 }

@@ -40,6 +40,11 @@ public abstract class AggregateStoreDecorator<S, E> implements AggregateStore<S,
     }
 
     @Override
+    public java.util.Optional<dev.estoria.eventstore.Event> eventAt(UUID id, long version) {
+        return inner.eventAt(id, version);
+    }
+
+    @Override
     public void save(Aggregate<S, E> aggregate) {
         inner.save(aggregate);
     }

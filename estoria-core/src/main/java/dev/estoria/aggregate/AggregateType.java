@@ -133,16 +133,18 @@ public final class AggregateType<S, E> {
      */
     E decode(Event stored) {
         RawEvent raw = new RawEvent(stored.type(), stored.data(), stored.contentType(), stored.metadata());
-        for (int step = 0; step < MAX_UPCAST_STEPS; step++) {
-            Upcaster upcaster = upcasters.get(raw.type());
-            if (upcaster == null) {
-                break;
-            }
-            raw = Objects.requireNonNull(upcaster.upcast(raw), "upcaster returned null");
-            if (step == MAX_UPCAST_STEPS - 1) {
+        int steps = 0;
+        for (Upcaster upcaster = upcasters.get(raw.type()); upcaster != null; upcaster = upcasters.get(raw.type())) {
+            if (++steps > MAX_UPCAST_STEPS) {
                 throw new AggregateHydrationException(stored.streamId(), stored.streamVersion(),
                         "upcasting event type '" + stored.type() + "' did not settle after " + MAX_UPCAST_STEPS
                                 + " steps; the upcasters form a cycle", null);
+            }
+            try {
+                raw = Objects.requireNonNull(upcaster.upcast(raw), "upcaster returned null");
+            } catch (RuntimeException e) {
+                throw new AggregateHydrationException(stored.streamId(), stored.streamVersion(),
+                        "upcasting event type '" + raw.type() + "' failed: " + e.getMessage(), e);
             }
         }
         Class<? extends E> target = classesByName.get(raw.type());

@@ -1,6 +1,7 @@
 package dev.estoria.aggregate;
 
 import java.lang.System.Logger.Level;
+import dev.estoria.eventstore.Event;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -47,7 +48,7 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
             LOG.log(Level.WARNING, "cache read of " + key + " failed; loading from the store", e);
         }
         Aggregate<S, E> aggregate;
-        if (hit.isPresent()) {
+        if (hit.isPresent() && stillTheSameStream(id, hit.get())) {
             aggregate = inner.type().restore(id, hit.get().state(), hit.get().version());
             try {
                 inner.hydrate(aggregate, 0);
@@ -56,14 +57,12 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
                 throw e;
             }
             if (aggregate.version() == hit.get().version()) {
-                if (inner.reachesVersion(id, aggregate.version())) {
-                    return aggregate;
-                }
-                // The stream was deleted and written again below the cached version.
-                invalidate(key);
-                aggregate = inner.load(id, 0);
+                return aggregate;
             }
         } else {
+            if (hit.isPresent()) {
+                invalidate(key);
+            }
             aggregate = inner.load(id, 0);
         }
         put(aggregate);
@@ -83,9 +82,19 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
         }
     }
 
+    /** Whether the stream still holds the event the entry was cached at: false after a rewrite. */
+    private boolean stillTheSameStream(UUID id, CachedAggregate<S> entry) {
+        Optional<Event> atVersion = inner.eventAt(id, entry.version());
+        if (atVersion.isPresent() && entry.lastEventId().isPresent()) {
+            return atVersion.get().id().equals(entry.lastEventId().get());
+        }
+        return atVersion.isPresent() || inner.reachesVersion(id, entry.version());
+    }
+
     private void put(Aggregate<S, E> aggregate) {
         try {
-            cache.put(aggregate.id(), new CachedAggregate<>(aggregate.state(), aggregate.storedVersion()));
+            cache.put(aggregate.id(), new CachedAggregate<>(aggregate.state(), aggregate.storedVersion(),
+                    aggregate.lastEventId()));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cache write of " + aggregate.id() + " failed", e);
         }

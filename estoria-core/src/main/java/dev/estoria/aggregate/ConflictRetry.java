@@ -1,5 +1,6 @@
 package dev.estoria.aggregate;
 
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.StreamVersionMismatchException;
 import java.util.Objects;
 import java.util.UUID;
@@ -15,10 +16,12 @@ import java.util.function.Function;
  * ConflictRetry.update(accounts, accountId, account -> account.record(new Deposited(50)));
  * }</pre>
  *
- * <p>Only version conflicts ({@link StreamVersionMismatchException}) are retried: the command must
- * therefore be safe to run again (its side effects go through the recorded events). Any other
- * failure, and a conflict on the last attempt, is thrown. A failure after the events were appended
- * ({@link EventsAppendedException}) is never retried.
+ * <p>A version conflict ({@link StreamVersionMismatchException}) reruns the command on a fresh
+ * load, so the command must be safe to run again (its effects go through the recorded events). An
+ * ambiguous backend failure ({@link EventStoreException}) retries the same save, which is
+ * idempotent, so the command is not applied twice. Any other failure, and a failure on the last
+ * attempt, is thrown. A failure after the events were appended ({@link EventsAppendedException}) is
+ * never retried.
  */
 public final class ConflictRetry {
 
@@ -47,17 +50,28 @@ public final class ConflictRetry {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(command, "command");
         Objects.requireNonNull(policy, "policy");
-        for (int attempt = 1; ; attempt++) {
+        int attempt = 1;
+        while (true) {
             Aggregate<S, E> aggregate = store.load(id);
             R result = command.apply(aggregate);
-            try {
-                store.save(aggregate);
-                return result;
-            } catch (StreamVersionMismatchException e) {
-                if (attempt >= policy.maxAttempts()) {
-                    throw e;
+            while (true) {
+                try {
+                    store.save(aggregate);
+                    return result;
+                } catch (StreamVersionMismatchException e) {
+                    if (attempt >= policy.maxAttempts()) {
+                        throw e;
+                    }
+                    pause(policy, attempt++);
+                    break; // reload and run the command again
+                } catch (EventStoreException e) {
+                    if (attempt >= policy.maxAttempts()) {
+                        throw e;
+                    }
+                    // The events may be stored already: save the same aggregate again, which is
+                    // idempotent, rather than running the command a second time.
+                    pause(policy, attempt++);
                 }
-                pause(policy, attempt);
             }
         }
     }

@@ -4,6 +4,7 @@ import dev.estoria.codec.CodecException;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamNotFoundException;
@@ -83,9 +84,9 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
                 Event stored = events.next();
                 E event = type.decode(stored);
                 if (event == null) {
-                    aggregate.skipStored(stored.streamVersion());
+                    aggregate.skipStored(stored.streamVersion(), stored.id());
                 } else {
-                    aggregate.applyStored(event, stored.streamVersion());
+                    aggregate.applyStored(event, stored.streamVersion(), stored.id());
                 }
             }
         } catch (StreamNotFoundException e) {
@@ -105,6 +106,20 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             return !events.hasNext() || events.next().streamVersion() == version;
         } catch (StreamNotFoundException e) {
             return false;
+        }
+    }
+
+    @Override
+    public Optional<Event> eventAt(UUID id, long version) {
+        try (StreamIterator events = eventStore.readStream(type.streamId(id),
+                ReadStreamOptions.reverse().afterVersion(version).count(1))) {
+            if (events.hasNext()) {
+                Event event = events.next();
+                return event.streamVersion() == version ? Optional.of(event) : Optional.empty();
+            }
+            return Optional.empty();
+        } catch (StreamNotFoundException e) {
+            return Optional.empty();
         }
     }
 
@@ -134,6 +149,11 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             }
             written = eventStore.appendStream(aggregate.id(), events,
                     AppendStreamOptions.expectingVersion(aggregate.storedVersion()));
+        } catch (EventStoreException e) {
+            // Ambiguous: the append may or may not have landed. The aggregate stays as it is, so the
+            // same save can be retried: its events keep their UUIDs, so a retry either writes them
+            // or finds them stored, never both.
+            throw e;
         } catch (RuntimeException e) {
             aggregate.discard();
             throw e;
@@ -143,7 +163,7 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             throw new EventsAppendedException(aggregate.id(), aggregate.version(), "the event store reported "
                     + written.size() + " written events for " + pending.size() + " appended", null);
         }
-        aggregate.markSaved();
+        aggregate.markSaved(written.get(written.size() - 1).id());
     }
 
     /** The stream ID of the aggregate with {@code id}. */

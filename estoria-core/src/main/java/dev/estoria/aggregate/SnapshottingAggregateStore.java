@@ -18,7 +18,9 @@ import java.util.UUID;
  * <ul>
  *   <li>A snapshot is only a shortcut: one that does not decode, or whose content type is declared
  *       and differs from the codec's, is skipped in favour of a full replay (logged). So is a
- *       snapshot above the stream's tip (the stream was deleted and written again).
+ *       snapshot that predates the stream it is read for: one whose version the stream does not reach,
+ *       or whose event at that version is younger than the snapshot (the stream was deleted and
+ *       written again).
  *   <li>A versioned load uses the newest snapshot at or below that version.
  *   <li>Snapshots are taken of the exact state at each chosen version, even when one save crosses
  *       several. A snapshot failure is logged and never fails the save.
@@ -64,21 +66,40 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
         if (toVersion < 0) {
             throw new IllegalArgumentException("toVersion must not be negative, was " + toVersion);
         }
-        Optional<Aggregate<S, E>> fromSnapshot = fromSnapshot(id, toVersion);
+        Optional<Restored<S, E>> fromSnapshot = fromSnapshot(id, toVersion);
         if (fromSnapshot.isPresent()) {
-            Aggregate<S, E> aggregate = fromSnapshot.get();
+            Aggregate<S, E> aggregate = fromSnapshot.get().aggregate();
             long snapshotVersion = aggregate.version();
-            inner.hydrate(aggregate, toVersion);
-            if (aggregate.version() > snapshotVersion || inner.reachesVersion(id, snapshotVersion)) {
+            if (belongsToStream(id, snapshotVersion, fromSnapshot.get().takenAt())) {
+                inner.hydrate(aggregate, toVersion);
                 return aggregate;
             }
             LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + snapshotVersion
-                    + " is past the stream's tip; replaying the stream instead");
+                    + " predates the stream (deleted and written again?); replaying the stream instead");
         }
         return inner.load(id, toVersion);
     }
 
-    private Optional<Aggregate<S, E>> fromSnapshot(UUID id, long toVersion) {
+    /**
+     * Whether a snapshot taken at {@code takenAt} of {@code version} belongs to the stream as it is:
+     * the event at that version must exist and be older than the snapshot. A stream deleted and
+     * written again has a younger event there, or none.
+     */
+    private boolean belongsToStream(UUID id, long version, java.time.Instant takenAt) {
+        Optional<dev.estoria.eventstore.Event> atVersion = inner.eventAt(id, version);
+        if (atVersion.isPresent()) {
+            return !atVersion.get().timestamp().isAfter(takenAt);
+        }
+        // Truncated past the snapshot: the snapshot is all that is left, so trust it if the stream
+        // went at least that far.
+        return inner.reachesVersion(id, version);
+    }
+
+    /** An aggregate restored from a snapshot taken at {@code takenAt}. */
+    private record Restored<S, E>(Aggregate<S, E> aggregate, java.time.Instant takenAt) {
+    }
+
+    private Optional<Restored<S, E>> fromSnapshot(UUID id, long toVersion) {
         AggregateType<S, E> type = inner.type();
         Optional<Snapshot> found;
         try {
@@ -99,7 +120,7 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
         }
         try {
             S state = Objects.requireNonNull(codec.decode(snapshot.data(), stateClass), "decoded state");
-            return Optional.of(type.restore(id, state, snapshot.version()));
+            return Optional.of(new Restored<>(type.restore(id, state, snapshot.version()), snapshot.timestamp()));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
                     + " does not decode; replaying events", e);

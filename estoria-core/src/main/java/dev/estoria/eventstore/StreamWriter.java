@@ -16,9 +16,10 @@ public interface StreamWriter {
      *
      * <p><b>Idempotency.</b> When every event carries a caller-chosen {@linkplain
      * WritableEvent#eventId() event ID} and those IDs are already stored consecutively and in the
-     * same order in this stream, the append writes nothing and returns the stored events, whatever
-     * the expectation: a retry after an ambiguous failure is safe. An ID stored anywhere else, a
-     * batch that only partly matches, or a batch that repeats an ID fails with {@link
+     * same order in this stream, and the events carry the same types, payloads, content types and
+     * metadata, the append writes nothing and returns the stored events, whatever the expectation: a
+     * retry after an ambiguous failure is safe. An ID stored anywhere else, a batch that only partly
+     * matches, stored IDs with other content, or a batch that repeats an ID fails with {@link
      * DuplicateEventIdException}, and nothing is written.
      *
      * <p>Before anything is written the store refuses, with {@link IllegalArgumentException}, an

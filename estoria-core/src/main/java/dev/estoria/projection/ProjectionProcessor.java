@@ -85,6 +85,9 @@ public final class ProjectionProcessor implements AutoCloseable {
                 throw new IllegalArgumentException("batchSize and checkpointEvery must be >= 1");
             }
             Objects.requireNonNull(pollInterval, "pollInterval");
+            if (pollInterval.isNegative() || pollInterval.isZero()) {
+                throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
+            }
         }
 
         /** Application streams, batches of 500, a checkpoint every 100 events, polling every second. */
@@ -257,6 +260,11 @@ public final class ProjectionProcessor implements AutoCloseable {
     /** The position at which the processor first caught up; -1 before that. Never changes once set. */
     public long caughtUpPosition() {
         return caughtUpPosition;
+    }
+
+    /** The processor's state, without the cost of {@link #status()}. */
+    public State state() {
+        return state;
     }
 
     /** The global position of the last handled event. */

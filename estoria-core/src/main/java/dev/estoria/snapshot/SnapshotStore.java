@@ -28,7 +28,9 @@ public interface SnapshotStore {
     }
 
     /**
-     * Stores a snapshot, replacing one of the same aggregate and version.
+     * Stores a snapshot. A store may ignore a snapshot at or below the newest version it holds for
+     * the aggregate (stored events never change, so a snapshot of a version it has encodes the same
+     * state); readers must therefore not rely on an older snapshot written late being kept.
      *
      * @throws dev.estoria.eventstore.EventStoreException if the backend fails
      */

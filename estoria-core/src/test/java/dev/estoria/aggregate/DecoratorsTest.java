@@ -91,12 +91,13 @@ class DecoratorsTest {
         Aggregate<Counter, CounterEvent> loaded = store.load(counter.id().uuid());
         assertThat(loaded.state().value()).isEqualTo(12);
         assertThat(loaded.version()).isEqualTo(12);
-        assertThat(counting.eventsRead.get()).as("events after the snapshot at 10").isEqualTo(2);
+        assertThat(counting.eventsRead.get()).as("the event at the snapshot's version, then the 2 after it")
+                .isEqualTo(3);
 
         counting.eventsRead.set(0);
         Aggregate<Counter, CounterEvent> atSeven = store.load(counter.id().uuid(), 7);
         assertThat(atSeven.state().value()).isEqualTo(7);
-        assertThat(counting.eventsRead.get()).as("events after the snapshot at 5").isEqualTo(2);
+        assertThat(counting.eventsRead.get()).as("the event at 5, then the 2 after it").isEqualTo(3);
         assertThatThrownBy(() -> store.load(counter.id().uuid(), 13))
                 .isInstanceOf(AggregateVersionNotReachedException.class);
     }
@@ -173,7 +174,7 @@ class DecoratorsTest {
                 .hasSize(2).allSatisfy(e -> assertThat(e.streamId().type()).isEqualTo("estoria.snapshot.counter"));
         counting.eventsRead.set(0);
         assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(9);
-        assertThat(counting.eventsRead.get()).isEqualTo(1);
+        assertThat(counting.eventsRead.get()).as("the event at the snapshot's version, then the one after").isEqualTo(2);
     }
 
     // ---------------------------------------------------------------- cache
@@ -211,7 +212,9 @@ class DecoratorsTest {
         MapCache cache = new MapCache();
         var cached = new CachedAggregateStore<>(base, cache);
         Aggregate<Counter, CounterEvent> counter = saved(cached, 3);
-        assertThat(cache.entries.get(counter.id())).isEqualTo(new CachedAggregate<>(new Counter(3, ""), 3));
+        assertThat(cache.entries.get(counter.id()).state()).isEqualTo(new Counter(3, ""));
+        assertThat(cache.entries.get(counter.id()).version()).isEqualTo(3);
+        assertThat(cache.entries.get(counter.id()).lastEventId()).isPresent();
 
         Aggregate<Counter, CounterEvent> elsewhere = base.load(counter.id().uuid());
         elsewhere.record(new Incremented(10));
@@ -221,7 +224,7 @@ class DecoratorsTest {
         Aggregate<Counter, CounterEvent> loaded = cached.load(counter.id().uuid());
         assertThat(loaded.state().value()).isEqualTo(13);
         assertThat(loaded.version()).isEqualTo(4);
-        assertThat(counting.eventsRead.get()).as("only the new event is read").isEqualTo(1);
+        assertThat(counting.eventsRead.get()).as("the cached version's event, then only the new one").isEqualTo(2);
         assertThat(cache.entries.get(counter.id()).version()).isEqualTo(4);
     }
 
@@ -409,5 +412,79 @@ class DecoratorsTest {
         assertThat(RetentionPolicy.keepLast(2).and(RetentionPolicy.minVersion(5))
                 .retain(new Snapshot(id, 4, Instant.EPOCH, new byte[0], ""), 4, 5)).isFalse();
         assertThatThrownBy(() -> SnapshotPolicy.everyNEvents(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anAmbiguousFailureKeepsTheAggregateSoTheSameSaveCanBeRetried() {
+        java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        EventStore flaky = new EventStoreDecorator(memory) {
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
+                List<Event> written = super.appendStream(streamId, batch, options);
+                if (failOnce.getAndSet(false)) {
+                    throw new dev.estoria.eventstore.EventStoreException("timeout after the commit");
+                }
+                return written;
+            }
+        }.asEventStore();
+        var store = new EventSourcedAggregateStore<>(flaky, Counter.type());
+        failOnce.set(false);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 1);
+        Aggregate<Counter, CounterEvent> loaded = store.load(counter.id().uuid());
+        loaded.record(new Incremented(10));
+        failOnce.set(true);
+        assertThatThrownBy(() -> store.save(loaded)).isInstanceOf(dev.estoria.eventstore.EventStoreException.class);
+        assertThat(loaded.isDiscarded()).isFalse();
+        store.save(loaded);
+        assertThat(store.load(counter.id().uuid()).state().value()).as("applied once").isEqualTo(11);
+
+        failOnce.set(true);
+        ConflictRetry.update(store, counter.id().uuid(), a -> a.record(new Incremented(100)));
+        assertThat(store.load(counter.id().uuid()).state().value()).as("retry did not rerun the command").isEqualTo(111);
+    }
+
+    @Test
+    void aFailingApplyDuringHydrationIsAHydrationError() {
+        Aggregate<Counter, CounterEvent> counter = saved(base, 1);
+        var broken = new EventSourcedAggregateStore<>(events, Counter.typeBuilder()
+                .evolve((state, event) -> {
+                    throw new ArithmeticException("bug");
+                }).build());
+        assertThatThrownBy(() -> broken.load(counter.id().uuid())).isInstanceOf(AggregateHydrationException.class)
+                .hasMessageContaining("must never fail").hasCauseInstanceOf(ArithmeticException.class);
+    }
+
+    @Test
+    void aStreamDeletedAndWrittenAgainPastTheCachedVersionIsNotMixedWithTheOldState() {
+        MapCache cache = new MapCache();
+        var cached = new CachedAggregateStore<>(base, cache);
+        Aggregate<Counter, CounterEvent> counter = cached.create();
+        counter.record(new Incremented(100));
+        counter.record(new Incremented(100));
+        cached.save(counter);
+        memory.deleteStream(counter.id());
+        Aggregate<Counter, CounterEvent> reborn = Counter.type().newAggregate(counter.id().uuid());
+        for (int i = 0; i < 3; i++) {
+            reborn.record(new Incremented(1));
+        }
+        base.save(reborn);
+        assertThat(cached.load(counter.id().uuid()).state().value()).isEqualTo(3);
+    }
+
+    @Test
+    void aSnapshotOfAStreamThatWasDeletedAndWrittenAgainLongerIsIgnored() {
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(2), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = store.create();
+        counter.record(new Incremented(100));
+        counter.record(new Incremented(100));
+        store.save(counter);
+        memory.deleteStream(counter.id());
+        Aggregate<Counter, CounterEvent> reborn = Counter.type().newAggregate(counter.id().uuid());
+        for (int i = 0; i < 3; i++) {
+            reborn.record(new Incremented(1));
+        }
+        base.save(reborn);
+        assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(3);
     }
 }

@@ -210,8 +210,8 @@ class EventSourcedAggregateStoreTest {
         counter.record(new Incremented(1));
         store.save(counter);
         Aggregate<Counter, CounterEvent> skipped = Counter.type().restore(counter.id().uuid(), new Counter(0, ""), 0);
-        skipped.applyStored(new Incremented(1), 1);
-        assertThatThrownBy(() -> skipped.applyStored(new Incremented(1), 3))
+        skipped.applyStored(new Incremented(1), 1, TypeId.newV4("incremented"));
+        assertThatThrownBy(() -> skipped.applyStored(new Incremented(1), 3, TypeId.newV4("incremented")))
                 .isInstanceOf(AggregateHydrationException.class).hasMessageContaining("expected version 2, got 3");
     }
 

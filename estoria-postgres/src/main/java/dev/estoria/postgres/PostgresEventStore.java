@@ -102,6 +102,20 @@ import javax.sql.DataSource;
  * that append; all are acknowledged after the shared commit. A lone append is its own transaction,
  * with no added wait and no savepoint.
  *
+ * <h2>Notifications</h2>
+ *
+ * The store is an {@link AppendNotifier}: its own commits wake local listeners at once, and with
+ * {@link PostgresOptions#crossProcessNotifications()} (the default) so do other processes' commits
+ * on the same schema, through {@code LISTEN/NOTIFY}. The {@code NOTIFY} is sent out of band, after
+ * the commit, on a separate connection, so it never serialises appends; see {@link
+ * #onAppend(Runnable)}.
+ *
+ * <h2>Companions</h2>
+ *
+ * {@link PostgresSnapshotStore}, {@link PostgresCheckpointStore} and {@link
+ * PostgresProjectionRunner} keep their tables in the same schema (created and migrated with it) and
+ * use the store's pool.
+ *
  * <h2>Failures</h2>
  *
  * Backend failures throw {@link EventStoreException}; a lost connection, a terminated backend, a
@@ -125,12 +139,28 @@ public final class PostgresEventStore
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
+    /**
+     * The highest transaction ID other processes announced; reads wait for it to settle too. Cleared
+     * when a read gave up waiting for it, so a bogus payload on the channel costs one wait, not one
+     * per read.
+     */
+    private final AtomicLong remoteCommittedXid = new AtomicLong();
+    /**
+     * The highest transaction ID a read gave up waiting for (an older transaction held the feed
+     * back); a watcher wakes the append listeners once it is visible, so the wake-up it stood for is
+     * delayed, not lost.
+     */
+    private final AtomicLong heldBackXid = new AtomicLong();
+    private final AtomicBoolean watchingHeldBack = new AtomicBoolean();
+    private final ScheduledExecutorService settleWatcher;
     /** Appends run again in a later transaction after a deadlock or an event ID collision. */
     private final AtomicLong retriedAppends = new AtomicLong();
     private volatile boolean feedHeldBack;
     private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean notificationPending = new AtomicBoolean();
     private final java.util.concurrent.ExecutorService notifier;
+    /** LISTEN/NOTIFY between processes; null when the option is off. */
+    private final CrossProcessNotifications crossProcess;
 
     /** Test hook: runs inside the append transaction after an append's inserts. */
     private volatile AppendHook appendHook;
@@ -141,7 +171,9 @@ public final class PostgresEventStore
         void afterInsert(TypeId streamId, List<Event> written);
     }
 
-    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
+    private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
+            CrossProcessNotifications.ConnectionSource listenerSource,
+            CrossProcessNotifications.ConnectionSource senderSource) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.options = options;
@@ -150,6 +182,15 @@ public final class PostgresEventStore
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(i);
         }
+        crossProcess = options.crossProcessNotifications()
+                ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
+                        this::signalAppend, xid -> remoteCommittedXid.accumulateAndGet(xid, Math::max))
+                : null;
+        settleWatcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "estoria-settle-watcher-" + options.schema());
+            t.setDaemon(true);
+            return t;
+        });
         notifier = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "estoria-append-notifier-" + options.schema());
             t.setDaemon(true);
@@ -202,8 +243,18 @@ public final class PostgresEventStore
         config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis());
         config.addDataSourceProperty("ApplicationName", "estoria:" + options.schema());
         HikariDataSource pool = new HikariDataSource(config);
+        // The LISTEN/NOTIFY connections live outside the pool, so they never take a pooled slot.
+        java.util.Properties dedicated = new java.util.Properties();
+        dedicated.setProperty("connectTimeout", Long.toString(connectSeconds));
+        dedicated.setProperty("loginTimeout", Long.toString(connectSeconds));
+        dedicated.setProperty("tcpKeepAlive", "true");
+        dedicated.setProperty("ApplicationName", "estoria:" + options.schema() + ":notify");
+        java.util.Properties sending = new java.util.Properties();
+        sending.putAll(dedicated);
+        sending.setProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
         try {
-            return start(pool, pool, options);
+            return start(pool, pool, options, () -> java.sql.DriverManager.getConnection(jdbcUrl, dedicated),
+                    () -> java.sql.DriverManager.getConnection(jdbcUrl, sending));
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -221,11 +272,13 @@ public final class PostgresEventStore
     public static PostgresEventStore open(DataSource dataSource, PostgresOptions options) {
         Objects.requireNonNull(dataSource, "dataSource");
         Objects.requireNonNull(options, "options");
-        return start(dataSource, null, options);
+        return start(dataSource, null, options, dataSource::getConnection, dataSource::getConnection);
     }
 
-    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options) {
-        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options);
+    private static PostgresEventStore start(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
+            CrossProcessNotifications.ConnectionSource listenerSource,
+            CrossProcessNotifications.ConnectionSource senderSource) {
+        PostgresEventStore store = new PostgresEventStore(dataSource, ownedPool, options, listenerSource, senderSource);
         try (Connection c = dataSource.getConnection()) {
             int version = c.getMetaData().getDatabaseMajorVersion();
             if (version < 13) {
@@ -237,6 +290,10 @@ public final class PostgresEventStore
                 store.monitor.shutdownNow();
             }
             store.notifier.shutdownNow();
+            store.settleWatcher.shutdownNow();
+            if (store.crossProcess != null) {
+                store.crossProcess.close();
+            }
             throw e instanceof SQLException sql ? Sql.failure("opening event store schema " + options.schema(), sql)
                     : (RuntimeException) e;
         }
@@ -257,6 +314,35 @@ public final class PostgresEventStore
     /** The options this store was opened with. */
     public PostgresOptions options() {
         return options;
+    }
+
+    /** The schema's table names, for the store's companions (snapshots, checkpoints, projections). */
+    Schema schema() {
+        return schema;
+    }
+
+    /**
+     * A pooled connection in a new transaction, with the options' statement timeout set for the
+     * transaction when the pool is the caller's; for the store's companions. The caller commits or
+     * rolls back, and closes it.
+     *
+     * @throws EventStoreException if the store is closed
+     */
+    Connection beginTransaction() throws SQLException {
+        ensureOpen();
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(false);
+            if (ownedPool == null) {
+                try (PreparedStatement s = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                    bindLocalTimeout(s, 1).execute();
+                }
+            }
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
     }
 
     void setAppendHook(AppendHook hook) {
@@ -526,6 +612,9 @@ public final class PostgresEventStore
                 c.commit();
                 lastCommittedXid.accumulateAndGet(tx.xid, Math::max);
                 signalAppend();
+                if (crossProcess != null) {
+                    crossProcess.announce(tx.xid);
+                }
             } else {
                 // Nothing to keep (failures, or retries answered from stored events): undo the tip reservations.
                 c.rollback();
@@ -632,7 +721,9 @@ public final class PostgresEventStore
             java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> stored = lookup(c, p.batch);
             java.util.OptionalLong first = dev.estoria.eventstore.spi.IdempotentAppends.classify(streamId, p.batch, stored::get);
             if (first.isPresent()) {
-                return new Written(readStored(c, streamId, first.getAsLong(), n), true);
+                List<Event> run = readStored(c, streamId, first.getAsLong(), n);
+                dev.estoria.eventstore.spi.IdempotentAppends.requireSameContent(streamId, p.batch, run);
+                return new Written(run, true);
             }
         }
         if (!p.options.expectedVersion().isSatisfiedBy(current)) {
@@ -718,44 +809,61 @@ public final class PostgresEventStore
         Objects.requireNonNull(options, "options");
         ensureOpen();
         boolean forward = options.direction() == Direction.FORWARD;
-        StringBuilder inner = new StringBuilder("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                + " e WHERE e.stream_type = s.stream_type AND e.stream_uuid = s.stream_uuid");
-        if (options.afterVersion() > 0) {
-            inner.append(forward ? " AND e.version > ?" : " AND e.version <= ?");
-        }
-        inner.append(forward ? " ORDER BY e.version" : " ORDER BY e.version DESC");
-        if (options.count() > 0) {
-            inner.append(" LIMIT ").append(options.count());
-        }
-        // One statement answers both "does the stream exist" and "which events", from one snapshot.
-        String sql = "SELECT e.* FROM " + schema.streams() + " s LEFT JOIN LATERAL (" + inner + ") e ON true"
-                + " WHERE s.stream_type = ? AND s.stream_uuid = ? ORDER BY e.version" + (forward ? "" : " DESC");
+        String where = " WHERE e.stream_type = ? AND e.stream_uuid = ?"
+                + (options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "");
+        String sql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e" + where
+                + (forward ? " ORDER BY e.version" : " ORDER BY e.version DESC")
+                + (options.count() > 0 ? " LIMIT " + options.count() : "");
+        // Asked only when the read found no events: does the stream exist, and did events appear since?
+        String probe = "SELECT EXISTS (SELECT 1 FROM " + schema.streams() + " s WHERE s.stream_type = ? AND"
+                + " s.stream_uuid = ?), EXISTS (SELECT 1 FROM " + schema.events() + " e" + where + ")";
         Connection c = null;
         try {
             c = dataSource.getConnection();
             c.setAutoCommit(false);
-            PreparedStatement s = c.prepareStatement(sql);
-            int i = 1;
-            if (options.afterVersion() > 0) {
-                s.setLong(i++, options.afterVersion());
+            while (true) {
+                PreparedStatement s = c.prepareStatement(sql);
+                bindStreamRead(s, 1, streamId, options);
+                s.setFetchSize(FETCH_SIZE);
+                ResultSet rs = s.executeQuery();
+                if (rs.next()) {
+                    return track(new CursorIterator(c, s, rs, streamId, true));
+                }
+                closeQuietly(rs, s);
+                boolean exists;
+                boolean appeared;
+                try (PreparedStatement p = c.prepareStatement(probe)) {
+                    p.setString(1, streamId.type());
+                    p.setObject(2, streamId.uuid());
+                    bindStreamRead(p, 3, streamId, options);
+                    try (ResultSet found = p.executeQuery()) {
+                        found.next();
+                        exists = found.getBoolean(1);
+                        appeared = found.getBoolean(2);
+                    }
+                }
+                if (!appeared) {
+                    // One snapshot answered both: no such stream, or no events in the range.
+                    closeQuietly(c);
+                    if (!exists) {
+                        throw new StreamNotFoundException(streamId);
+                    }
+                    return StreamIterator.empty();
+                }
+                // An append committed between the two statements: read again.
             }
-            s.setString(i++, streamId.type());
-            s.setObject(i, streamId.uuid());
-            s.setFetchSize(FETCH_SIZE);
-            ResultSet rs = s.executeQuery();
-            if (!rs.next()) {
-                closeQuietly(rs, s, c);
-                throw new StreamNotFoundException(streamId);
-            }
-            rs.getLong(1);
-            if (rs.wasNull()) {
-                closeQuietly(rs, s, c);
-                return StreamIterator.empty();
-            }
-            return track(new CursorIterator(c, s, rs, streamId, true));
         } catch (SQLException e) {
             closeQuietly(c);
             throw Sql.failure("reading stream " + streamId, e);
+        }
+    }
+
+    private static void bindStreamRead(PreparedStatement s, int first, TypeId streamId, ReadStreamOptions options)
+            throws SQLException {
+        s.setString(first, streamId.type());
+        s.setObject(first + 1, streamId.uuid());
+        if (options.afterVersion() > 0) {
+            s.setLong(first + 2, options.afterVersion());
         }
     }
 
@@ -764,9 +872,11 @@ public final class PostgresEventStore
      *
      * <p>In watermark mode the frontier is the visibility watermark of the call's snapshot: events
      * of transactions still running anywhere in the cluster, and of every later transaction, are
-     * left for a later read. If this store's own last acknowledged append is not below the watermark
-     * yet, the call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a
-     * process reads its own writes unless an older transaction stays open.
+     * left for a later read. If this store's own last acknowledged append (or the last append
+     * another process announced, see {@link #onAppend(Runnable)}) is not below the watermark yet, the
+     * call first waits up to {@link PostgresOptions#readSettleTimeout()} for it, so a process reads
+     * its own writes, and a woken subscriber the append that woke it, unless an older transaction
+     * stays open.
      */
     @Override
     public StreamIterator readAll(ReadAllOptions options) {
@@ -850,7 +960,15 @@ public final class PostgresEventStore
                     rs.next();
                     long base = rs.getLong(1);
                     long xmin = rs.getLong(2);
-                    if (xmin > lastCommittedXid.get() || System.nanoTime() >= deadline) {
+                    long remote = remoteCommittedXid.get();
+                    if (xmin > Math.max(lastCommittedXid.get(), remote)) {
+                        return base + (xmin << Schema.INDEX_BITS);
+                    }
+                    if (System.nanoTime() >= deadline) {
+                        watchHeldBack(Math.max(lastCommittedXid.get(), remote));
+                        if (xmin <= remote) {
+                            remoteCommittedXid.compareAndSet(remote, 0);
+                        }
                         return base + (xmin << Schema.INDEX_BITS);
                     }
                 }
@@ -998,16 +1116,57 @@ public final class PostgresEventStore
      * {@inheritDoc}
      *
      * <p>Listeners run on one store thread after a commit of this store's appends, coalesced: several
-     * commits while listeners run give one more call. Appends of other processes are not signalled;
-     * subscribers keep polling for those. In watermark mode an append is visible to {@link #readAll}
-     * once older open transactions of the cluster have ended; a read from this store waits up to
-     * {@link PostgresOptions#readSettleTimeout()} for that.
+     * commits while listeners run give one more call. In watermark mode an append is visible to
+     * {@link #readAll} once older open transactions of the cluster have ended; a read from this
+     * store waits up to {@link PostgresOptions#readSettleTimeout()} for that.
+     *
+     * <p><b>Other processes.</b> With {@link PostgresOptions#crossProcessNotifications()} (the
+     * default), appends committed by other stores on the same schema and database wake the
+     * listeners too, through {@code LISTEN/NOTIFY} on the channel {@code <schema>_appends}:
+     *
+     * <ul>
+     *   <li>The {@code NOTIFY} is out of band: after a group transaction commits, a separate
+     *       auto-commit {@code SELECT pg_notify(...)} is sent by one sender thread, coalesced (at
+     *       most one in flight, then one more for the commits that landed meanwhile). It is never
+     *       part of an append transaction, so it never serialises appends (a {@code NOTIFY} inside a
+     *       transaction takes a cluster-wide lock at commit). Its payload is the committing
+     *       transaction's ID, so the receiving process's next read waits for it to settle, as for
+     *       its own appends.
+     *   <li>The first registered listener starts a listener thread with its own connection that
+     *       {@code LISTEN}s; this call waits up to {@link PostgresOptions#connectionTimeout()} for
+     *       it, so appends committed elsewhere after it returns are heard. After a lost connection
+     *       the thread reconnects with backoff, listens again and wakes the listeners once, since
+     *       notifications sent meanwhile are lost.
+     *   <li>A wake-up can come before its events are visible: an older transaction of the cluster
+     *       may still hold the watermark below them. When a read gives up waiting for that (after
+     *       {@link PostgresOptions#readSettleTimeout()}), a watcher polls the watermark with
+     *       backoff (up to once a second) and wakes the listeners again once the events are
+     *       visible, so the wake-up is delayed, not lost.
+     *   <li>Notifications can be lost (a dropped connection, a failed send), so subscribers keep a
+     *       slow poll as the safety net.
+     *   <li>Connections: over a pool the store owns, the listener and the sender use one dedicated
+     *       connection each, outside the pool. Over a caller's data source, the listener holds one
+     *       of its connections while the store is open, and the sender borrows one per send.
+     * </ul>
      */
     @Override
     public AutoCloseable onAppend(Runnable listener) {
         Objects.requireNonNull(listener, "listener");
         appendListeners.add(listener);
+        if (crossProcess != null && !closed.get()) {
+            crossProcess.ensureListening(options.connectionTimeout());
+        }
         return () -> appendListeners.remove(listener);
+    }
+
+    /** The highest transaction ID other processes announced that reads still wait for; for tests. */
+    long remoteCommittedXid() {
+        return remoteCommittedXid.get();
+    }
+
+    /** The cross-process notifications, or null when they are off; for tests. */
+    CrossProcessNotifications crossProcess() {
+        return crossProcess;
     }
 
     private void signalAppend() {
@@ -1028,6 +1187,61 @@ public final class PostgresEventStore
         } catch (java.util.concurrent.RejectedExecutionException e) {
             notificationPending.set(false); // closing
         }
+    }
+
+    /**
+     * Remembers that a read could not wait long enough for {@code xid} to settle, and starts the
+     * watcher if it is not running. Only useful to listeners, so nothing is watched without them.
+     */
+    private void watchHeldBack(long xid) {
+        if (appendListeners.isEmpty()) {
+            return;
+        }
+        heldBackXid.accumulateAndGet(xid, Math::max);
+        if (watchingHeldBack.compareAndSet(false, true)) {
+            scheduleSettleCheck(20);
+        }
+    }
+
+    private void scheduleSettleCheck(long delayMillis) {
+        try {
+            settleWatcher.schedule(() -> checkSettled(delayMillis), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            watchingHeldBack.set(false); // closing
+        }
+    }
+
+    /**
+     * Wakes the listeners once the held-back transaction is below the watermark. A transaction ID at
+     * or above the snapshot's {@code xmax} was never assigned (a bogus notification payload) and is
+     * dropped. Polls with backoff up to a second while the feed stays held back.
+     */
+    private void checkSettled(long lastDelay) {
+        long awaited = heldBackXid.get();
+        if (closed.get() || awaited == 0) {
+            watchingHeldBack.set(false);
+            return;
+        }
+        boolean settled;
+        try (Connection c = dataSource.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_snapshot_xmin(t)::text::bigint, pg_snapshot_xmax(t)::text::bigint"
+                        + " FROM pg_current_snapshot() t")) {
+            rs.next();
+            settled = rs.getLong(1) > awaited || awaited >= rs.getLong(2);
+        } catch (SQLException | RuntimeException e) {
+            settled = false;
+        }
+        if (settled && heldBackXid.compareAndSet(awaited, 0)) {
+            watchingHeldBack.set(false);
+            signalAppend();
+            // A read that timed out between the get and the reset above restarts the watcher itself.
+            if (heldBackXid.get() != 0 && watchingHeldBack.compareAndSet(false, true)) {
+                scheduleSettleCheck(20);
+            }
+            return;
+        }
+        scheduleSettleCheck(settled ? 20 : Math.min(1_000, lastDelay * 2));
     }
 
     // ------------------------------------------------------------------ feed health
@@ -1098,7 +1312,7 @@ public final class PostgresEventStore
 
     // ------------------------------------------------------------------ lifecycle
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed.get()) {
             throw new EventStoreException("event store (schema " + options.schema() + ") is closed");
         }
@@ -1129,6 +1343,10 @@ public final class PostgresEventStore
             monitor.shutdownNow();
         }
         notifier.shutdownNow();
+        settleWatcher.shutdownNow();
+        if (crossProcess != null) {
+            crossProcess.close();
+        }
         for (CursorIterator it : List.copyOf(openIterators)) {
             it.close();
         }
@@ -1137,7 +1355,7 @@ public final class PostgresEventStore
         }
     }
 
-    private static void rollbackQuietly(Connection c) {
+    static void rollbackQuietly(Connection c) {
         if (c == null) {
             return;
         }
@@ -1150,7 +1368,7 @@ public final class PostgresEventStore
         }
     }
 
-    private static void closeQuietly(AutoCloseable... resources) {
+    static void closeQuietly(AutoCloseable... resources) {
         for (AutoCloseable r : resources) {
             if (r == null) {
                 continue;

@@ -32,6 +32,9 @@ import java.util.regex.Pattern;
  *     (see {@link PostgresEventStore#health()}); {@link Duration#ZERO} disables the check
  * @param feedLagThreshold how old the oldest open writing transaction of the cluster must be before
  *     the feed counts as held back
+ * @param crossProcessNotifications whether appends are announced to other processes, and theirs
+ *     heard, through {@code LISTEN/NOTIFY} (on by default); see {@link
+ *     PostgresEventStore#onAppend(Runnable)}
  */
 public record PostgresOptions(
         String schema,
@@ -43,7 +46,8 @@ public record PostgresOptions(
         int maxGroupAppends,
         Duration readSettleTimeout,
         Duration feedCheckInterval,
-        Duration feedLagThreshold) {
+        Duration feedLagThreshold,
+        boolean crossProcessNotifications) {
 
     /** The default schema name. */
     public static final String DEFAULT_SCHEMA = "estoria";
@@ -53,7 +57,7 @@ public record PostgresOptions(
 
     private static final PostgresOptions DEFAULTS = new PostgresOptions(DEFAULT_SCHEMA, false,
             Duration.ofSeconds(5), Duration.ofSeconds(30), 10, 2, 64, Duration.ofMillis(250),
-            Duration.ofSeconds(10), Duration.ofSeconds(5));
+            Duration.ofSeconds(10), Duration.ofSeconds(5), true);
 
     /**
      * @throws IllegalArgumentException naming the option, if a value is out of range or the schema
@@ -119,52 +123,57 @@ public record PostgresOptions(
 
     public PostgresOptions withSchema(String newSchema) {
         return new PostgresOptions(newSchema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withStrictPositions(boolean strict) {
         return new PostgresOptions(schema, strict, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withConnectionTimeout(Duration timeout) {
         return new PostgresOptions(schema, strictPositions, timeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withStatementTimeout(Duration timeout) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, timeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withPoolSize(int size) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, size,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withWriterLanes(int lanes) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                lanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                lanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withMaxGroupAppends(int max) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, max, readSettleTimeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, max, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withReadSettleTimeout(Duration timeout) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, timeout, feedCheckInterval, feedLagThreshold);
+                writerLanes, maxGroupAppends, timeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withFeedCheckInterval(Duration interval) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, interval, feedLagThreshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, interval, feedLagThreshold, crossProcessNotifications);
     }
 
     public PostgresOptions withFeedLagThreshold(Duration threshold) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, threshold);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, threshold, crossProcessNotifications);
+    }
+
+    public PostgresOptions withCrossProcessNotifications(boolean enabled) {
+        return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, enabled);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -12,12 +12,16 @@ import java.sql.Statement;
  *
  * <p>Tables: {@code meta} (one row: schema version, position mode, position base, highest deleted
  * position), {@code allocator} (one row; strict mode only), {@code streams} (one row per stream: the
- * existence authority and tip) and {@code events}.
+ * existence authority and tip) and {@code events}; since version 2 also {@code snapshots} and
+ * {@code checkpoints}.
+ *
+ * <p>Versions: 1 holds the event tables; 2 adds {@code snapshots} and {@code checkpoints}. Opening a
+ * schema of an older version migrates it step by step in the opening transaction.
  */
 final class Schema {
 
     /** The schema version this code writes and reads. */
-    static final int CURRENT_VERSION = 1;
+    static final int CURRENT_VERSION = 2;
 
     /** Bits of a watermark position that hold the event's index within its transaction. */
     static final int INDEX_BITS = 20;
@@ -49,6 +53,14 @@ final class Schema {
 
     String events() {
         return q + "events";
+    }
+
+    String snapshots() {
+        return q + "snapshots";
+    }
+
+    String checkpoints() {
+        return q + "checkpoints";
     }
 
     /**
@@ -91,7 +103,15 @@ final class Schema {
                             + ", written by a newer version of Estoria; this version supports schema versions up to "
                             + CURRENT_VERSION + ". Upgrade Estoria to use it.");
                 }
-                // Versions below CURRENT_VERSION would be migrated here, step by step.
+                if (version < 2) {
+                    createVersion2Tables(c);
+                    LOG.log(Level.INFO, "migrated event store schema {0} from version {1} to 2", name, version);
+                }
+                if (version < CURRENT_VERSION) {
+                    try (Statement s = c.createStatement()) {
+                        s.executeUpdate("UPDATE " + meta() + " SET schema_version = " + CURRENT_VERSION);
+                    }
+                }
                 String wanted = strict ? "strict" : "watermark";
                 if (!wanted.equals(mode)) {
                     throw new IncompatibleSchemaException("schema \"" + name + "\" was created with " + mode
@@ -149,6 +169,27 @@ final class Schema {
             s.execute("INSERT INTO " + meta() + " (schema_version, position_mode) VALUES (" + CURRENT_VERSION + ", '"
                     + (strict ? "strict" : "watermark") + "')");
             s.execute("INSERT INTO " + allocator() + " (last_position) VALUES (0)");
+        }
+        createVersion2Tables(c);
+    }
+
+    /** The tables version 2 added: snapshots and projection checkpoints. */
+    private void createVersion2Tables(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + snapshots() + " ("
+                    + " aggregate_type text NOT NULL,"
+                    + " aggregate_uuid uuid NOT NULL,"
+                    + " version bigint NOT NULL CHECK (version > 0),"
+                    + " taken_at timestamptz NOT NULL,"
+                    + " data bytea NOT NULL,"
+                    + " content_type text NOT NULL,"
+                    + " PRIMARY KEY (aggregate_type, aggregate_uuid, version))");
+            s.execute("CREATE TABLE " + checkpoints() + " ("
+                    + " projection_name text NOT NULL,"
+                    + " projection_version integer NOT NULL CHECK (projection_version > 0),"
+                    + " position bigint NOT NULL CHECK (position >= 0),"
+                    + " updated_at timestamptz NOT NULL,"
+                    + " PRIMARY KEY (projection_name, projection_version))");
         }
     }
 

@@ -23,6 +23,14 @@ final class Sql {
             "e.position, e.stream_type, e.stream_uuid, e.version, e.event_type, e.event_uuid, e.recorded_at,"
                     + " e.data, e.content_type, e.metadata";
 
+    /**
+     * The columns of a stream read: as {@link #EVENT_COLUMNS}, but without the stream's type and UUID,
+     * which the caller knows; fewer bytes per row on the wire.
+     */
+    static final String STREAM_EVENT_COLUMNS =
+            "e.position, NULL::text, NULL::uuid, e.version, e.event_type, e.event_uuid, e.recorded_at,"
+                    + " e.data, e.content_type, e.metadata";
+
     static final String UNIQUE_VIOLATION = "23505";
     static final String EVENT_UUID_CONSTRAINT = "events_event_uuid_key";
 

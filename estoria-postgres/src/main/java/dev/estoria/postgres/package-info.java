@@ -1,7 +1,10 @@
 /**
  * The PostgreSQL event store: {@link dev.estoria.postgres.PostgresEventStore}, its {@link
  * dev.estoria.postgres.PostgresOptions}, the {@link dev.estoria.postgres.FeedHealth} report, and the
- * exceptions specific to this backend.
+ * exceptions specific to this backend; and its companions in the same schema and pool: {@link
+ * dev.estoria.postgres.PostgresSnapshotStore}, {@link dev.estoria.postgres.PostgresCheckpointStore}
+ * and {@link dev.estoria.postgres.PostgresProjectionRunner}, which applies a projection's events and
+ * commits its checkpoint in one transaction (exactly-once read models in the same database).
  *
  * <p>Global reads are ordered without a store-wide lock: positions derive from the writing
  * transaction's ID and reads stop below the oldest running transaction (the watermark). See {@link

@@ -54,12 +54,36 @@ class SchemaTest {
                     written.addAll(store.appendStream(TypeId.newV4("opened"), List.of(WritableEvent.of("x", new byte[] {1}))));
                 }
             }
-            assertThat(scalar("SELECT count(*) || ':' || min(schema_version) FROM \"" + schema + "\".meta")).isEqualTo("1:1");
+            assertThat(scalar("SELECT count(*) || ':' || min(schema_version) FROM \"" + schema + "\".meta")).isEqualTo("1:" + Schema.CURRENT_VERSION);
             try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
                 assertThat(store.readAll(ReadAllOptions.defaults()).toList()).hasSize(openers);
             }
         } finally {
             pool.shutdownNow();
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void versionOneSchemaIsMigratedKeepingItsEvents() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        try {
+            TypeId stream = TypeId.newV4("old");
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                store.appendStream(stream, List.of(WritableEvent.of("x", new byte[] {1})));
+            }
+            // What version 1 left behind: the event tables only.
+            execute("DROP TABLE \"" + schema + "\".snapshots, \"" + schema + "\".checkpoints");
+            execute("UPDATE \"" + schema + "\".meta SET schema_version = 1");
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("2");
+                assertThat(store.readStream(stream, dev.estoria.eventstore.ReadStreamOptions.defaults()).toList()).hasSize(1);
+                PostgresCheckpointStore.of(store).save(dev.estoria.projection.ProjectionId.of("migrated", 1), 3);
+                PostgresSnapshotStore.of(store).write(new dev.estoria.snapshot.Snapshot(stream, 1, java.time.Instant.now(),
+                        new byte[] {2}, ""));
+                assertThat(PostgresSnapshotStore.of(store).read(stream)).isPresent();
+            }
+        } finally {
             db.dropSchema(schema);
         }
     }

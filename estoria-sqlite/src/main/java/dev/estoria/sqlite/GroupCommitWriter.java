@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import org.sqlite.SQLiteCommitListener;
 import org.sqlite.SQLiteConnection;
 
 /**
@@ -21,6 +22,10 @@ import org.sqlite.SQLiteConnection;
  * runs each work item inside its own savepoint, and commits once. A work item that fails is rolled
  * back to its savepoint and fails alone; the others commit. Nobody hears of success before the
  * commit has returned, which with {@code synchronous=FULL} means the group is on stable storage.
+ *
+ * <p>Work submitted with {@link #submitAlone} runs in a transaction of its own instead, between the
+ * groups before and after it in queue order: it is caller code that may misbehave (end the
+ * transaction itself, take long), and sharing a transaction would let it harm other writers.
  *
  * <p>Because one thread makes every write of this store, and SQLite lets one transaction write a
  * database at a time, writes are applied in one order and each sees all earlier ones.
@@ -62,6 +67,8 @@ final class GroupCommitWriter {
     private final Object lifecycle = new Object();
     private final Thread thread;
     private final AtomicLong commits = new AtomicLong();
+    /** Commits and rollbacks of whole transactions on the connection, whoever made them. */
+    private final AtomicLong transactionEnds = new AtomicLong();
     private volatile boolean closed;
     private volatile Hooks hooks = Hooks.NONE;
 
@@ -71,6 +78,17 @@ final class GroupCommitWriter {
         this.file = file;
         this.connection = connection;
         this.control = connection.createStatement();
+        connection.unwrap(SQLiteConnection.class).getDatabase().addCommitListener(new SQLiteCommitListener() {
+            @Override
+            public void onCommit() {
+                transactionEnds.incrementAndGet();
+            }
+
+            @Override
+            public void onRollback() {
+                transactionEnds.incrementAndGet();
+            }
+        });
         this.thread = new Thread(this::loop, "estoria-sqlite-writer " + file.getFileName());
         // A forgotten close must not keep the JVM alive; an uncommitted group is simply not written.
         thread.setDaemon(true);
@@ -79,12 +97,18 @@ final class GroupCommitWriter {
 
     private static final class Request<T> {
         final Work<T> work;
+        final boolean alone;
         final CompletableFuture<T> future = new CompletableFuture<>();
         T result;
         RuntimeException failure;
 
         Request(Work<T> work) {
+            this(work, false);
+        }
+
+        Request(Work<T> work, boolean alone) {
             this.work = work;
+            this.alone = alone;
         }
 
         void apply(Connection connection) throws SQLException {
@@ -108,7 +132,27 @@ final class GroupCommitWriter {
      *     EventStoreException} if the store is closed or the transaction failed
      */
     <T> T submit(Work<T> work) {
-        Request<T> request = new Request<>(work);
+        return await(new Request<>(work, false));
+    }
+
+    /**
+     * Queues the work to run in a write transaction of its own and waits until that has committed.
+     * The transaction commits whatever the work wrote when the work returns, and rolls it all back
+     * when the work throws.
+     *
+     * @return what the work returned
+     * @throws IllegalStateException if the transaction ended inside the work: the work ran {@code
+     *     COMMIT}, {@code END} or {@code ROLLBACK} (what it wrote before may have been committed), or
+     *     SQLite rolled the transaction back after an error
+     * @throws RuntimeException whatever the work threw (nothing was written), or an {@link
+     *     EventStoreException} if the store is closed, an {@link SQLException} of the work (wrapped;
+     *     nothing was written) or the commit failed
+     */
+    <T> T submitAlone(Work<T> work) {
+        return await(new Request<>(work, true));
+    }
+
+    private <T> T await(Request<T> request) {
         synchronized (lifecycle) {
             if (closed) {
                 throw closedException();
@@ -196,18 +240,83 @@ final class GroupCommitWriter {
                 failAll(group, closedException());
                 break;
             }
-            try {
-                commitGroup(group);
-            } catch (RuntimeException | Error e) {
-                // A bug or a JVM error must not leave callers waiting forever.
-                rollbackQuietly();
-                failAll(group, new EventStoreException("write to " + file + " failed unexpectedly: " + e, e));
+            // Runs of shared work commit together; work that must be alone splits them, in order.
+            int start = 0;
+            for (int i = 0; i <= group.size(); i++) {
+                if (i < group.size() && !group.get(i).alone) {
+                    continue;
+                }
+                if (i > start) {
+                    guarded(group.subList(start, i), true);
+                }
+                if (i < group.size()) {
+                    guarded(group.subList(i, i + 1), false);
+                }
+                start = i + 1;
             }
         }
         List<Request<?>> rest = new ArrayList<>();
         queue.drainTo(rest);
         rest.remove(STOP);
         failAll(rest, closedException());
+    }
+
+    private void guarded(List<Request<?>> requests, boolean shared) {
+        try {
+            if (shared) {
+                commitGroup(requests);
+            } else {
+                commitAlone(requests.get(0));
+            }
+        } catch (RuntimeException | Error e) {
+            // A bug or a JVM error must not leave callers waiting forever.
+            rollbackQuietly();
+            failAll(requests, new EventStoreException("write to " + file + " failed unexpectedly: " + e, e));
+        }
+    }
+
+    private void commitAlone(Request<?> request) {
+        try {
+            control.execute("BEGIN IMMEDIATE");
+        } catch (SQLException e) {
+            request.future.completeExceptionally(new EventStoreException("cannot start a write transaction on "
+                    + file + "; nothing was written: " + e.getMessage(), e));
+            return;
+        }
+        long endsBefore = transactionEnds.get();
+        try {
+            request.apply(connection);
+        } catch (SQLException | RuntimeException e) {
+            request.failure = transactionEnds.get() == endsBefore ? asFailure(e) : endedByWork(e);
+            rollbackQuietly();
+            request.complete();
+            return;
+        }
+        if (transactionEnds.get() != endsBefore) {
+            rollbackQuietly();
+            request.failure = endedByWork(null);
+            request.complete();
+            return;
+        }
+        try {
+            hooks.beforeCommit(1);
+            control.execute("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly();
+            request.failure = new EventStoreException("commit to " + file
+                    + " failed; the write may or may not have been made: " + e.getMessage(), e);
+            request.complete();
+            return;
+        }
+        commits.incrementAndGet();
+        request.complete();
+    }
+
+    private IllegalStateException endedByWork(Exception cause) {
+        // SQLite's own rollback after an I/O error also ends it; the cause, if any, tells them apart.
+        return new IllegalStateException("the write transaction on " + file + " ended inside the work: the work ran "
+                + "COMMIT, END or ROLLBACK itself (the store begins and ends the transaction), or SQLite rolled it "
+                + "back after an error; if the work ended it, some of its writes may have been committed", cause);
     }
 
     private void commitGroup(List<Request<?>> group) {

@@ -75,6 +75,11 @@ final class ReadPool {
             return statement;
         }
 
+        /** The connection, for work that runs inside this reader's read transaction. */
+        Connection connection() {
+            return connection;
+        }
+
         void endRead() throws SQLException {
             control.execute("COMMIT");
         }

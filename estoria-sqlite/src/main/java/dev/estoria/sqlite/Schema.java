@@ -23,6 +23,12 @@ import org.sqlite.SQLiteConfig;
  * <p>An Estoria file is a SQLite database in WAL mode whose header carries {@link #APPLICATION_ID}
  * ({@code PRAGMA application_id}) and the schema version ({@code PRAGMA user_version}). Both are
  * written in the same transaction as the tables, so a file has either all of them or none.
+ *
+ * <p>Versions: 1 holds the events and the stream tips ({@code events}, {@code streams}); 2 adds
+ * durable snapshots ({@code estoria_snapshots}) and projection checkpoints ({@code
+ * estoria_checkpoints}). Opening an older file migrates it in place, in one transaction, so a
+ * crash during the migration leaves it at its old version; a migrated file can no longer be
+ * opened by an Estoria that knows only an older version.
  */
 final class Schema {
 
@@ -33,11 +39,14 @@ final class Schema {
     static final int APPLICATION_ID = 0x45535452;
 
     /** The schema version this code writes and reads. */
-    static final int CURRENT_VERSION = 1;
+    static final int CURRENT_VERSION = 2;
 
     /**
      * Migration {@code i} takes a file from version {@code i} to {@code i + 1}; version 0 is a file
      * without tables. Released migrations never change: a new schema version appends one.
+     *
+     * <p>Tables added from version 2 on are named {@code estoria_*}, a prefix reserved for Estoria,
+     * so they cannot collide with read-model tables an application keeps in the same file.
      */
     private static final List<List<String>> MIGRATIONS = List.of(List.of(
             """
@@ -61,9 +70,43 @@ final class Schema {
             "CREATE UNIQUE INDEX events_by_stream ON events (stream_id, version)",
             "CREATE UNIQUE INDEX events_by_uuid ON events (event_uuid)",
             "CREATE INDEX events_by_stream_type ON events (stream_type, position)",
-            "CREATE INDEX events_by_event_type ON events (event_type, position)"));
+            "CREATE INDEX events_by_event_type ON events (event_type, position)"),
+            List.of(
+            // A rowid table rather than WITHOUT ROWID: snapshots are often large, and SQLite keeps
+            // large rows better in rowid tables.
+            """
+            CREATE TABLE estoria_snapshots (
+                aggregate_type TEXT    NOT NULL,
+                aggregate_uuid BLOB    NOT NULL CHECK (length(aggregate_uuid) = 16),
+                version        INTEGER NOT NULL CHECK (version >= 1),
+                taken_seconds  INTEGER NOT NULL,
+                taken_nanos    INTEGER NOT NULL CHECK (taken_nanos BETWEEN 0 AND 999999999),
+                data           BLOB    NOT NULL,
+                content_type   TEXT    NOT NULL,
+                PRIMARY KEY (aggregate_type, aggregate_uuid, version)
+            )""",
+            """
+            CREATE TABLE estoria_checkpoints (
+                projection TEXT    NOT NULL,
+                version    INTEGER NOT NULL CHECK (version >= 1),
+                position   INTEGER NOT NULL CHECK (position >= 0),
+                updated_us INTEGER NOT NULL,
+                PRIMARY KEY (projection, version)
+            ) WITHOUT ROWID"""));
 
-    private static final List<String> TABLES = List.of("events", "streams");
+    /** The tables each schema version adds; index 0 is version 1. */
+    private static final List<List<String>> TABLES_ADDED = List.of(
+            List.of("events", "streams"),
+            List.of("estoria_checkpoints", "estoria_snapshots"));
+
+    /** The tables a file of schema {@code version} has. */
+    private static List<String> tablesOf(int version) {
+        List<String> tables = new ArrayList<>();
+        for (int v = 1; v <= version; v++) {
+            tables.addAll(TABLES_ADDED.get(v - 1));
+        }
+        return tables;
+    }
 
     private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     private static final int SQLITE_HEADER_SIZE = 100;
@@ -72,7 +115,7 @@ final class Schema {
     private static final int SQLITE_NOTADB = 26;
 
     static {
-        if (MIGRATIONS.size() != CURRENT_VERSION) {
+        if (MIGRATIONS.size() != CURRENT_VERSION || TABLES_ADDED.size() != CURRENT_VERSION) {
             throw new AssertionError("one migration per schema version");
         }
     }
@@ -129,8 +172,8 @@ final class Schema {
                 return;
             }
             judge(file, state);
-            if (state.userVersion() == CURRENT_VERSION) {
-                probeTables(connection);
+            if (state.userVersion() >= 1) {
+                probeTables(connection, state.userVersion());
                 if (options.integrityCheckOnOpen()) {
                     quickCheck(file, connection);
                 }
@@ -222,20 +265,26 @@ final class Schema {
         if (state.userVersion() < 0) {
             throw new SqliteFileException(file, Problem.CORRUPT, "its schema version is " + state.userVersion());
         }
-        if (state.userVersion() == CURRENT_VERSION && !state.tables().containsAll(TABLES)) {
-            throw new SqliteFileException(file, Problem.CORRUPT, "its schema is incomplete: expected tables "
-                    + TABLES + ", found " + state.tables());
+        if (state.userVersion() >= 1 && !state.tables().containsAll(tablesOf(state.userVersion()))) {
+            throw new SqliteFileException(file, Problem.CORRUPT, "its schema (version " + state.userVersion()
+                    + ") is incomplete: expected tables " + tablesOf(state.userVersion()) + ", found " + state.tables());
         }
     }
 
     /** Touches the first and last pages of each table's b-tree, which finds a truncated file. */
-    private static void probeTables(Connection connection) throws SQLException {
+    private static void probeTables(Connection connection, int version) throws SQLException {
+        List<String> probes = new ArrayList<>(List.of(
+                "SELECT min(position), max(position) FROM events",
+                "SELECT min(stream_id), max(stream_id) FROM streams",
+                "SELECT min(event_uuid), max(event_uuid) FROM events",
+                "SELECT min(stream_id), max(stream_id) FROM events"));
+        if (version >= 2) {
+            probes.add("SELECT min(aggregate_type), max(aggregate_type) FROM estoria_snapshots");
+            probes.add("SELECT min(rowid), max(rowid) FROM estoria_snapshots");
+            probes.add("SELECT min(projection), max(projection) FROM estoria_checkpoints");
+        }
         try (Statement statement = connection.createStatement()) {
-            for (String sql : List.of(
-                    "SELECT min(position), max(position) FROM events",
-                    "SELECT min(stream_id), max(stream_id) FROM streams",
-                    "SELECT min(event_uuid), max(event_uuid) FROM events",
-                    "SELECT min(stream_id), max(stream_id) FROM events")) {
+            for (String sql : probes) {
                 try (ResultSet rows = statement.executeQuery(sql)) {
                     while (rows.next()) {
                         rows.getObject(1);

@@ -112,6 +112,17 @@ import org.sqlite.SQLiteConnection;
  * with {@link IllegalArgumentException}, and no such stream can exist. Event UUIDs are unique
  * across the store (a unique index serves the idempotency lookup).
  *
+ * <h2>Snapshots, checkpoints and read models in the same file</h2>
+ *
+ * <p>The file also has a table of durable snapshots ({@link SqliteSnapshotStore}) and one of
+ * projection checkpoints ({@link SqliteCheckpointStore}); their writes go through the same writer
+ * thread and share its group commits, so they never conflict with appends. An application may keep
+ * its own tables in the file: {@link #inWriteTransaction} runs caller code in a write transaction
+ * of its own on the writer thread, {@link #inReadTransaction} on a read connection, and {@link
+ * SqliteProjectionRunner} commits a projection's read-model writes together with its checkpoint,
+ * so each event is applied exactly once. Estoria's tables are {@code events}, {@code streams} and
+ * those named {@code estoria_*}; an application's tables must not use these names.
+ *
  * <h2>Several processes</h2>
  *
  * <p>Several stores, in one process or several, may open the same file at once: each write waits
@@ -525,6 +536,82 @@ public final class SqliteEventStore
     /** Runs work on the writer thread, inside the write transaction; for tests. */
     <T> T onWriter(GroupCommitWriter.Work<T> work) {
         return writer.submit(work);
+    }
+
+    /**
+     * Runs {@code work} in a write transaction of its own on this store's writer thread, and
+     * returns what it returned once the transaction has committed (durably, per the store's {@link
+     * SqliteOptions#durability()}).
+     *
+     * <p>This is how an application keeps its own tables (a read model, for example) in the
+     * store's file and changes them atomically. The work runs between the store's other writes,
+     * never concurrently with them, and every write of the store waits while it runs: keep it
+     * short. If the work throws, everything it wrote is rolled back and the exception is thrown
+     * here ({@link SQLException}s wrapped in an {@link EventStoreException}). The connection is
+     * lent under the rules of {@link SqlWork}.
+     *
+     * <p>Estoria's own tables are {@code events}, {@code streams} and every table whose name
+     * starts with {@code estoria_}: read them if you must, but never write them, and do not give
+     * your own tables such names.
+     *
+     * @throws IllegalStateException if the transaction ended inside the work (the work ran {@code
+     *     COMMIT}, {@code END} or {@code ROLLBACK}, or SQLite rolled it back after an error)
+     * @throws EventStoreException if the store is closed, the work failed with an {@link
+     *     SQLException}, or the commit failed
+     * @throws NullPointerException if {@code work} is null
+     */
+    public <T> T inWriteTransaction(SqlWork<T> work) {
+        Objects.requireNonNull(work, "work");
+        return writer.submitAlone(connection -> GuardedConnection.run(connection, work));
+    }
+
+    /**
+     * Runs {@code work} in a read transaction on one of this store's read-only connections and
+     * returns what it returned. Every statement of the work sees one snapshot of the file, which
+     * includes every write committed before this call; the read never blocks writes, nor they it.
+     * The connection is lent under the rules of {@link SqlWork}.
+     *
+     * @throws EventStoreException if the store is closed or the work failed with an {@link
+     *     SQLException}
+     * @throws NullPointerException if {@code work} is null
+     */
+    public <T> T inReadTransaction(SqlWork<T> work) {
+        Objects.requireNonNull(work, "work");
+        return read("read transaction", reader -> GuardedConnection.run(reader.connection(), work));
+    }
+
+    /** Reads with one of the pooled readers, inside a read transaction. */
+    interface ReaderWork<T> {
+        T run(ReadPool.Reader reader) throws SQLException;
+    }
+
+    /** Runs {@code work} in a read transaction; {@code what} names it in failures. */
+    <T> T read(String what, ReaderWork<T> work) {
+        ReadPool.Reader reader = reads.borrow();
+        try {
+            reader.beginRead();
+            return work.run(reader);
+        } catch (SQLException e) {
+            throw new EventStoreException(what + " on " + file + " failed: " + e.getMessage(), e);
+        } finally {
+            // Ends the read transaction; a reader whose transaction cannot end is closed, not reused.
+            reads.giveBack(reader);
+        }
+    }
+
+    /** Runs work of the store's own on the writer thread, sharing a group commit with appends. */
+    <T> T writeShared(GroupCommitWriter.Work<T> work) {
+        return writer.submit(work);
+    }
+
+    /** Runs work on the writer thread in a transaction of its own. */
+    <T> T writeAlone(GroupCommitWriter.Work<T> work) {
+        return writer.submitAlone(work);
+    }
+
+    /** The most bytes of payload and text one row may hold. */
+    long maxValueBytes() {
+        return maxEventBytes;
     }
 
     @Override

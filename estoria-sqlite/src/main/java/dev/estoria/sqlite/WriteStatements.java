@@ -71,7 +71,9 @@ final class WriteStatements implements AutoCloseable {
             throw e.getCause();
         }
         if (stored.isPresent()) {
-            return storedRun(streamId, stored.getAsLong(), batch.size());
+            List<Event> run = storedRun(streamId, stored.getAsLong(), batch.size());
+            IdempotentAppends.requireSameContent(streamId, batch, run);
+            return run;
         }
         long current = tip(stream);
         if (!expected.isSatisfiedBy(current)) {

@@ -29,17 +29,32 @@ public abstract class AppendNotifierContract<S extends EventStore & GlobalReader
     @Timeout(60)
     @DisplayName("a listener runs after an append, when the events are already visible")
     void listenerSeesVisibleEvents() throws Exception {
-        LinkedBlockingQueue<List<Event>> seen = new LinkedBlockingQueue<>();
-        try (AutoCloseable registration = store.onAppend(() -> {
-            try (StreamIterator it = store.readAll(ReadAllOptions.defaults())) {
-                seen.add(drain(it));
-            }
-        })) {
+        // Listeners must not call back into the store, so the listener only signals and the test
+        // thread reads.
+        LinkedBlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        try (AutoCloseable registration = store.onAppend(() -> calls.add("appended"))) {
             TypeId stream = newStreamId();
             List<Event> written = append(stream, 2);
-            List<Event> visible = seen.poll(30, TimeUnit.SECONDS);
-            assertThat(visible).as("listener called").isNotNull();
-            assertThat(visible).containsAll(written);
+            assertThat(calls.poll(30, TimeUnit.SECONDS)).as("listener called").isEqualTo("appended");
+            try (StreamIterator it = store.readAll(ReadAllOptions.defaults())) {
+                assertThat(drain(it)).containsAll(written);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    @DisplayName("a throwing listener neither fails the append nor keeps other listeners from running")
+    void throwingListenerIsIsolated() throws Exception {
+        LinkedBlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        try (AutoCloseable bad = store.onAppend(() -> {
+            throw new IllegalStateException("listener bug");
+        }); AutoCloseable good = store.onAppend(() -> calls.add("good"))) {
+            TypeId stream = newStreamId();
+            List<Event> written = append(stream, 1);
+            assertThat(written).hasSize(1);
+            assertThat(calls.poll(30, TimeUnit.SECONDS)).isEqualTo("good");
+            assertThat(readAll(stream)).containsExactlyElementsOf(written);
         }
     }
 

@@ -538,6 +538,24 @@ public abstract class EventStoreContract<S extends EventStore> extends StoreCont
         }
 
         @Test
+        @DisplayName("stored IDs with other content are not a retry and are refused")
+        void sameIdsOtherContentRefused() {
+            TypeId stream = newStreamId();
+            List<UUID> ids = freshIds(2);
+            store.appendStream(stream, withIds(richEvents(2), ids), AppendStreamOptions.defaults());
+            List<List<WritableEvent>> impostors = List.of(
+                    withIds(events(2), ids),                                          // metadata and content type differ
+                    withIds(List.of(richEvents(2).get(0), richEvents(2).get(0)), ids), // second payload differs
+                    withIds(richEvents(2).stream().map(e -> new WritableEvent("othertype", e.data(), e.contentType(),
+                            e.metadata(), java.util.Optional.empty())).toList(), ids));
+            for (List<WritableEvent> impostor : impostors) {
+                assertThatThrownBy(() -> store.appendStream(stream, impostor, AppendStreamOptions.defaults()))
+                        .isInstanceOf(DuplicateEventIdException.class).hasMessageContaining("other content");
+            }
+            assertThat(readAll(stream)).hasSize(2);
+        }
+
+        @Test
         @DisplayName("stored IDs in another order are not a retry and are refused")
         void reorderedRetryRefused() {
             TypeId stream = newStreamId();

@@ -53,6 +53,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class InMemoryEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier {
 
+    private static final System.Logger LOG = System.getLogger(InMemoryEventStore.class.getName());
+
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Clock clock;
 
@@ -93,7 +95,13 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
         List<WritableEvent> batch = AppendValidation.validate(streamId, events, options);
         List<Event> written = append(streamId, batch, options);
         for (Runnable listener : listeners) {
-            listener.run();
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                // The append is committed; a failing listener must neither undo that for the caller
+                // nor keep the other listeners from being woken.
+                LOG.log(System.Logger.Level.WARNING, "an append listener failed", e);
+            }
         }
         return written;
     }
@@ -113,7 +121,9 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
             StreamRecord stream = streams.get(streamId);
             OptionalLong stored = IdempotentAppends.classify(streamId, batch, eventIds::get);
             if (stored.isPresent()) {
-                return storedRun(stream, stored.getAsLong(), batch.size());
+                List<Event> run = storedRun(stream, stored.getAsLong(), batch.size());
+                IdempotentAppends.requireSameContent(streamId, batch, run);
+                return run;
             }
             long current = stream == null ? 0 : stream.tip;
             if (!options.expectedVersion().isSatisfiedBy(current)) {

@@ -1,6 +1,7 @@
 package dev.estoria.eventstore.spi;
 
 import dev.estoria.eventstore.DuplicateEventIdException;
+import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
 import java.util.List;
@@ -76,5 +77,35 @@ public final class IdempotentAppends {
     private static DuplicateEventIdException partial(TypeId streamId, UUID id, EventLocation location) {
         return new DuplicateEventIdException(streamId, id, "already stored at version " + location.streamVersion()
                 + ", but the rest of the batch is not, so the append is neither new nor a retry");
+    }
+
+    /**
+     * Checks that a retry repeats the stored events: same types, payloads, content types and
+     * metadata. A batch that reuses stored IDs with other content is a client bug, not a retry, and
+     * must not silently succeed.
+     *
+     * @param stored the stored events {@link #classify} matched, in batch order
+     * @throws DuplicateEventIdException naming the first event whose content differs
+     */
+    public static void requireSameContent(TypeId streamId, List<WritableEvent> batch, List<Event> stored) {
+        for (int i = 0; i < batch.size(); i++) {
+            WritableEvent w = batch.get(i);
+            Event e = stored.get(i);
+            String difference = null;
+            if (!w.type().equals(e.type())) {
+                difference = "type '" + e.type() + "' is stored, the retry has '" + w.type() + "'";
+            } else if (!java.util.Arrays.equals(w.data(), e.data())) {
+                difference = "the stored payload differs";
+            } else if (!w.contentType().equals(e.contentType())) {
+                difference = "content type '" + e.contentType() + "' is stored, the retry has '" + w.contentType() + "'";
+            } else if (!w.metadata().equals(e.metadata())) {
+                difference = "the stored metadata differs";
+            }
+            if (difference != null) {
+                throw new DuplicateEventIdException(streamId, e.id().uuid(), "already stored at version "
+                        + e.streamVersion() + " with other content (" + difference
+                        + "); a retry must repeat the same events");
+            }
+        }
     }
 }

@@ -1,0 +1,172 @@
+package dev.estoria.cli;
+
+import dev.estoria.cli.format.EventJson;
+import dev.estoria.cli.format.ExportedEvent;
+import dev.estoria.cli.store.CliStore;
+import dev.estoria.cli.store.OpenMode;
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DuplicateEventIdException;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.StreamInfo;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code import FILE}: appends the events of an export (or of any event lines) to the store.
+ *
+ * <p>The file is checked completely before anything is written, so a bad line writes nothing. Each
+ * event is appended with its original UUID; the store's idempotent append then makes a re-import of
+ * the same file write nothing, and a re-import after an interrupted one write only what is missing.
+ * Consecutive events of one stream are appended together, in order, up to {@value #BATCH} at a time.
+ * Stream versions, global positions and timestamps are assigned by this store: they equal the
+ * exported ones when a complete export of a store whose streams were never truncated is imported
+ * into an empty store.
+ */
+@Command(name = "import",
+        description = {"Append the events of an NDJSON export, keeping their IDs, so importing twice writes them once.",
+            "The file is checked before anything is written. Shows progress on stderr."})
+final class ImportCommand extends StoreCommand {
+
+    static final int BATCH = 1000;
+
+    /** Events are restored exactly, including metadata that only Estoria's own components may write. */
+    private static final AppendStreamOptions RESTORE = AppendStreamOptions.defaults().withReservedMetadataAllowed();
+
+    @Parameters(paramLabel = "FILE", description = "An NDJSON file, as written by 'export'.")
+    Path file;
+
+    private final Map<TypeId, Long> knownTips = new HashMap<>();
+    private final Set<TypeId> streamsTouched = new HashSet<>();
+    private long written;
+    private long alreadyPresent;
+
+    @Override
+    public Integer call() {
+        if (!Files.isRegularFile(file)) {
+            throw new BadInputException(Files.exists(file) ? file + " is not a file" : "file not found: " + file);
+        }
+        long total = check();
+        if (total == 0) {
+            out().println("nothing to import: " + file + " holds no events");
+            return ExitCodes.OK;
+        }
+        knownTips.clear();
+        streamsTouched.clear();
+        written = 0;
+        alreadyPresent = 0;
+        Progress progress = Progress.create(err(), environment().interactive(), "importing", total);
+        try (CliStore store = open(OpenMode.CREATE_IF_MISSING)) {
+            for (StreamInfo stream : store.listStreams()) {
+                knownTips.put(stream.streamId(), stream.version());
+            }
+            List<ExportedEvent> batch = new ArrayList<>();
+            try (BufferedReader reader = reader()) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    if (line.isBlank()) {
+                        continue;
+                    }
+                    ExportedEvent event = EventJson.read(line);
+                    if (!batch.isEmpty() && (batch.size() == BATCH || !batch.get(0).streamId().equals(event.streamId()))) {
+                        append(store, batch);
+                        progress.advance(batch.size());
+                        batch.clear();
+                    }
+                    batch.add(event);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (!batch.isEmpty()) {
+                append(store, batch);
+                progress.advance(batch.size());
+            }
+        } finally {
+            progress.finish();
+        }
+        out().println("imported " + total + " events into " + streamsTouched.size() + " streams from " + file + ": "
+                + written + " written, " + alreadyPresent + " already present");
+        return ExitCodes.OK;
+    }
+
+    /** Reads the whole file once, refusing it at its first bad line; returns the number of events. */
+    private long check() {
+        long events = 0;
+        int number = 0;
+        try (BufferedReader reader = reader()) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                number++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                try {
+                    EventJson.read(line);
+                } catch (IllegalArgumentException e) {
+                    throw new BadInputException(file + " line " + number + ": " + e.getMessage(), e);
+                }
+                events++;
+            }
+        } catch (CharacterCodingException e) {
+            throw new BadInputException(file + " line " + (number + 1) + ": not valid UTF-8 text", e);
+        } catch (IOException e) {
+            throw new BadInputException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return events;
+    }
+
+    private BufferedReader reader() throws IOException {
+        var decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        return new BufferedReader(new InputStreamReader(Files.newInputStream(file), decoder), 1 << 16);
+    }
+
+    private void append(CliStore store, List<ExportedEvent> batch) {
+        TypeId streamId = batch.get(0).streamId();
+        List<WritableEvent> events = batch.stream().map(ExportedEvent::toWritable).toList();
+        try {
+            count(streamId, store.appendStream(streamId, events, RESTORE));
+        } catch (DuplicateEventIdException e) {
+            if (events.size() == 1) {
+                throw e;
+            }
+            // Part of this batch is stored already (an earlier import stopped midway, or batched
+            // differently): append one by one, so each stored event is skipped and the rest written.
+            for (WritableEvent event : events) {
+                count(streamId, store.appendStream(streamId, List.of(event), RESTORE));
+            }
+        }
+    }
+
+    /** Tells new events from stored ones by their versions: new ones land past the stream's tip. */
+    private void count(TypeId streamId, List<Event> stored) {
+        streamsTouched.add(streamId);
+        long tip = knownTips.getOrDefault(streamId, 0L);
+        long first = stored.get(0).streamVersion();
+        long last = stored.get(stored.size() - 1).streamVersion();
+        if (first > tip) {
+            written += stored.size();
+        } else {
+            alreadyPresent += stored.size();
+        }
+        knownTips.put(streamId, Math.max(tip, last));
+    }
+}

@@ -1,0 +1,44 @@
+package dev.estoria.cli;
+
+import dev.estoria.cli.store.CliStore;
+import dev.estoria.cli.store.OpenMode;
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.StreamIterator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code read-all}: prints the global log, every stream included (Estoria's own streams too), or the
+ * events that {@code --stream-type} and {@code --event-type} select, filtered by the store.
+ */
+@Command(name = "read-all",
+        description = {"Print the events of every stream in global order.",
+            "--stream-type and --event-type keep only the matching events; --count counts those."})
+final class ReadAllCommand extends StoreCommand {
+
+    @Option(names = "--after", paramLabel = "P", converter = Converters.NonNegative.class, defaultValue = "0",
+            description = "Only events at global positions above P (default 0: from the start).")
+    long after;
+
+    @Option(names = "--count", paramLabel = "N", converter = Converters.NonNegative.class, defaultValue = "0",
+            description = "At most N events; 0 (the default) means all.")
+    long count;
+
+    @Mixin
+    FilterOptions filter;
+
+    @Mixin
+    OutputOptions output;
+
+    @Override
+    public Integer call() {
+        EventFilter selected = filter.filter(true);
+        try (CliStore store = open(OpenMode.MUST_EXIST);
+                StreamIterator events = store.readAll(new ReadAllOptions(after, count, selected))) {
+            output.printer(out()).printAll(events, out());
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,97 @@
+package dev.estoria.cli;
+
+import dev.estoria.cli.store.CliStore;
+import dev.estoria.cli.store.OpenMode;
+import dev.estoria.cli.store.StoreOpener;
+import dev.estoria.cli.store.StoreTarget;
+import dev.estoria.cli.store.StoreUnavailableException;
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.postgres.PostgresCheckpointStore;
+import dev.estoria.postgres.PostgresEventStore;
+import dev.estoria.postgres.PostgresOptions;
+import dev.estoria.sqlite.SqliteCheckpointStore;
+import dev.estoria.sqlite.SqliteEventStore;
+import dev.estoria.sqlite.SqliteFileException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * The store openers of the real command: a {@code --db FILE} is a {@link SqliteEventStore}, a {@code
+ * --postgres URL} a {@link PostgresEventStore} in the {@code --schema}.
+ */
+final class StoreOpeners {
+
+    /** How long to wait for PostgreSQL to accept a connection, in seconds. */
+    private static final int CONNECT_TIMEOUT_SECONDS = 10;
+
+    private StoreOpeners() {}
+
+    static StoreOpener standard() {
+        return (target, mode) -> switch (target) {
+            case StoreTarget.File file -> openFile(file.path(), mode);
+            case StoreTarget.Postgres postgres -> openPostgres(postgres, mode);
+        };
+    }
+
+    private static CliStore openFile(Path file, OpenMode mode) {
+        if (Files.isDirectory(file)) {
+            throw new StoreUnavailableException(file + " is a directory, not a database file");
+        }
+        if (!Files.exists(file)) {
+            if (mode == OpenMode.MUST_EXIST) {
+                throw new StoreUnavailableException("no database at " + file
+                        + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
+            }
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new StoreUnavailableException("cannot create " + file + ": directory " + parent + " does not exist");
+            }
+        }
+        SqliteEventStore store;
+        try {
+            store = SqliteEventStore.open(file);
+        } catch (SqliteFileException e) {
+            // A file that is not an Estoria database is a wrong --db, not a failing store.
+            switch (e.problem()) {
+                case CANNOT_OPEN, NOT_SQLITE, NOT_ESTORIA -> throw new StoreUnavailableException(e.getMessage());
+                default -> throw e;
+            }
+        }
+        return CliStore.of(store, SqliteCheckpointStore.of(store), store::close);
+    }
+
+    private static CliStore openPostgres(StoreTarget.Postgres target, OpenMode mode) {
+        // Opening the store creates its schema; a command that only reads must not, so it looks first.
+        if (mode == OpenMode.MUST_EXIST && !holdsStore(target)) {
+            throw new StoreUnavailableException("no Estoria store in " + target.describe()
+                    + " (create one with 'estoria demo' or 'estoria append', or pass --schema NAME)");
+        }
+        PostgresEventStore store = PostgresEventStore.open(target.jdbcUrl(),
+                PostgresOptions.defaults().withSchema(target.schema()));
+        return CliStore.of(store, PostgresCheckpointStore.of(store), store::close);
+    }
+
+    /** Whether the target's schema holds an Estoria store (its {@code meta} table). */
+    private static boolean holdsStore(StoreTarget.Postgres target) {
+        Properties properties = new Properties();
+        properties.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        properties.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        properties.setProperty("ApplicationName", "estoria-cli");
+        try (Connection connection = DriverManager.getConnection(target.jdbcUrl(), properties);
+                PreparedStatement query = connection.prepareStatement("SELECT 1 FROM information_schema.tables"
+                        + " WHERE table_schema = ? AND table_name = 'meta'")) {
+            query.setString(1, target.schema());
+            try (ResultSet rows = query.executeQuery()) {
+                return rows.next();
+            }
+        } catch (SQLException e) {
+            throw new EventStoreException("cannot connect to PostgreSQL at " + target.server() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package dev.estoria.cli.format;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * JSON helpers shared by the commands: strict validation, compact rendering and strict UTF-8
+ * decoding. Thread-safe.
+ */
+public final class Json {
+
+    /** The content type the command line gives JSON data unless told otherwise. */
+    public static final String CONTENT_TYPE = "application/json";
+
+    // Payloads and import lines may be large: lift the default limit on string length.
+    static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+            .build();
+
+    static final ObjectMapper MAPPER = JsonMapper.builder(FACTORY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
+            .build();
+
+    private Json() {}
+
+    /** A generator writing one compact JSON value to {@code out}; close it to finish the value. */
+    public static JsonGenerator generator(Writer out) throws IOException {
+        return FACTORY.createGenerator(out);
+    }
+
+    /**
+     * Whether {@code contentType} declares JSON: {@code application/json}, in any letter case, with or
+     * without parameters such as a charset.
+     */
+    public static boolean isJsonContentType(String contentType) {
+        int semicolon = contentType.indexOf(';');
+        String essence = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
+        return essence.strip().equalsIgnoreCase(CONTENT_TYPE);
+    }
+
+    /**
+     * Parses {@code text} as exactly one JSON value.
+     *
+     * @throws IllegalArgumentException with a one-line description of the first problem, if the text
+     *     is empty, malformed or holds more than one value
+     */
+    public static JsonNode parse(String text) {
+        try {
+            JsonNode node = MAPPER.readTree(text);
+            if (node == null || node.isMissingNode()) {
+                throw new IllegalArgumentException("malformed JSON: no value");
+            }
+            return node;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("malformed JSON: " + describe(e), e);
+        }
+    }
+
+    /** Renders a JSON tree on one line without spaces. */
+    public static String compact(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render a parsed JSON tree", e);
+        }
+    }
+
+    /** Decodes strict UTF-8: empty when the bytes are not valid UTF-8. */
+    public static Optional<String> utf8(byte[] bytes) {
+        try {
+            return Optional.of(StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString());
+        } catch (CharacterCodingException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Jackson's message without its source excerpt, on one line, with the position of the problem. */
+    static String describe(JsonProcessingException e) {
+        String message = e.getOriginalMessage().replaceAll("\\s*\\R\\s*", " ").strip();
+        if (e.getLocation() != null && e.getLocation().getColumnNr() > 0) {
+            message += " (at character " + e.getLocation().getColumnNr() + ")";
+        }
+        return message;
+    }
+}

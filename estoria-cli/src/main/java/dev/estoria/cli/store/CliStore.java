@@ -1,0 +1,96 @@
+package dev.estoria.cli.store;
+
+import dev.estoria.eventstore.AppendNotifier;
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamDeleter;
+import dev.estoria.eventstore.StreamInfo;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamLister;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.projection.CheckpointStore;
+import dev.estoria.typeid.TypeId;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The capabilities the commands need from a store, in one type: stream reads and appends, the global
+ * log, deletion, the list of streams, append notifications for live reads, the projection
+ * checkpoints kept beside the events, and a {@link #close()} that throws no checked exception.
+ *
+ * <p>Every operation keeps the contract of the interface it comes from; {@link #of} adapts any store
+ * that has all these capabilities.
+ */
+public interface CliStore extends EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+
+    /** The projection checkpoints kept with these events; usable until the store is closed. */
+    CheckpointStore checkpoints();
+
+    /** Releases the store; idempotent. */
+    @Override
+    void close();
+
+    /**
+     * Adapts {@code store} and the {@code checkpoints} kept with it; {@link #close()} runs {@code
+     * onClose} once.
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    static <S extends EventStore & GlobalReader & StreamDeleter & StreamLister & AppendNotifier> CliStore of(
+            S store, CheckpointStore checkpoints, Runnable onClose) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(checkpoints, "checkpoints");
+        Objects.requireNonNull(onClose, "onClose");
+        return new CliStore() {
+            private boolean closed;
+
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+                return store.appendStream(streamId, events, options);
+            }
+
+            @Override
+            public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+                return store.readStream(streamId, options);
+            }
+
+            @Override
+            public StreamIterator readAll(ReadAllOptions options) {
+                return store.readAll(options);
+            }
+
+            @Override
+            public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
+                store.deleteStream(streamId, options);
+            }
+
+            @Override
+            public List<StreamInfo> listStreams() {
+                return store.listStreams();
+            }
+
+            @Override
+            public AutoCloseable onAppend(Runnable listener) {
+                return store.onAppend(listener);
+            }
+
+            @Override
+            public CheckpointStore checkpoints() {
+                return checkpoints;
+            }
+
+            @Override
+            public synchronized void close() {
+                if (!closed) {
+                    closed = true;
+                    onClose.run();
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,199 @@
+package dev.estoria.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.typeid.TypeId;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExportImportTest {
+
+    static final TypeId ACCOUNT = TypeId.parse("account_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a");
+    static final TypeId BLOB = TypeId.parse("blob_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7b");
+
+    final CliHarness cli = new CliHarness();
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void aVariedHistory() {
+        InMemoryEventStore store = cli.defaultStore();
+        store.appendStream(ACCOUNT, List.of(
+                WritableEvent.json("account_opened", "{\"owner\": \"Zoë\"}").withMetadata(Map.of("channel", "web")),
+                WritableEvent.json("funds_deposited", "{\n  \"amount\": 10\n}"),
+                WritableEvent.json("funds_deposited", "[1, 2.50, \"x\\u00e9\", true, null]")));
+        store.appendStream(BLOB, List.of(
+                new WritableEvent("bytes_stored", new byte[] {0, (byte) 0xff, 10, 13}, "application/octet-stream",
+                        Map.of(), Optional.empty()),
+                new WritableEvent("text_noted", "plain\ntext".getBytes(StandardCharsets.UTF_8), "", Map.of("k", "v"),
+                        Optional.empty()),
+                new WritableEvent("broken_json", "{not json".getBytes(StandardCharsets.UTF_8), "application/json",
+                        Map.of(), Optional.empty()),
+                new WritableEvent("snapshot_taken", "42".getBytes(StandardCharsets.UTF_8), "application/json",
+                        Map.of("estoria.snapshot", "true"), Optional.empty())),
+                AppendStreamOptions.defaults().withReservedMetadataAllowed());
+        store.appendStream(ACCOUNT, List.of(WritableEvent.json("account_closed", "\"bye\"")));
+    }
+
+    Path export(String db) throws Exception {
+        CliHarness.Result result = cli.run("export", "--db", db);
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        Path file = dir.resolve("export-" + System.nanoTime() + ".ndjson");
+        Files.writeString(file, result.out());
+        return file;
+    }
+
+    /** Everything but the store-assigned timestamp. */
+    static List<String> facts(List<Event> events) {
+        return events.stream().map(e -> e.id() + " " + e.streamId() + " v" + e.streamVersion()
+                + " @" + e.globalPosition().getAsLong() + " " + e.contentType() + " " + e.metadata()
+                + " " + java.util.HexFormat.of().formatHex(e.data())).toList();
+    }
+
+    @Test
+    void exportThenImportRestoresEveryEventExactly() throws Exception {
+        Path file = export(StoreOptions.DEFAULT_DB);
+        assertThat(Files.readAllLines(file)).hasSize(8);
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).isEqualTo("imported 8 events into 2 streams from " + file + ": 8 written, 0 already present\n");
+        List<Event> original = cli.allEvents();
+        List<Event> copy = cli.store("copy.db").readAll().toList();
+        assertThat(facts(copy)).isEqualTo(facts(original));
+        // And the copy exports to the same lines, timestamps aside.
+        assertThat(Files.readString(export("copy.db")).replaceAll("\"timestamp\":\"[^\"]*\"", ""))
+                .isEqualTo(Files.readString(file).replaceAll("\"timestamp\":\"[^\"]*\"", ""));
+    }
+
+    @Test
+    void exportShowsJsonInlineAndKeepsExactBytesWhereTheyCannotBeInline() throws Exception {
+        List<String> lines = Files.readAllLines(export(StoreOptions.DEFAULT_DB));
+
+        assertThat(lines.get(0)).endsWith("\"metadata\":{\"channel\":\"web\"},\"data\":{\"owner\": \"Zoë\"}}");
+        assertThat(lines.get(1)).contains("\"data\":{\"amount\":10},\"dataBase64\":\"");
+        assertThat(lines.get(2)).endsWith("\"data\":[1, 2.50, \"x\\u00e9\", true, null]}");
+        assertThat(lines.get(3)).contains("\"dataBase64\":\"AP8KDQ==\"").doesNotContain("\"data\":");
+        assertThat(lines.get(5)).contains("\"contentType\":\"application/json\"").contains("\"dataBase64\":\"e25vdCBqc29u\"");
+        assertThat(lines.get(7)).endsWith("\"data\":\"bye\"}");
+    }
+
+    @Test
+    void reimportingWritesNothing() throws Exception {
+        Path file = export(StoreOptions.DEFAULT_DB);
+        cli.run("import", file.toString(), "--db", "copy.db");
+        List<Event> afterFirst = cli.store("copy.db").readAll().toList();
+
+        CliHarness.Result again = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(again.exitCode()).isZero();
+        assertThat(again.out()).endsWith(": 0 written, 8 already present\n");
+        assertThat(cli.store("copy.db").readAll().toList()).isEqualTo(afterFirst);
+    }
+
+    @Test
+    void importAfterAPartialImportWritesOnlyWhatIsMissing() throws Exception {
+        Path file = export(StoreOptions.DEFAULT_DB);
+        List<String> lines = Files.readAllLines(file);
+        Path firstTwo = dir.resolve("partial.ndjson");
+        Files.write(firstTwo, lines.subList(0, 2));
+        cli.run("import", firstTwo.toString(), "--db", "copy.db");
+
+        // The first batch of the full file (three account events) now overlaps what is stored.
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).endsWith(": 6 written, 2 already present\n");
+        assertThat(facts(cli.store("copy.db").readAll().toList())).isEqualTo(facts(cli.allEvents()));
+    }
+
+    @Test
+    void aBadLineIsReportedWithItsNumberAndNothingIsWritten() throws Exception {
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(export(StoreOptions.DEFAULT_DB)));
+        lines.set(4, lines.get(4).replace("\"id\":\"text_noted_", "\"id\":\"text_noted-"));
+        Path file = dir.resolve("bad.ndjson");
+        Files.write(file, lines);
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).startsWith("error: " + file + " line 5: invalid TypeId \"text_noted-");
+        assertThat(result.err().lines()).hasSize(1);
+        assertThat(cli.stores).doesNotContainKey(Path.of("copy.db"));
+    }
+
+    @Test
+    void malformedJsonAndMissingFilesAreBadInput() throws Exception {
+        Path file = dir.resolve("broken.ndjson");
+        Files.writeString(file, "\n{\"id\": \n");
+
+        CliHarness.Result broken = cli.run("import", file.toString(), "--db", "copy.db");
+        CliHarness.Result missing = cli.run("import", dir.resolve("nope.ndjson").toString(), "--db", "copy.db");
+
+        assertThat(broken.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(broken.err()).startsWith("error: " + file + " line 2: malformed JSON: ");
+        assertThat(missing.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(missing.err()).isEqualTo("error: file not found: " + dir.resolve("nope.ndjson") + "\n");
+        assertThat(cli.stores).doesNotContainKey(Path.of("copy.db"));
+    }
+
+    @Test
+    void anEventIdStoredInAnotherStreamIsAStoreError() throws Exception {
+        Path file = export(StoreOptions.DEFAULT_DB);
+        Event first = cli.allEvents().get(0);
+        cli.store("copy.db").appendStream(TypeId.parse("other_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7c"),
+                List.of(WritableEvent.json("account_opened", "{}").withEventId(first.id().uuid())));
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.STORE_ERROR);
+        assertThat(result.err()).startsWith("error: duplicate event ID " + first.id().uuid());
+    }
+
+    @Test
+    void anEmptyFileImportsNothing() throws Exception {
+        Path file = dir.resolve("empty.ndjson");
+        Files.writeString(file, "\n");
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo("nothing to import: " + file + " holds no events\n");
+    }
+
+    @Test
+    void largeImportsAreBatchedAndReportProgress() throws Exception {
+        InMemoryEventStore big = cli.store("big.db");
+        TypeId stream = TypeId.parse("load_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7d");
+        List<WritableEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < Progress.PLAIN_THRESHOLD; i++) {
+            events.add(WritableEvent.json("loaded", "{\"i\":" + i + "}").withEventId(UUID.randomUUID()));
+        }
+        big.appendStream(stream, events);
+        Path file = export("big.db");
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.err().lines()).containsExactly(
+                "importing: 1000/10000 (10%)", "importing: 2000/10000 (20%)", "importing: 3000/10000 (30%)",
+                "importing: 4000/10000 (40%)", "importing: 5000/10000 (50%)", "importing: 6000/10000 (60%)",
+                "importing: 7000/10000 (70%)", "importing: 8000/10000 (80%)", "importing: 9000/10000 (90%)");
+        assertThat(cli.store("copy.db").readAll().toList()).extracting(Event::id)
+                .isEqualTo(big.readAll().toList().stream().map(Event::id).toList());
+    }
+}

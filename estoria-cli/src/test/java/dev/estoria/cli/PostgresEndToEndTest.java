@@ -1,0 +1,200 @@
+package dev.estoria.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.postgres.PostgresCheckpointStore;
+import dev.estoria.postgres.PostgresEventStore;
+import dev.estoria.postgres.PostgresOptions;
+import dev.estoria.projection.ProjectionId;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commands against PostgreSQL ({@link TestPostgres}), each test in fresh schemas; every run
+ * opens the store afresh, as separate processes would.
+ */
+class PostgresEndToEndTest {
+
+    static final String STREAM = "account_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a";
+
+    final String schema = TestPostgres.freshSchema();
+    final List<String> schemas = new ArrayList<>(List.of(schema));
+    final List<Runnable> interruptHandlers = new CopyOnWriteArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void dropSchemas() throws Exception {
+        for (String s : schemas) {
+            TestPostgres.dropSchema(s);
+        }
+    }
+
+    /** Runs a command with the real store openers and returns its exit code. */
+    int execute(PrintWriter out, PrintWriter err, String... args) {
+        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
+                new ByteArrayInputStream(new byte[0]), false, "estoria",
+                onInterrupt -> {
+                    interruptHandlers.add(onInterrupt);
+                    return () -> interruptHandlers.remove(onInterrupt);
+                },
+                false, Clock.systemUTC());
+        return EstoriaCli.run(environment, out, err, args);
+    }
+
+    /** Runs a command against {@code inSchema}. */
+    CliHarness.Result runIn(String inSchema, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] full = new String[args.length + 4];
+        System.arraycopy(args, 0, full, 0, args.length);
+        full[args.length] = "--postgres";
+        full[args.length + 1] = TestPostgres.url();
+        full[args.length + 2] = "--schema";
+        full[args.length + 3] = inSchema;
+        int code = execute(new PrintWriter(out), new PrintWriter(err), full);
+        return new CliHarness.Result(code, out.toString(), err.toString());
+    }
+
+    CliHarness.Result run(String... args) {
+        return runIn(schema, args);
+    }
+
+    @Test
+    void eventsPersistInTheSchemaFromOneRunToTheNext() {
+        CliHarness.Result opened = run("append", STREAM, "--type", "accountopened", "--data", "{\"owner\":\"Ada\"}");
+        assertThat(opened.exitCode()).as(opened.err()).isZero();
+        assertThat(run("append", STREAM, "--type", "moneydeposited", "--data", "{\"amount\":500}",
+                "--expect-version", "1").exitCode()).isZero();
+
+        CliHarness.Result read = run("read", STREAM);
+        assertThat(read.exitCode()).as(read.err()).isZero();
+        assertThat(read.outLines()).hasSize(2);
+        assertThat(read.outLines().get(1)).contains("\"streamVersion\":2", "\"data\":{\"amount\":500}");
+        assertThat(run("streams").out()).isEqualTo("{\"streamId\":\"" + STREAM + "\",\"version\":2}\n");
+
+        CliHarness.Result mismatch = run("append", STREAM, "--type", "t", "--data", "{}", "--expect-version", "1");
+        assertThat(mismatch.exitCode()).isEqualTo(ExitCodes.VERSION_MISMATCH);
+        assertThat(mismatch.err()).contains("expected version 1, actual version 2");
+
+        assertThat(run("delete", STREAM).exitCode()).isZero();
+        assertThat(run("read", STREAM).exitCode()).isEqualTo(ExitCodes.STREAM_NOT_FOUND);
+    }
+
+    @Test
+    void theDemoRunsAndItsHistoryIsFilteredByTheStore() {
+        CliHarness.Result demo = run("demo");
+        assertThat(demo.exitCode()).as(demo.err()).isZero();
+        assertThat(demo.out()).startsWith("Wrote 13 events for 3 new bank accounts to schema " + schema + " at jdbc:postgresql:")
+                .containsPattern("account_\\S+  Ada Lovelace  open          4  1429.60           100.00\n")
+                .contains("--schema " + schema + "\n");
+
+        CliHarness.Result withdrawals = run("read-all", "--event-type", "moneywithdrawn");
+        assertThat(withdrawals.outLines()).hasSize(5).allSatisfy(l -> assertThat(l).contains("\"type\":\"moneywithdrawn\""));
+        CliHarness.Result opened = run("read-all", "--stream-type", "account", "--event-type", "accountopened", "--count", "2");
+        assertThat(opened.outLines()).hasSize(2);
+        assertThat(run("read-all", "--stream-type", "nothing").out()).isEmpty();
+    }
+
+    @Test
+    void exportFromOneSchemaImportsIntoAnother() throws Exception {
+        String copy = TestPostgres.freshSchema();
+        schemas.add(copy);
+        assertThat(run("demo").exitCode()).isZero();
+        Path export = dir.resolve("backup.ndjson");
+        Files.writeString(export, run("export").out());
+
+        CliHarness.Result first = runIn(copy, "import", export.toString());
+        CliHarness.Result second = runIn(copy, "import", export.toString());
+
+        assertThat(first.out()).as(first.err()).endsWith(": 13 written, 0 already present\n");
+        assertThat(second.out()).endsWith(": 0 written, 13 already present\n");
+        // Positions are assigned by the receiving store; everything else travels.
+        String volatileFields = "\"(globalPosition|timestamp)\":(\"[^\"]*\"|\\d+),";
+        assertThat(runIn(copy, "export").out().replaceAll(volatileFields, ""))
+                .isEqualTo(Files.readString(export).replaceAll(volatileFields, ""));
+    }
+
+    @Test
+    void tailFollowsAppendsMadeByAnotherRun() throws Exception {
+        assertThat(run("append", STREAM, "--type", "accountopened", "--data", "{}").exitCode()).isZero();
+        CliHarness.LineWriter lines = new CliHarness.LineWriter();
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try {
+            String[] args = {"tail", "--after", "0", "--stream-type", "account",
+                "--postgres", TestPostgres.url(), "--schema", schema};
+            Future<Integer> tail = executor.submit(() ->
+                    execute(new PrintWriter(lines), new PrintWriter(new StringWriter()), args));
+            assertThat(lines.take()).contains("\"type\":\"accountopened\"");
+
+            assertThat(run("append", "--new-stream", "note", "--type", "written", "--data", "{}").exitCode()).isZero();
+            assertThat(run("append", STREAM, "--type", "moneydeposited", "--data", "{\"amount\":1}").exitCode()).isZero();
+
+            // The note is of another stream type: the deposit is the next line.
+            assertThat(lines.take()).contains("\"type\":\"moneydeposited\"");
+            interruptHandlers.forEach(Runnable::run);
+            assertThat(tail.get(10, TimeUnit.SECONDS)).isZero();
+            assertThat(lines.drain()).isEmpty();
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void projectionsShowsTheCheckpointsKeptInTheSchema() {
+        assertThat(run("demo").exitCode()).isZero();
+        try (PostgresEventStore store = PostgresEventStore.open(TestPostgres.url(),
+                PostgresOptions.defaults().withSchema(schema))) {
+            PostgresCheckpointStore checkpoints = PostgresCheckpointStore.of(store);
+            checkpoints.save(ProjectionId.of("balances", 1), 0);
+            long head = store.readAll().toList().getLast().globalPosition().orElseThrow();
+            checkpoints.save(ProjectionId.of("statements", 2), head);
+        }
+
+        CliHarness.Result result = run("projections");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.outLines()).hasSize(2);
+        assertThat(result.outLines().get(0)).contains("\"projection\":\"balances_v1\"", "\"position\":0,\"lag\":13,",
+                "\"state\":\"live\"");
+        assertThat(result.outLines().get(1)).contains("\"projection\":\"statements_v2\"", "\"lag\":0,");
+        assertThat(run("projections", "--format", "table").outLines().getFirst()).startsWith("PROJECTION");
+    }
+
+    @Test
+    void commandsThatOnlyReadRefuseAMissingSchemaAndCreateNothing() throws Exception {
+        for (String command : List.of("read-all", "streams", "projections", "tail", "export")) {
+            CliHarness.Result result = run(command);
+
+            assertThat(result.exitCode()).as(command).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(result.err()).as(command).startsWith("error: no Estoria store in schema " + schema + " at jdbc:postgresql:");
+        }
+        assertThat(TestPostgres.schemaExists(schema)).isFalse();
+    }
+
+    @Test
+    void anUnreachableServerIsAStoreError() {
+        StringWriter err = new StringWriter();
+        int code = execute(new PrintWriter(new StringWriter()), new PrintWriter(err),
+                "streams", "--postgres", "jdbc:postgresql://127.0.0.1:1/nowhere?user=u&password=secret");
+
+        assertThat(code).isEqualTo(ExitCodes.STORE_ERROR);
+        assertThat(err.toString()).startsWith("error: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/nowhere: ")
+                .doesNotContain("secret");
+    }
+}

@@ -1,0 +1,127 @@
+package dev.estoria.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.projection.ProjectionId;
+import dev.estoria.sqlite.SqliteCheckpointStore;
+import dev.estoria.sqlite.SqliteEventStore;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands against the real file store: every run opens the file afresh, as separate processes would. */
+class SqliteEndToEndTest {
+
+    static final String STREAM = "account_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a";
+
+    @TempDir
+    Path dir;
+
+    static CliHarness.Result runWithStdin(String stdin, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false, "estoria",
+                onInterrupt -> () -> { }, false, java.time.Clock.systemUTC());
+        int code = EstoriaCli.run(environment, new PrintWriter(out), new PrintWriter(err), args);
+        return new CliHarness.Result(code, out.toString(), err.toString());
+    }
+
+    static CliHarness.Result run(String... args) {
+        return runWithStdin("", args);
+    }
+
+    @Test
+    void eventsPersistInTheFileFromOneRunToTheNext() {
+        String db = dir.resolve("bank.db").toString();
+
+        assertThat(run("append", STREAM, "--type", "account_opened", "--data", "{\"owner\":\"Ada\"}", "--db", db)
+                .exitCode()).isZero();
+        assertThat(runWithStdin("{\"amount\":\"5.00\"}\n{\"amount\":\"7.00\"}\n",
+                "append", STREAM, "--type", "funds_deposited", "--expect-version", "1", "--db", db).exitCode()).isZero();
+        CliHarness.Result read = run("read", STREAM, "--db", db);
+
+        assertThat(read.exitCode()).as(read.err()).isZero();
+        assertThat(read.outLines()).hasSize(3);
+        assertThat(read.outLines().get(2)).contains("\"streamVersion\":3", "\"data\":{\"amount\":\"7.00\"}");
+        assertThat(run("streams", "--db", db).out()).isEqualTo("{\"streamId\":\"" + STREAM + "\",\"version\":3}\n");
+        assertThat(run("append", STREAM, "--type", "t", "--data", "{}", "--expect-version", "1", "--db", db).err())
+                .isEqualTo("error: stream version mismatch on " + STREAM + ": expected version 1, actual version 3\n");
+    }
+
+    @Test
+    void exportAndImportCopyAFileIdempotently() throws Exception {
+        String source = dir.resolve("source.db").toString();
+        String copy = dir.resolve("copy.db").toString();
+        assertThat(run("demo", "--db", source).exitCode()).isZero();
+        Path export = dir.resolve("backup.ndjson");
+        Files.writeString(export, run("export", "--db", source).out());
+
+        CliHarness.Result first = run("import", export.toString(), "--db", copy);
+        CliHarness.Result second = run("import", export.toString(), "--db", copy);
+
+        assertThat(first.out()).endsWith(": 13 written, 0 already present\n");
+        assertThat(second.out()).endsWith(": 0 written, 13 already present\n");
+        String withoutTimes = "\"timestamp\":\"[^\"]*\"";
+        assertThat(run("export", "--db", copy).out().replaceAll(withoutTimes, ""))
+                .isEqualTo(Files.readString(export).replaceAll(withoutTimes, ""));
+    }
+
+    @Test
+    void projectionsShowsTheCheckpointsKeptInTheFile() {
+        String db = dir.resolve("bank.db").toString();
+        assertThat(run("demo", "--db", db).exitCode()).isZero();
+        try (SqliteEventStore store = SqliteEventStore.open(Path.of(db))) {
+            SqliteCheckpointStore checkpoints = SqliteCheckpointStore.of(store);
+            checkpoints.save(ProjectionId.of("balances", 1), 10);
+            checkpoints.save(ProjectionId.of("audit", 3), 13);
+        }
+
+        CliHarness.Result result = run("projections", "--db", db);
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.outLines()).hasSize(2);
+        assertThat(result.outLines().get(0)).contains("\"projection\":\"audit_v3\"", "\"position\":13,\"lag\":0,",
+                "\"state\":\"live\"");
+        assertThat(result.outLines().get(1)).contains("\"projection\":\"balances_v1\"", "\"position\":10,\"lag\":3,");
+    }
+
+    @Test
+    void commandsThatOnlyReadDoNotCreateAFile() {
+        Path db = dir.resolve("absent.db");
+
+        CliHarness.Result result = run("read-all", "--db", db.toString());
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).startsWith("error: no database at " + db);
+        assertThat(db).doesNotExist();
+    }
+
+    @Test
+    void aFileThatIsNotAnEstoriaDatabaseIsBadInputAndLeftAlone() throws Exception {
+        Path notes = dir.resolve("notes.txt");
+        Files.writeString(notes, "shopping list\n");
+
+        CliHarness.Result result = run("append", STREAM, "--type", "t", "--data", "{}", "--db", notes.toString());
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).startsWith("error: cannot open " + notes + " as an Estoria event store");
+        assertThat(Files.readString(notes)).isEqualTo("shopping list\n");
+    }
+
+    @Test
+    void aMissingDirectoryIsBadInput() {
+        Path db = dir.resolve("no/such/dir/x.db");
+
+        CliHarness.Result result = run("demo", "--db", db.toString());
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).isEqualTo("error: cannot create " + db + ": directory " + db.getParent()
+                + " does not exist\n");
+    }
+}

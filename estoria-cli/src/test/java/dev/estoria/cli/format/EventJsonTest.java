@@ -1,0 +1,93 @@
+package dev.estoria.cli.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.typeid.TypeId;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class EventJsonTest {
+
+    static final String ID = "noted_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a";
+    static final String STREAM = "note_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7b";
+
+    static Event event(String data, String contentType) {
+        return new Event(TypeId.parse(ID), TypeId.parse(STREAM), 3, OptionalLong.of(9),
+                Instant.parse("2026-01-02T03:04:05.123456Z"), data.getBytes(StandardCharsets.UTF_8), contentType,
+                Map.of("b", "2", "a", "1"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{}", "{\"a\": [1, {\"b\": null}]}", "[]", "\"text with \\\" and \\\\ and }\"",
+        "\"\"", "0", "-12.5e3", "true", "false", "null", "\"é \\u00e9 \\n\""})
+    void inlineJsonComesBackByteForByteWhereverTheFieldStands(String json) {
+        String line = EventJson.write(event(json, "application/json"));
+        assertThat(line).contains("\"data\":" + json);
+        assertThat(new String(EventJson.read(line).data(), StandardCharsets.UTF_8)).isEqualTo(json);
+
+        String dataFirst = "{\"data\":" + json + " , \"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\"}";
+        assertThat(new String(EventJson.read(dataFirst).data(), StandardCharsets.UTF_8)).isEqualTo(json);
+        String dataLast = "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"data\":" + json + "}";
+        assertThat(new String(EventJson.read(dataLast).data(), StandardCharsets.UTF_8)).isEqualTo(json);
+    }
+
+    @Test
+    void writesEveryFieldInOrder() {
+        assertThat(EventJson.write(event("{\"x\":1}", "application/json; charset=utf-8"))).isEqualTo(
+                "{\"id\":\"" + ID + "\",\"type\":\"noted\",\"streamId\":\"" + STREAM + "\",\"streamVersion\":3,"
+                        + "\"globalPosition\":9,\"timestamp\":\"2026-01-02T03:04:05.123456Z\","
+                        + "\"contentType\":\"application/json; charset=utf-8\",\"metadata\":{\"a\":\"1\",\"b\":\"2\"},"
+                        + "\"data\":{\"x\":1}}");
+    }
+
+    @Test
+    void payloadsThatCannotBeInlineExactlyCarryBase64() {
+        String pretty = EventJson.write(event("{\n \"x\": 1\n}", "application/json"));
+        assertThat(pretty).endsWith("\"data\":{\"x\":1},\"dataBase64\":\"ewogIngiOiAxCn0=\"}");
+        assertThat(EventJson.read(pretty).data()).isEqualTo("{\n \"x\": 1\n}".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(EventJson.write(event(" 1", "application/json"))).endsWith("\"data\":1,\"dataBase64\":\"IDE=\"}");
+        assertThat(EventJson.write(event("{\"x\":1}", "text/plain"))).endsWith("\"dataBase64\":\"eyJ4IjoxfQ==\"}");
+        assertThat(EventJson.write(event("", "application/json"))).endsWith("\"dataBase64\":\"\"}");
+    }
+
+    @Test
+    void readsWhatImportNeeds() {
+        ExportedEvent event = EventJson.read(EventJson.write(event("{\"x\":1}", "application/json")));
+
+        assertThat(event.id()).isEqualTo(TypeId.parse(ID));
+        assertThat(event.streamId()).isEqualTo(TypeId.parse(STREAM));
+        assertThat(event.contentType()).isEqualTo("application/json");
+        assertThat(event.metadata()).isEqualTo(Map.of("a", "1", "b", "2"));
+        assertThat(event.toWritable().eventId()).contains(TypeId.parse(ID).uuid());
+        assertThat(event.toWritable().type()).isEqualTo("noted");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "[]|expected a JSON object",
+        "{\"streamId\":\"" + STREAM + "\",\"data\":1}|missing field \"id\"",
+        "{\"id\":\"" + ID + "\",\"data\":1}|missing field \"streamId\"",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\"}|missing field \"data\" or \"dataBase64\"",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"dataBase64\":\"***\"}|field \"dataBase64\" is not valid base64",
+        "{\"id\":\"" + ID + "\",\"type\":\"other\",\"streamId\":\"" + STREAM + "\",\"data\":1}|field \"type\" is \"other\"",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"data\":1,\"metadata\":{\"k\":1}}|metadata value of \"k\"",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"data\":1} x|malformed JSON",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"data\":1} {}|unexpected text after the JSON object",
+        "{\"id\":7,\"streamId\":\"" + STREAM + "\",\"data\":1}|field \"id\" must be a string",
+        "{\"id\":\"x\",\"streamId\":\"" + STREAM + "\",\"data\":1}|invalid TypeId \"x\"",
+    })
+    void refusesBadLinesWithAClearReason(String caseLine) {
+        String[] parts = caseLine.split("\\|");
+        assertThatThrownBy(() -> EventJson.read(parts[0]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(parts[1]);
+    }
+}

@@ -1,0 +1,318 @@
+package dev.estoria.projection;
+
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.typeid.TypeId;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker of a projection split into partitions that several workers (threads or processes)
+ * share: competing consumers.
+ *
+ * <p>Each stream belongs to one partition ({@link #partitionOf}), so each stream's events are still
+ * handled in order, by one worker at a time. A worker holds a {@link Lease} per partition it works
+ * and runs one {@link ProjectionProcessor} per held partition, with its own checkpoint ({@code
+ * name_pK}). Every {@code leaseTtl / 3} the worker sends a heartbeat, renews its leases (a partition whose lease was
+ * lost stops at once), counts the live workers and takes its fair share: it acquires free or expired
+ * partitions when it has too few, and releases partitions (after stopping them and saving their
+ * checkpoints) when it has too many, so work rebalances when workers join, leave or die. Shares
+ * differ by at most one partition. A worker that dies keeps its leases until they expire; then the
+ * others take its partitions over from their checkpoints, and the events since those checkpoints are
+ * handled again (at-least-once).
+ *
+ * <p>Each partition's handler and checkpoint saves are fenced by its lease: once the worker may have
+ * lost it (renewal failed, or its time ran out by this worker's clock), the partition handles nothing
+ * more and saves no checkpoint. Stopping a partition never delays renewing the others. A partition
+ * whose handler fails is released and left alone by this worker for a while, so another may try it;
+ * {@link #partitionStatus()} shows each held partition's state.
+ *
+ * <p>Each worker reads the whole global log and handles only its partitions' events; partitioning
+ * spreads the handling work, not the reading.
+ */
+public final class PartitionedProjection implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PartitionedProjection.class.getName());
+
+    /**
+     * How a worker takes part.
+     *
+     * @param partitions how many partitions the projection has; the same for every worker, fixed for
+     *     the projection's life (changing it reshuffles streams, so make it a new projection version)
+     * @param workerId this worker's name, unique among the workers
+     * @param leaseTtl how long a lease lasts without renewal; longer than any pause a worker may suffer
+     * @param options the options of each partition's processor
+     */
+    public record Settings(int partitions, String workerId, Duration leaseTtl, ProjectionProcessor.Options options) {
+
+        public Settings {
+            if (partitions < 1) {
+                throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
+            }
+            Objects.requireNonNull(workerId, "workerId");
+            Objects.requireNonNull(leaseTtl, "leaseTtl");
+            if (leaseTtl.toMillis() < 30) {
+                throw new IllegalArgumentException("leaseTtl must be at least 30 ms, was " + leaseTtl);
+            }
+            Objects.requireNonNull(options, "options");
+        }
+    }
+
+    private final GlobalReader reader;
+    private final CheckpointStore checkpoints;
+    private final LeaseStore leases;
+    private final ProjectionId id;
+    private final EventHandler handler;
+    private final Settings settings;
+    private final String group;
+    private final ScheduledExecutorService coordinator;
+    private final java.util.concurrent.ExecutorService stopper;
+    private final Map<Integer, Held> held = new TreeMap<>(); // guarded by this
+    private final Map<Integer, Long> coolingUntil = new java.util.HashMap<>(); // nanoTime; guarded by this
+
+    /** A held partition; {@code validUntil} (nanoTime) is when this worker must assume the lease lost. */
+    private static final class Held {
+        volatile Lease lease;
+        volatile long validUntil;
+        ProjectionProcessor processor;
+
+        Held(Lease lease, long validUntil) {
+            this.lease = lease;
+            this.validUntil = validUntil;
+        }
+
+        boolean valid() {
+            return System.nanoTime() - validUntil < 0;
+        }
+    }
+
+    private PartitionedProjection(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases, ProjectionId id,
+            EventHandler handler, Settings settings) {
+        this.reader = Objects.requireNonNull(reader, "reader");
+        this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
+        this.leases = Objects.requireNonNull(leases, "leases");
+        this.id = Objects.requireNonNull(id, "id");
+        this.handler = Objects.requireNonNull(handler, "handler");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.group = id.toString();
+        partitionId(settings.partitions() - 1); // fail fast when the name leaves no room for a suffix
+        String name = "estoria-partitions-" + id + "-" + settings.workerId();
+        this.coordinator = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name(name).daemon().factory());
+        this.stopper = Executors.newCachedThreadPool(Thread.ofPlatform().name(name + "-stop-", 0).daemon().factory());
+    }
+
+    /** Starts a worker of projection {@code id}. */
+    public static PartitionedProjection start(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases,
+            ProjectionId id, EventHandler handler, Settings settings) {
+        PartitionedProjection worker = new PartitionedProjection(reader, checkpoints, leases, id, handler, settings);
+        long period = Math.max(10, settings.leaseTtl().toMillis() / 3);
+        worker.coordinator.scheduleWithFixedDelay(worker::coordinate, 0, period, TimeUnit.MILLISECONDS);
+        return worker;
+    }
+
+    /** The partition of a stream: stable across processes and versions of Java. */
+    public static int partitionOf(TypeId streamId, int partitions) {
+        return Math.floorMod(streamId.toString().hashCode(), partitions);
+    }
+
+    /** The checkpoint identity of one partition. */
+    public ProjectionId partitionId(int partition) {
+        return ProjectionId.of(id.name() + "_p" + partition, id.version());
+    }
+
+    /** The partitions this worker holds right now. */
+    public synchronized Set<Integer> ownedPartitions() {
+        return Set.copyOf(held.keySet());
+    }
+
+    /** The status of each partition this worker holds. */
+    public synchronized Map<Integer, ProjectionStatus> partitionStatus() {
+        Map<Integer, ProjectionStatus> status = new TreeMap<>();
+        held.forEach((partition, h) -> status.put(partition, h.processor.status()));
+        return status;
+    }
+
+    /**
+     * This worker's share of the partitions: an even split, the first {@code partitions mod workers}
+     * workers (by name) taking one more, so shares differ by at most one.
+     */
+    static int fairShare(int partitions, java.util.SortedSet<String> members, String self) {
+        int workers = members.size();
+        int rank = members.headSet(self).size();
+        return partitions / workers + (rank < partitions % workers ? 1 : 0);
+    }
+
+    private synchronized void coordinate() {
+        try {
+            renewAll();
+            releaseFailed();
+            java.util.SortedSet<String> owners = new java.util.TreeSet<>(
+                    leases.heartbeat(group, settings.workerId(), settings.leaseTtl()));
+            owners.add(settings.workerId());
+            List<Lease> live = leases.leases(group);
+            int share = fairShare(settings.partitions(), owners, settings.workerId());
+            while (held.size() > share) {
+                int last = ((TreeMap<Integer, Held>) held).lastKey();
+                stopAsync(last, true);
+            }
+            Set<Integer> taken = new HashSet<>();
+            live.forEach(l -> taken.add(l.partition()));
+            long now = System.nanoTime();
+            coolingUntil.values().removeIf(until -> now - until >= 0);
+            for (int p = 0; p < settings.partitions() && held.size() < share; p++) {
+                if (!held.containsKey(p) && !taken.contains(p) && !coolingUntil.containsKey(p)) {
+                    acquire(p);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "worker " + settings.workerId() + " of " + id + " could not coordinate; retrying", e);
+        }
+    }
+
+    private long validUntil(long askedAt) {
+        // Assume the lease lost a fifth of its time before the store would expire it, to allow for
+        // the time the request took and for clock differences.
+        long ttl = settings.leaseTtl().toNanos();
+        return askedAt + ttl - ttl / 5;
+    }
+
+    private void renewAll() {
+        for (Integer partition : List.copyOf(held.keySet())) {
+            Held h = held.get(partition);
+            long askedAt = System.nanoTime();
+            var renewed = leases.renew(h.lease, settings.leaseTtl());
+            if (renewed.isPresent()) {
+                h.lease = renewed.get();
+                h.validUntil = validUntil(askedAt);
+            } else {
+                LOG.log(Level.WARNING, "worker " + settings.workerId() + " lost its lease on partition " + partition
+                        + " of " + id + "; stopping it");
+                h.validUntil = askedAt;
+                stopAsync(partition, false);
+            }
+        }
+    }
+
+    /** A partition whose handler failed is given up for a while, so another worker may try it. */
+    private void releaseFailed() {
+        for (Integer partition : List.copyOf(held.keySet())) {
+            if (held.get(partition).processor.state() == ProjectionStatus.State.FAILED) {
+                LOG.log(Level.WARNING, "partition " + partition + " of " + id + " failed on worker " + settings.workerId()
+                        + "; releasing it");
+                stopAsync(partition, true);
+                coolingUntil.put(partition, System.nanoTime() + 3 * settings.leaseTtl().toNanos());
+            }
+        }
+    }
+
+    private void acquire(int partition) {
+        long askedAt = System.nanoTime();
+        leases.tryAcquire(group, partition, settings.workerId(), settings.leaseTtl()).ifPresent(lease -> {
+            Held h = new Held(lease, validUntil(askedAt));
+            int partitions = settings.partitions();
+            // Both the handler and the checkpoint are fenced by the lease: once this worker may have
+            // lost the partition, it handles nothing more and never overwrites the new owner's
+            // checkpoint.
+            EventHandler fencedHandler = event -> {
+                if (!h.valid()) {
+                    throw new IllegalStateException("the lease on partition " + partition + " of " + id + " lapsed");
+                }
+                if (partitionOf(event.streamId(), partitions) == partition) {
+                    handler.handle(event);
+                }
+            };
+            h.processor = ProjectionProcessor.create(reader, new FencedCheckpoints(checkpoints, h), partitionId(partition),
+                    fencedHandler, settings.options()).start();
+            held.put(partition, h);
+        });
+    }
+
+    /** Saves checkpoints only while the lease is valid. */
+    private record FencedCheckpoints(CheckpointStore inner, Held held) implements CheckpointStore {
+        @Override
+        public java.util.Optional<Checkpoint> load(ProjectionId pid) {
+            return inner.load(pid);
+        }
+
+        @Override
+        public void save(ProjectionId pid, long position) {
+            if (held.valid()) {
+                inner.save(pid, position);
+            } else {
+                LOG.log(Level.WARNING, "not saving checkpoint " + position + " of " + pid + ": the lease lapsed");
+            }
+        }
+
+        @Override
+        public boolean delete(ProjectionId pid) {
+            return inner.delete(pid);
+        }
+
+        @Override
+        public List<Checkpoint> list() {
+            return inner.list();
+        }
+    }
+
+    /**
+     * Stops a partition without blocking the coordinator (renewals go on meanwhile); the lease is
+     * released only after the processor finished and saved its checkpoint.
+     */
+    private void stopAsync(int partition, boolean release) {
+        Held h = held.remove(partition);
+        stopper.execute(() -> stopNow(h, release));
+    }
+
+    private void stopNow(Held h, boolean release) {
+        try {
+            h.processor.close();
+            if (release) {
+                leases.release(h.lease);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            // Not released: the processor may still be running, so let the lease expire instead.
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "stopping a partition of " + id + " failed; its lease will expire", e);
+        }
+    }
+
+    /** Stops every partition (saving checkpoints) and releases the leases, so others take over at once. */
+    @Override
+    public void close() throws InterruptedException {
+        coordinator.shutdown();
+        coordinator.awaitTermination(30, TimeUnit.SECONDS);
+        List<Held> all;
+        synchronized (this) {
+            all = List.copyOf(held.values());
+            held.clear();
+        }
+        for (Held h : all) {
+            stopNow(h, true);
+        }
+        stopper.shutdown();
+        stopper.awaitTermination(60, TimeUnit.SECONDS);
+    }
+
+    /** Stops working without releasing the leases, as a crashed process would; for tests. */
+    void haltWithoutRelease() throws InterruptedException {
+        coordinator.shutdownNow();
+        coordinator.awaitTermination(30, TimeUnit.SECONDS);
+        List<Held> all;
+        synchronized (this) {
+            all = List.copyOf(held.values());
+            held.clear();
+        }
+        for (Held h : all) {
+            h.processor.close();
+        }
+    }
+}

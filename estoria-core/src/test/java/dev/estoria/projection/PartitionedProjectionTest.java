@@ -1,0 +1,216 @@
+package dev.estoria.projection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.typeid.TypeId;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class PartitionedProjectionTest {
+
+    private static final int PARTITIONS = 6;
+    private final InMemoryEventStore store = InMemoryEventStore.create();
+    private final InMemoryCheckpointStore checkpoints = InMemoryCheckpointStore.create();
+    private final InMemoryLeaseStore leases = InMemoryLeaseStore.create();
+    private final ProjectionId id = ProjectionId.of("shipping", 1);
+    /** Events handled, per stream, in handling order, and which worker handled each. */
+    private final Map<TypeId, List<Long>> handled = new ConcurrentHashMap<>();
+    private final Map<TypeId, Set<String>> handlers = new ConcurrentHashMap<>();
+
+    private PartitionedProjection worker(String name) {
+        return PartitionedProjection.start(store, checkpoints, leases, id, event -> {
+            handled.computeIfAbsent(event.streamId(), k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                    .add(event.streamVersion());
+            handlers.computeIfAbsent(event.streamId(), k -> ConcurrentHashMap.newKeySet()).add(name);
+        }, new PartitionedProjection.Settings(PARTITIONS, name, Duration.ofMillis(300),
+                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)).checkpointEvery(1)));
+    }
+
+    private List<TypeId> writeStreams(int streams, int eventsEach) {
+        List<TypeId> ids = new ArrayList<>();
+        for (int s = 0; s < streams; s++) {
+            TypeId stream = TypeId.newV4("parcel");
+            ids.add(stream);
+            for (int e = 0; e < eventsEach; e++) {
+                store.appendStream(stream, List.of(WritableEvent.of("moved", new byte[0])));
+            }
+        }
+        return ids;
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(10); // polling an outcome, not ordering threads
+        }
+    }
+
+    private boolean allHandled(List<TypeId> streams, int eventsEach) {
+        for (TypeId s : streams) {
+            List<Long> versions = handled.get(s);
+            if (versions == null || new HashSet<>(versions).size() < eventsEach) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void workersSplitPartitionsAndEachStreamIsHandledInOrder() throws Exception {
+        List<TypeId> streams = writeStreams(30, 4);
+        PartitionedProjection a = worker("a");
+        PartitionedProjection b = worker("b");
+        PartitionedProjection c = worker("c");
+        try {
+            await(() -> a.ownedPartitions().size() == 2 && b.ownedPartitions().size() == 2
+                    && c.ownedPartitions().size() == 2, "three workers hold two partitions each");
+            Set<Integer> all = new HashSet<>(a.ownedPartitions());
+            all.addAll(b.ownedPartitions());
+            all.addAll(c.ownedPartitions());
+            assertThat(all).hasSize(PARTITIONS);
+            await(() -> allHandled(streams, 4), "every event is handled");
+            for (TypeId s : streams) {
+                List<Long> versions = handled.get(s);
+                assertThat(versions).as("stream %s in order", s).isSorted();
+            }
+        } finally {
+            a.close();
+            b.close();
+            c.close();
+        }
+    }
+
+    @Test
+    void aDeadWorkersPartitionsAreTakenOverAfterItsLeasesExpire() throws Exception {
+        List<TypeId> streams = writeStreams(20, 2);
+        PartitionedProjection a = worker("a");
+        PartitionedProjection b = worker("b");
+        PartitionedProjection c = worker("c");
+        await(() -> a.ownedPartitions().size() + b.ownedPartitions().size() + c.ownedPartitions().size() == PARTITIONS,
+                "all partitions are held");
+        await(() -> allHandled(streams, 2), "the backlog is handled");
+        Set<Integer> orphaned = c.ownedPartitions();
+        c.haltWithoutRelease();
+        List<TypeId> later = writeStreams(20, 2);
+        try {
+            await(() -> a.ownedPartitions().size() + b.ownedPartitions().size() == PARTITIONS,
+                    "the survivors hold every partition");
+            Set<Integer> survivors = new HashSet<>(a.ownedPartitions());
+            survivors.addAll(b.ownedPartitions());
+            assertThat(survivors).containsAll(orphaned);
+            await(() -> allHandled(later, 2), "events written after the death are handled");
+            for (TypeId s : later) {
+                assertThat(handlers.get(s)).doesNotContain("c");
+            }
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void aJoiningWorkerGetsItsShareAndClosingHandsPartitionsOver() throws Exception {
+        PartitionedProjection a = worker("a");
+        try {
+            await(() -> a.ownedPartitions().size() == PARTITIONS, "a lone worker holds everything");
+            PartitionedProjection b = worker("b");
+            await(() -> a.ownedPartitions().size() == 3 && b.ownedPartitions().size() == 3, "the work is rebalanced");
+            b.close();
+            await(() -> a.ownedPartitions().size() == PARTITIONS, "a takes everything back");
+        } finally {
+            a.close();
+        }
+    }
+
+    @Test
+    void leasesFenceStaleHolders() {
+        Lease first = leases.tryAcquire("g", 0, "a", Duration.ofMinutes(1)).orElseThrow();
+        assertThat(leases.tryAcquire("g", 0, "b", Duration.ofMinutes(1))).isEmpty();
+        leases.release(first);
+        Lease second = leases.tryAcquire("g", 0, "b", Duration.ofMinutes(1)).orElseThrow();
+        assertThat(second.token()).isGreaterThan(first.token());
+        assertThat(leases.renew(first, Duration.ofMinutes(1))).isEmpty();
+        assertThat(leases.renew(second, Duration.ofMinutes(1))).isPresent();
+        assertThat(leases.leases("g")).extracting(Lease::owner).containsExactly("b");
+        assertThat(PartitionedProjection.partitionOf(TypeId.parse("parcel_00000000-0000-0000-0000-000000000001"), 6))
+                .as("stable across processes").isEqualTo(
+                        Math.floorMod("parcel_00000000-0000-0000-0000-000000000001".hashCode(), 6));
+        assertThatThrownBy(() -> new PartitionedProjection.Settings(0, "w", Duration.ofSeconds(1),
+                ProjectionProcessor.Options.defaults())).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void sharesDifferByAtMostOne() {
+        java.util.SortedSet<String> members = new java.util.TreeSet<>(List.of("a", "b", "c"));
+        assertThat(List.of(PartitionedProjection.fairShare(4, members, "a"), PartitionedProjection.fairShare(4, members, "b"),
+                PartitionedProjection.fairShare(4, members, "c"))).containsExactly(2, 1, 1);
+        assertThat(PartitionedProjection.fairShare(6, members, "c")).isEqualTo(2);
+        assertThat(PartitionedProjection.fairShare(2, members, "c")).isZero();
+    }
+
+    @Test
+    void aSlowPartitionBeingHandedOverNeverRunsOnTwoWorkersAtOnce() throws Exception {
+        // Two partitions; one stream in each. Handling is slow, so a handover happens mid-handler.
+        TypeId[] streams = new TypeId[2];
+        while (streams[0] == null || streams[1] == null) {
+            TypeId candidate = TypeId.newV4("parcel");
+            streams[PartitionedProjection.partitionOf(candidate, 2)] = candidate;
+        }
+        for (int i = 0; i < 6; i++) {
+            for (TypeId stream : streams) {
+                store.appendStream(stream, List.of(WritableEvent.of("moved", new byte[0])));
+            }
+        }
+        Map<Integer, java.util.concurrent.atomic.AtomicInteger> running = new ConcurrentHashMap<>();
+        Map<Integer, Integer> maxRunning = new ConcurrentHashMap<>();
+        Map<TypeId, Set<Long>> seen = new ConcurrentHashMap<>();
+        EventHandler slow = event -> {
+            int partition = PartitionedProjection.partitionOf(event.streamId(), 2);
+            int now = running.computeIfAbsent(partition, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            maxRunning.merge(partition, now, Math::max);
+            try {
+                Thread.sleep(150); // a slow handler, so the handover overlaps a running event
+            } finally {
+                running.get(partition).decrementAndGet();
+            }
+            seen.computeIfAbsent(event.streamId(), k -> ConcurrentHashMap.newKeySet()).add(event.streamVersion());
+        };
+        var settings = new PartitionedProjection.Settings(2, "a", Duration.ofMillis(300),
+                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)).checkpointEvery(1));
+        PartitionedProjection a = PartitionedProjection.start(store, checkpoints, leases, ProjectionId.of("slow", 1), slow,
+                settings);
+        await(() -> a.ownedPartitions().size() == 2, "a holds both partitions");
+        PartitionedProjection b = PartitionedProjection.start(store, checkpoints, leases, ProjectionId.of("slow", 1), slow,
+                new PartitionedProjection.Settings(2, "b", Duration.ofMillis(300), settings.options()));
+        try {
+            await(() -> a.ownedPartitions().size() == 1 && b.ownedPartitions().size() == 1, "the partitions are split");
+            await(() -> seen.getOrDefault(streams[0], Set.of()).size() == 6
+                    && seen.getOrDefault(streams[1], Set.of()).size() == 6, "every event is handled");
+            assertThat(maxRunning.values()).allMatch(max -> max == 1);
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    static long count(Map<TypeId, List<Event>> m) {
+        return m.values().stream().mapToLong(List::size).sum();
+    }
+}

@@ -1,0 +1,375 @@
+package dev.estoria.postgres;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.projection.Checkpoint;
+import dev.estoria.projection.ProjectionId;
+import dev.estoria.projection.ProjectionStatus.State;
+import dev.estoria.subscription.Subscription;
+import dev.estoria.subscription.SubscriptionOptions;
+import java.lang.System.Logger.Level;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs an exactly-once projection whose read model lives in the same PostgreSQL database as the
+ * event store: the handler's writes for a batch of events and the projection's checkpoint commit in
+ * one transaction, so after any crash the read model and the checkpoint agree, and every event is
+ * applied exactly once.
+ *
+ * <ul>
+ *   <li><b>Batches</b>: events come from a core {@link Subscription} over the store (after the
+ *       committed checkpoint, with the filter), so ordering, the stable prefix and the wake-ups on
+ *       appends (in this process and, through {@code LISTEN/NOTIFY}, in others) are the store's.
+ *       The events available at once, up to {@code batchSize}, form a batch. For each batch the
+ *       runner opens one transaction on the store's pool, calls the {@link TransactionalHandler}
+ *       for each event in order with that transaction's connection, then upserts the checkpoint
+ *       (the last event's position) in the {@code checkpoints} table of the store's schema and
+ *       commits.
+ *   <li><b>Crash</b>: an uncommitted batch is rolled back with the handler's writes; the next run
+ *       resumes after the committed checkpoint.
+ *   <li><b>Two runners of one projection</b> (a second process started by mistake, or a standby):
+ *       each batch transaction first locks the projection's checkpoint row (created at position 0
+ *       when the runner starts, if absent) and goes on only if it still holds the position the
+ *       batch starts after. The other runner waits for that lock, sees the checkpoint moved, rolls
+ *       back before its handler runs and resumes after it, so events are still applied exactly
+ *       once, and the runners take turns rather than work in parallel.
+ *   <li><b>Failures</b>: a handler exception rolls the batch back and stops the runner ({@link
+ *       State#FAILED}) at the last committed batch. A transient failure (deadlock, serialization
+ *       failure, lost connection, timeout) is retried from the committed checkpoint a few times
+ *       with backoff first.
+ *   <li><b>Heartbeat</b>: at the head the checkpoint is saved again every poll interval (same
+ *       position), so its {@code updatedAt} shows the runner is alive; the first such save happens
+ *       before {@link #awaitCaughtUp} first returns true.
+ * </ul>
+ *
+ * <p>The handler must write only through the connection it is given and must not commit, roll
+ * back, close it or change its auto-commit mode; effects outside that transaction (messages, other
+ * databases) are at-least-once as with any projection.
+ */
+public final class PostgresProjectionRunner implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(PostgresProjectionRunner.class.getName());
+    private static final int MAX_TRANSIENT_ATTEMPTS = 5;
+
+    /** Applies one event to a read model through the batch's transaction. */
+    @FunctionalInterface
+    public interface TransactionalHandler {
+
+        /**
+         * Applies {@code event}, writing only through {@code tx}. Throwing rolls the whole batch back.
+         *
+         * @param tx the batch's open transaction; never commit, roll back or close it
+         * @param event the next event, in global order
+         */
+        void handle(Connection tx, Event event) throws Exception;
+    }
+
+    /**
+     * Runner options.
+     *
+     * @param filter which events the projection handles
+     * @param batchSize the most events one transaction applies, >= 1
+     * @param pollInterval how long to wait for a notification before reading anyway, and the idle
+     *     heartbeat period; positive
+     */
+    public record Options(EventFilter filter, int batchSize, Duration pollInterval) {
+
+        public Options {
+            Objects.requireNonNull(filter, "filter");
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
+            }
+            Objects.requireNonNull(pollInterval, "pollInterval");
+            if (pollInterval.isNegative() || pollInterval.isZero()) {
+                throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
+            }
+        }
+
+        /** Application streams, batches of 500, polling every second. */
+        public static Options defaults() {
+            return new Options(EventFilter.applicationStreams(), 500, Duration.ofSeconds(1));
+        }
+
+        public Options filter(EventFilter value) {
+            return new Options(value, batchSize, pollInterval);
+        }
+
+        public Options batchSize(int value) {
+            return new Options(filter, value, pollInterval);
+        }
+
+        public Options pollInterval(Duration value) {
+            return new Options(filter, batchSize, value);
+        }
+    }
+
+    private final PostgresEventStore store;
+    private final ProjectionId id;
+    private final TransactionalHandler handler;
+    private final Options options;
+
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile State state = State.NEW;
+    private volatile long committed;
+    private volatile boolean reachedHead;
+    private volatile long handled;
+    private volatile Throwable failure;
+    private volatile boolean stopping;
+    private volatile Subscription subscription;
+    private Thread thread;
+
+    private PostgresProjectionRunner(PostgresEventStore store, ProjectionId id, TransactionalHandler handler,
+            Options options) {
+        this.store = Objects.requireNonNull(store, "store");
+        this.id = Objects.requireNonNull(id, "id");
+        this.handler = Objects.requireNonNull(handler, "handler");
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    /** A runner of projection {@code id} over {@code store}, not yet started. */
+    public static PostgresProjectionRunner create(PostgresEventStore store, ProjectionId id,
+            TransactionalHandler handler, Options options) {
+        return new PostgresProjectionRunner(store, id, handler, options);
+    }
+
+    /**
+     * Starts the runner on its own thread.
+     *
+     * @throws IllegalStateException if it was already started
+     */
+    public synchronized PostgresProjectionRunner start() {
+        if (thread != null) {
+            throw new IllegalStateException("projection " + id + " was already started");
+        }
+        thread = Thread.ofPlatform().name("estoria-projection-" + id).daemon().start(this::run);
+        return this;
+    }
+
+    /** Thrown inside the loop when another runner moved the checkpoint: resume after it. */
+    private static final class Overtaken extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Overtaken() {
+            super(null, null, false, false);
+        }
+    }
+
+    private void run() {
+        state = State.CATCHING_UP;
+        int transientFailures = 0;
+        try {
+            while (!stopping) {
+                try {
+                    committed = loadCheckpoint();
+                    follow();
+                    transientFailures = 0;
+                } catch (Overtaken o) {
+                    LOG.log(Level.DEBUG, "projection {0}: another runner committed first; resuming after its checkpoint", id);
+                    transientFailures = 0;
+                } catch (Exception e) {
+                    if (stopping) {
+                        break;
+                    }
+                    if (isTransient(e) && ++transientFailures < MAX_TRANSIENT_ATTEMPTS) {
+                        LOG.log(Level.WARNING, "projection " + id + ": batch after position " + committed
+                                + " failed (" + e + "); retrying from the checkpoint", e);
+                        Thread.sleep(100L << transientFailures);
+                        continue;
+                    }
+                    failure = e;
+                    state = State.FAILED;
+                    LOG.log(Level.ERROR, "projection " + id + " stopped at position " + committed, e);
+                    return;
+                } finally {
+                    Subscription s = subscription;
+                    if (s != null) {
+                        s.close();
+                    }
+                }
+            }
+            state = State.STOPPED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            state = State.STOPPED;
+        } finally {
+            caughtUp.countDown();
+            finished.countDown();
+        }
+    }
+
+    /** Follows the log from the committed checkpoint until stopped; throws to resynchronise. */
+    private void follow() throws Exception {
+        Subscription sub = Subscription.to(store, SubscriptionOptions.defaults().afterPosition(committed)
+                .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval()));
+        subscription = sub;
+        if (stopping) {
+            return;
+        }
+        List<Event> batch = new ArrayList<>(options.batchSize());
+        while (!stopping) {
+            Optional<Event> next = sub.next(Duration.ZERO);
+            if (next.isEmpty()) {
+                if (stopping) {
+                    return;
+                }
+                // At the head: refresh the checkpoint (durable, and a heartbeat), then say so, then wait.
+                commit(List.of());
+                if (!reachedHead) {
+                    reachedHead = true;
+                    state = State.LIVE;
+                    caughtUp.countDown();
+                }
+                next = sub.next(options.pollInterval());
+                if (next.isEmpty()) {
+                    continue;
+                }
+            }
+            batch.clear();
+            batch.add(next.get());
+            while (batch.size() < options.batchSize()) {
+                Optional<Event> more = sub.next(Duration.ZERO);
+                if (more.isEmpty()) {
+                    break;
+                }
+                batch.add(more.get());
+            }
+            commit(batch);
+        }
+    }
+
+    private void commit(List<Event> batch) throws Exception {
+        long last = batch.isEmpty() ? committed : batch.get(batch.size() - 1).globalPosition().orElseThrow();
+        Connection c = null;
+        try {
+            c = store.beginTransaction();
+            // Taken first, so a second runner of the projection waits here, before any handler
+            // write, and then sees the checkpoint moved.
+            if (lockCheckpoint(c) != committed) {
+                c.rollback();
+                throw new Overtaken();
+            }
+            for (Event event : batch) {
+                handler.handle(c, event);
+            }
+            if (PostgresCheckpointStore.upsert(c, store.schema(), id, last, committed).isEmpty()) {
+                c.rollback();
+                throw new Overtaken();
+            }
+            c.commit();
+            committed = last;
+            handled += batch.size();
+        } catch (Exception e) {
+            PostgresEventStore.rollbackQuietly(c);
+            throw e;
+        } finally {
+            PostgresEventStore.closeQuietly(c);
+        }
+    }
+
+    private long lockCheckpoint(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT position FROM " + store.schema().checkpoints()
+                + " WHERE projection_name = ? AND projection_version = ? FOR UPDATE")) {
+            s.setString(1, id.name());
+            s.setInt(2, id.version());
+            try (ResultSet rs = s.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        }
+    }
+
+    /** Loads the checkpoint, creating it at position 0 when the projection never ran, so batches can lock it. */
+    private long loadCheckpoint() throws SQLException {
+        Connection c = store.beginTransaction();
+        try {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO " + store.schema().checkpoints()
+                    + " (projection_name, projection_version, position, updated_at) VALUES (?, ?, 0, clock_timestamp())"
+                    + " ON CONFLICT DO NOTHING")) {
+                s.setString(1, id.name());
+                s.setInt(2, id.version());
+                s.executeUpdate();
+            }
+            long position = PostgresCheckpointStore.load(c, store.schema(), id).map(Checkpoint::position).orElse(0L);
+            c.commit();
+            return position;
+        } finally {
+            PostgresEventStore.closeQuietly(c);
+        }
+    }
+
+    private static boolean isTransient(Throwable e) {
+        if (e instanceof StoreUnavailableException || Sql.isUnavailable(e)) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && Sql.isRetryable(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Waits until the runner first reached the head with its checkpoint committed.
+     *
+     * @return true once caught up; false on timeout, or if it stopped or failed before
+     */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && reachedHead;
+    }
+
+    /** The position of the last committed batch's last event (the checkpoint this runner committed). */
+    public long position() {
+        return committed;
+    }
+
+    /** How many events this runner applied in committed batches. */
+    public long handled() {
+        return handled;
+    }
+
+    /** The runner's state. */
+    public State state() {
+        return state;
+    }
+
+    /** The failure that stopped the runner, if it failed. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Stops the runner: the current batch commits (or, if the handler is still running, finishes and
+     * commits), the thread ends. Waits up to 30 s for it, then interrupts it.
+     */
+    @Override
+    public void close() throws InterruptedException {
+        stopping = true;
+        Subscription s = subscription;
+        if (s != null) {
+            s.close();
+        }
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            state = State.STOPPED;
+            return;
+        }
+        if (!finished.await(30, TimeUnit.SECONDS)) {
+            t.interrupt();
+            finished.await(5, TimeUnit.SECONDS);
+        }
+    }
+}

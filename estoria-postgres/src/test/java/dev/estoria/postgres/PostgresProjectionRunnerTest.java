@@ -1,0 +1,139 @@
+package dev.estoria.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.projection.ProjectionId;
+import dev.estoria.projection.ProjectionStatus.State;
+import dev.estoria.typeid.TypeId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The transactional projection runner in one process: concurrent runners, failures, live events. */
+@Timeout(60)
+class PostgresProjectionRunnerTest {
+
+    private static final ProjectionId ID = ProjectionId.of("handled", 1);
+
+    private final TestDatabase db = TestDatabase.get();
+    private PostgresEventStore store;
+    private String q;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = db.newStore();
+        q = '"' + store.options().schema() + "\".";
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + q + "rm_handled (event_uuid uuid PRIMARY KEY, position bigint NOT NULL)");
+        }
+    }
+
+    @AfterEach
+    void drop() {
+        db.discard(store);
+    }
+
+    private void append(int streams, int perStream) {
+        for (int i = 0; i < streams; i++) {
+            List<WritableEvent> events = new ArrayList<>();
+            for (int e = 0; e < perStream; e++) {
+                events.add(WritableEvent.of("ticked", new byte[] {(byte) e}));
+            }
+            store.appendStream(TypeId.newV4("ticks"), events);
+        }
+    }
+
+    private PostgresProjectionRunner.TransactionalHandler recording(String failOn) {
+        return (tx, event) -> {
+            try (PreparedStatement s = tx.prepareStatement("INSERT INTO " + q + "rm_handled VALUES (?, ?)")) {
+                s.setObject(1, event.id().uuid());
+                s.setLong(2, event.globalPosition().orElseThrow());
+                s.executeUpdate();
+            }
+            if (event.type().equals(failOn)) {
+                throw new IllegalStateException("cannot handle " + event.id());
+            }
+        };
+    }
+
+    private long handledRows() throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM " + q + "rm_handled")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static PostgresProjectionRunner.Options options(int batch) {
+        return PostgresProjectionRunner.Options.defaults().batchSize(batch).pollInterval(Duration.ofMillis(200));
+    }
+
+    @Test
+    void twoRunnersOfOneProjectionApplyEveryEventOnce() throws Exception {
+        append(20, 50);
+        // A second store on the schema stands for a second process running the same projection.
+        try (PostgresEventStore other = PostgresEventStore.open(db.dataSource(), store.options())) {
+            PostgresProjectionRunner a = PostgresProjectionRunner.create(store, ID, recording(""), options(25)).start();
+            PostgresProjectionRunner b = PostgresProjectionRunner.create(other, ID, recording(""), options(25)).start();
+            assertThat(a.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+            assertThat(b.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+            append(4, 25);
+            long head = store.readAll().toList().getLast().globalPosition().orElseThrow();
+            a.close();
+            b.close();
+            assertThat(a.failure()).isEmpty();
+            assertThat(b.failure()).isEmpty();
+            // Whatever each applied, the read model holds each event once; the rest is caught up on restart.
+            PostgresProjectionRunner c = PostgresProjectionRunner.create(store, ID, recording(""), options(25)).start();
+            assertThat(c.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+            c.close();
+            assertThat(c.position()).isEqualTo(head);
+            assertThat(handledRows()).isEqualTo(1100);
+        }
+    }
+
+    @Test
+    void aHandlerFailureRollsTheBatchBackAndStopsAtTheLastCommittedBatch() throws Exception {
+        append(1, 30);
+        TypeId bad = TypeId.newV4("ticks");
+        store.appendStream(bad, List.of(WritableEvent.of("poison", new byte[0])));
+        append(1, 5);
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording("poison"), options(20));
+        runner.start();
+        assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).isFalse();
+        assertThat(runner.state()).isEqualTo(State.FAILED);
+        assertThat(runner.failure()).get().asString().contains("cannot handle");
+        // Batches: events 1..20 committed; 21..31 (with the poison at 31) rolled back.
+        assertThat(handledRows()).isEqualTo(20);
+        long twentieth = store.readAll().toList().get(19).globalPosition().orElseThrow();
+        assertThat(PostgresCheckpointStore.of(store).load(ID).orElseThrow().position()).isEqualTo(twentieth);
+        assertThat(runner.position()).isEqualTo(twentieth);
+        runner.close();
+    }
+
+    @Test
+    void followsNewEventsLiveWithTheFilter() throws Exception {
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording(""),
+                options(10).filter(EventFilter.streamTypes("wanted"))).start();
+        assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+        store.appendStream(TypeId.newV4("unwanted"), List.of(WritableEvent.of("x", new byte[0])));
+        store.appendStream(TypeId.newV4("wanted"), List.of(WritableEvent.of("x", new byte[0])));
+        long wanted = store.readAll().toList().getLast().globalPosition().orElseThrow();
+        while (runner.position() < wanted && runner.state() == State.LIVE) {
+            Thread.onSpinWait();
+        }
+        runner.close();
+        assertThat(runner.position()).isEqualTo(wanted);
+        assertThat(handledRows()).isEqualTo(1);
+    }
+}
