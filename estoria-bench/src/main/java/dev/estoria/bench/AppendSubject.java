@@ -12,13 +12,17 @@ interface AppendSubject extends AutoCloseable {
      */
     Writer writer(int index) throws Exception;
 
+    /** Releases the subject's resources and removes what it created (files, schemas). */
+    @Override
+    void close();
+
     /** Appends of one thread to its own stream. */
     interface Writer extends AutoCloseable {
         /** Appends {@code events} events to the writer's stream, expecting it at {@code expectedVersion}. */
         void append(long expectedVersion, int events) throws Exception;
 
         @Override
-        default void close() throws Exception {
+        default void close() throws java.sql.SQLException {
         }
     }
 

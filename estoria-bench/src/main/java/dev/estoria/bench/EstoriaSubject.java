@@ -24,11 +24,15 @@ final class EstoriaSubject implements AppendSubject {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         try {
             if (store instanceof AutoCloseable closeable) {
                 closeable.close();
             }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the store failed: " + e, e);
         } finally {
             cleanup.run();
         }
