@@ -52,6 +52,7 @@ import picocli.CommandLine.Spec;
             ExportCommand.class,
             ImportCommand.class,
             ProjectionsCommand.class,
+            BenchCommand.class,
         },
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {

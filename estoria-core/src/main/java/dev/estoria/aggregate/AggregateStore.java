@@ -57,18 +57,19 @@ public interface AggregateStore<S, E> {
     void hydrate(Aggregate<S, E> aggregate, long toVersion);
 
     /**
-     * Whether the aggregate's stream reaches {@code version}: false when it does not exist or its
-     * tip is lower (for instance after it was deleted and written again). Decorators use it to check
-     * that a snapshot or cache entry still belongs to the stream.
+     * Like {@link #hydrate}, for an aggregate restored from a snapshot or a cache entry: in the same
+     * read, first checks that the stream still holds, at the aggregate's version, an event {@code
+     * atVersion} accepts (the one the snapshot or entry was taken after). If it does not — the stream
+     * was deleted and written again, or does not reach that version — the aggregate is left as it was
+     * and the method returns false, so the caller can replay from the start instead. When the events
+     * up to that version were truncated away, nothing can be checked and the events after it are
+     * applied.
+     *
+     * @return whether the aggregate was brought up to date
+     * @throws AggregateNotFoundException if the stream does not exist
      */
-    boolean reachesVersion(UUID id, long version);
-
-    /**
-     * The stored event at exactly {@code version} of the aggregate's stream, or empty when there is
-     * none to read (no stream, a shorter one, or one truncated past it). Decorators compare it with
-     * what they remember, to tell a stream that was deleted and written again from the one they saw.
-     */
-    java.util.Optional<dev.estoria.eventstore.Event> eventAt(UUID id, long version);
+    boolean hydrateIfStreamHolds(Aggregate<S, E> aggregate, long toVersion,
+            java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion);
 
     /**
      * Saves the aggregate's pending events, expecting the stream to be at the aggregate's {@linkplain

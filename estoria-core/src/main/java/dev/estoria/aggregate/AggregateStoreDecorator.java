@@ -35,13 +35,9 @@ public abstract class AggregateStoreDecorator<S, E> implements AggregateStore<S,
     }
 
     @Override
-    public boolean reachesVersion(UUID id, long version) {
-        return inner.reachesVersion(id, version);
-    }
-
-    @Override
-    public java.util.Optional<dev.estoria.eventstore.Event> eventAt(UUID id, long version) {
-        return inner.eventAt(id, version);
+    public boolean hydrateIfStreamHolds(Aggregate<S, E> aggregate, long toVersion,
+            java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion) {
+        return inner.hydrateIfStreamHolds(aggregate, toVersion, atVersion);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.estoria.aggregate;
 
 import java.lang.System.Logger.Level;
-import dev.estoria.eventstore.Event;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -47,22 +46,30 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "cache read of " + key + " failed; loading from the store", e);
         }
-        Aggregate<S, E> aggregate;
-        if (hit.isPresent() && stillTheSameStream(id, hit.get())) {
-            aggregate = inner.type().restore(id, hit.get().state(), hit.get().version());
+        Aggregate<S, E> aggregate = null;
+        if (hit.isPresent()) {
+            CachedAggregate<S> entry = hit.get();
+            Aggregate<S, E> restored = inner.type().restore(id, entry.state(), entry.version());
+            boolean current;
             try {
-                inner.hydrate(aggregate, 0);
+                // One read both checks the entry still belongs to the stream (the event at its
+                // version is the one it was cached after) and catches up with later writes.
+                current = inner.hydrateIfStreamHolds(restored, 0,
+                        event -> entry.lastEventId().map(event.id()::equals).orElse(true));
             } catch (AggregateNotFoundException e) {
                 invalidate(key);
                 throw e;
             }
-            if (aggregate.version() == hit.get().version()) {
-                return aggregate;
+            if (current) {
+                if (restored.version() == entry.version()) {
+                    return restored;
+                }
+                aggregate = restored;
+            } else {
+                invalidate(key); // the stream was deleted and written again
             }
-        } else {
-            if (hit.isPresent()) {
-                invalidate(key);
-            }
+        }
+        if (aggregate == null) {
             aggregate = inner.load(id, 0);
         }
         put(aggregate);
@@ -80,15 +87,6 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
         if (!aggregate.hasPendingEvents()) {
             put(aggregate);
         }
-    }
-
-    /** Whether the stream still holds the event the entry was cached at: false after a rewrite. */
-    private boolean stillTheSameStream(UUID id, CachedAggregate<S> entry) {
-        Optional<Event> atVersion = inner.eventAt(id, entry.version());
-        if (atVersion.isPresent() && entry.lastEventId().isPresent()) {
-            return atVersion.get().id().equals(entry.lastEventId().get());
-        }
-        return atVersion.isPresent() || inner.reachesVersion(id, entry.version());
     }
 
     private void put(Aggregate<S, E> aggregate) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * The base aggregate store: an aggregate is its event stream. Loading replays the stream; saving
@@ -60,6 +61,20 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
 
     @Override
     public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
+        hydrate(aggregate, toVersion, null);
+    }
+
+    @Override
+    public boolean hydrateIfStreamHolds(Aggregate<S, E> aggregate, long toVersion, Predicate<Event> atVersion) {
+        Objects.requireNonNull(atVersion, "atVersion");
+        return hydrate(aggregate, toVersion, atVersion);
+    }
+
+    /**
+     * Applies the events after the aggregate's version; with {@code atVersion}, reads from the
+     * aggregate's own version and checks that event first, in the same read.
+     */
+    private boolean hydrate(Aggregate<S, E> aggregate, long toVersion, Predicate<Event> atVersion) {
         if (toVersion < 0) {
             throw new IllegalArgumentException("toVersion must not be negative, was " + toVersion);
         }
@@ -72,22 +87,35 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             throw new IllegalArgumentException("aggregate " + aggregate.id() + " is already at version " + from
                     + ", past the requested version " + toVersion);
         }
-        if (toVersion > 0 && toVersion == from) {
-            return;
+        boolean verify = atVersion != null && from > 0;
+        if (toVersion > 0 && toVersion == from && !verify) {
+            return true;
         }
-        ReadStreamOptions options = ReadStreamOptions.defaults().afterVersion(from);
+        long readFrom = verify ? from - 1 : from;
+        ReadStreamOptions options = ReadStreamOptions.defaults().afterVersion(readFrom);
         if (toVersion > 0) {
-            options = options.count(toVersion - from);
+            options = options.count(toVersion - readFrom);
         }
         try (StreamIterator events = eventStore.readStream(aggregate.id(), options)) {
-            while (events.hasNext()) {
-                Event stored = events.next();
-                E event = type.decode(stored);
-                if (event == null) {
-                    aggregate.skipStored(stored.streamVersion(), stored.id());
-                } else {
-                    aggregate.applyStored(event, stored.streamVersion(), stored.id());
+            if (verify) {
+                if (!events.hasNext()) {
+                    // Nothing at or after the version: a shorter stream, or one truncated to empty.
+                    events.close();
+                    return reachesVersion(aggregate.id().uuid(), from);
                 }
+                Event first = events.next();
+                if (first.streamVersion() == from) {
+                    if (!atVersion.test(first)) {
+                        return false;
+                    }
+                } else if (first.streamVersion() == from + 1) {
+                    apply(aggregate, first); // the event at the version was truncated away
+                } else {
+                    return false;
+                }
+            }
+            while (events.hasNext()) {
+                apply(aggregate, events.next());
             }
         } catch (StreamNotFoundException e) {
             throw new AggregateNotFoundException(aggregate.id());
@@ -95,10 +123,20 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
         if (toVersion > 0 && aggregate.version() < toVersion) {
             throw new AggregateVersionNotReachedException(aggregate.id(), toVersion, aggregate.version());
         }
+        return true;
     }
 
-    @Override
-    public boolean reachesVersion(UUID id, long version) {
+    private void apply(Aggregate<S, E> aggregate, Event stored) {
+        E event = type.decode(stored);
+        if (event == null) {
+            aggregate.skipStored(stored.streamVersion(), stored.id());
+        } else {
+            aggregate.applyStored(event, stored.streamVersion(), stored.id());
+        }
+    }
+
+    /** Whether the stream reaches {@code version}, even if the events up to it were truncated. */
+    private boolean reachesVersion(UUID id, long version) {
         try (StreamIterator events = eventStore.readStream(type.streamId(id),
                 ReadStreamOptions.reverse().afterVersion(version).count(1))) {
             // An empty read means the events up to this version were truncated away; the stream
@@ -106,20 +144,6 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             return !events.hasNext() || events.next().streamVersion() == version;
         } catch (StreamNotFoundException e) {
             return false;
-        }
-    }
-
-    @Override
-    public Optional<Event> eventAt(UUID id, long version) {
-        try (StreamIterator events = eventStore.readStream(type.streamId(id),
-                ReadStreamOptions.reverse().afterVersion(version).count(1))) {
-            if (events.hasNext()) {
-                Event event = events.next();
-                return event.streamVersion() == version ? Optional.of(event) : Optional.empty();
-            }
-            return Optional.empty();
-        } catch (StreamNotFoundException e) {
-            return Optional.empty();
         }
     }
 

@@ -70,29 +70,16 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
         if (fromSnapshot.isPresent()) {
             Aggregate<S, E> aggregate = fromSnapshot.get().aggregate();
             long snapshotVersion = aggregate.version();
-            if (belongsToStream(id, snapshotVersion, fromSnapshot.get().takenAt())) {
-                inner.hydrate(aggregate, toVersion);
+            java.time.Instant takenAt = fromSnapshot.get().takenAt();
+            // The event at the snapshot's version must be older than the snapshot: a stream deleted
+            // and written again has a younger one there, or none.
+            if (inner.hydrateIfStreamHolds(aggregate, toVersion, event -> !event.timestamp().isAfter(takenAt))) {
                 return aggregate;
             }
             LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + snapshotVersion
                     + " predates the stream (deleted and written again?); replaying the stream instead");
         }
         return inner.load(id, toVersion);
-    }
-
-    /**
-     * Whether a snapshot taken at {@code takenAt} of {@code version} belongs to the stream as it is:
-     * the event at that version must exist and be older than the snapshot. A stream deleted and
-     * written again has a younger event there, or none.
-     */
-    private boolean belongsToStream(UUID id, long version, java.time.Instant takenAt) {
-        Optional<dev.estoria.eventstore.Event> atVersion = inner.eventAt(id, version);
-        if (atVersion.isPresent()) {
-            return !atVersion.get().timestamp().isAfter(takenAt);
-        }
-        // Truncated past the snapshot: the snapshot is all that is left, so trust it if the stream
-        // went at least that far.
-        return inner.reachesVersion(id, version);
     }
 
     /** An aggregate restored from a snapshot taken at {@code takenAt}. */

@@ -1,0 +1,105 @@
+package dev.estoria.bench;
+
+import dev.estoria.eventstore.AppendNotifier;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.postgres.PostgresEventStore;
+import dev.estoria.postgres.PostgresOptions;
+import dev.estoria.sqlite.SqliteEventStore;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Where the aggregate and projection benchmarks open their stores: a fresh SQLite file, or a fresh
+ * PostgreSQL schema. Closing an opened store deletes the file or drops the schema.
+ */
+public interface Backend {
+
+    /** A short name for tables, such as {@code SQLite}. */
+    String name();
+
+    /** Opens a fresh, empty store. */
+    Opened open();
+
+    /** An open store and what it takes to remove it. */
+    interface Opened extends AutoCloseable {
+        /** The store; it is a {@link GlobalReader} and an {@link AppendNotifier} too. */
+        EventStore store();
+
+        @Override
+        void close();
+    }
+
+    /** A fresh file under {@code directory} per store. */
+    static Backend sqlite(Path directory) {
+        return new Backend() {
+            @Override
+            public String name() {
+                return "SQLite";
+            }
+
+            @Override
+            public Opened open() {
+                Path dir = TempFiles.newDirectory(directory);
+                SqliteEventStore store = SqliteEventStore.open(dir.resolve("events.db"));
+                return new Opened() {
+                    @Override
+                    public EventStore store() {
+                        return store;
+                    }
+
+                    @Override
+                    public void close() {
+                        try {
+                            store.close();
+                        } finally {
+                            TempFiles.deleteRecursively(dir);
+                        }
+                    }
+                };
+            }
+        };
+    }
+
+    /** A fresh schema {@code bench_<random>} in the database at {@code url} per store. */
+    static Backend postgres(String url) {
+        return new Backend() {
+            @Override
+            public String name() {
+                return "PostgreSQL";
+            }
+
+            @Override
+            public Opened open() {
+                String schema = "bench_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+                PostgresEventStore store = PostgresEventStore.open(url,
+                        PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO));
+                return new Opened() {
+                    @Override
+                    public EventStore store() {
+                        return store;
+                    }
+
+                    @Override
+                    public void close() {
+                        try {
+                            store.close();
+                        } finally {
+                            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                                s.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+                            } catch (SQLException e) {
+                                throw new IllegalStateException("could not drop schema " + schema, e);
+                            }
+                        }
+                    }
+                };
+            }
+        };
+    }
+}

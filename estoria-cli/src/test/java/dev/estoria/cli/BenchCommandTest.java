@@ -1,0 +1,34 @@
+package dev.estoria.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BenchCommandTest {
+
+    final CliHarness cli = new CliHarness();
+
+    @Test
+    void aQuickRunPrintsMarkdownTablesAndWritesThemOut(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("bench.md");
+        CliHarness.Result result = cli.run("bench", "--quick", "--only", "aggregate", "--dir", dir.toString(),
+                "--repetitions", "1", "--out", out.toString());
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.err()).contains("Benchmarking the SQLite store");
+        assertThat(result.out()).contains("| backend |").contains("SQLite");
+        assertThat(Files.readString(out)).isEqualTo(result.out());
+        assertThat(cli.openCount).as("the benchmark never opens the --db store").isZero();
+    }
+
+    @Test
+    void badSectionsAndRepetitionsAreRefused() {
+        CliHarness.Result section = cli.run("bench", "--only", "everything");
+        assertThat(section.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(section.err()).contains("unknown --only section \"everything\"");
+        CliHarness.Result reps = cli.run("bench", "--repetitions", "0");
+        assertThat(reps.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+    }
+}
