@@ -112,9 +112,10 @@ import javax.sql.DataSource;
  *
  * <h2>Companions</h2>
  *
- * {@link PostgresSnapshotStore}, {@link PostgresCheckpointStore} and {@link
- * PostgresProjectionRunner} keep their tables in the same schema (created and migrated with it) and
- * use the store's pool.
+ * {@link PostgresSnapshotStore}, {@link PostgresCheckpointStore}, {@link PostgresProjectionRunner}
+ * and {@link PostgresLeaseStore} (the leases by which partitioned projection workers on any hosts
+ * share the partitions) keep their tables in the same schema (created and migrated with it) and use
+ * the store's pool.
  *
  * <h2>Failures</h2>
  *
@@ -316,7 +317,7 @@ public final class PostgresEventStore
         return options;
     }
 
-    /** The schema's table names, for the store's companions (snapshots, checkpoints, projections). */
+    /** The schema's table names, for the store's companions (snapshots, checkpoints, projections, leases). */
     Schema schema() {
         return schema;
     }
