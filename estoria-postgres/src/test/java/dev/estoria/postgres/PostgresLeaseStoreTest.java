@@ -1,6 +1,7 @@
 package dev.estoria.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.estoria.projection.Lease;
 import dev.estoria.storetest.LeaseStoreContract;
@@ -41,5 +42,20 @@ class PostgresLeaseStoreTest extends LeaseStoreContract<PostgresLeaseStore> {
         assertThat(store.renew(held, Duration.ofHours(1))).isEmpty();
         Lease taken = store.tryAcquire("server_clock_v1", 0, "b", Duration.ofHours(1)).orElseThrow();
         assertThat(taken.token()).isGreaterThan(held.token());
+    }
+
+    @Test
+    @DisplayName("bad input is refused and writes nothing")
+    void badInput() {
+        assertThatThrownBy(() -> store.tryAcquire("g_v1", -1, "a", Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("partition");
+        assertThatThrownBy(() -> store.tryAcquire("g_v1", 0, "a", Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> store.heartbeat("g_v1", "a", Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> store.tryAcquire(null, 0, "a", Duration.ofSeconds(1)))
+                .isInstanceOf(NullPointerException.class);
+        assertThat(store.leases("g_v1")).isEmpty();
+        assertThat(store.heartbeat("g_v1", "b", Duration.ofSeconds(10))).containsExactly("b");
     }
 }
