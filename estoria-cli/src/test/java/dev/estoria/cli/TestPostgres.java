@@ -1,7 +1,6 @@
 package dev.estoria.cli;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
+import dev.estoria.postgres.testserver.PostgresTestServer;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -16,36 +15,11 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class TestPostgres {
 
-    static final String URL_VARIABLE = "ESTORIA_POSTGRES_URL";
-
-    private static String url;
-
     private TestPostgres() {}
 
     /** The JDBC URL of the server, credentials included. */
-    static synchronized String url() {
-        if (url == null) {
-            String configured = System.getenv(URL_VARIABLE);
-            if (configured != null && !configured.isBlank()) {
-                url = configured;
-            } else {
-                EmbeddedPostgres embedded;
-                try {
-                    embedded = EmbeddedPostgres.builder().start();
-                } catch (IOException e) {
-                    throw new IllegalStateException("could not start the embedded PostgreSQL server", e);
-                }
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        embedded.close();
-                    } catch (IOException ignored) {
-                        // The JVM is exiting.
-                    }
-                }));
-                url = embedded.getJdbcUrl("postgres", "postgres");
-            }
-        }
-        return url;
+    static String url() {
+        return PostgresTestServer.url();
     }
 
     /** A schema name no other test uses. */

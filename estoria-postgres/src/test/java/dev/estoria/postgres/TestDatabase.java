@@ -2,8 +2,7 @@ package dev.estoria.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
+import dev.estoria.postgres.testserver.PostgresTestServer;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -21,17 +20,15 @@ import javax.sql.DataSource;
  */
 final class TestDatabase {
 
-    static final String URL_VARIABLE = "ESTORIA_POSTGRES_URL";
+    static final String URL_VARIABLE = PostgresTestServer.URL_VARIABLE;
 
     private static TestDatabase instance;
 
     final String jdbcUrl;
     final HikariDataSource pool;
-    final EmbeddedPostgres embedded;
 
-    private TestDatabase(String jdbcUrl, EmbeddedPostgres embedded) {
+    private TestDatabase(String jdbcUrl) {
         this.jdbcUrl = jdbcUrl;
-        this.embedded = embedded;
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
         config.setMaximumPoolSize(24);
@@ -44,34 +41,11 @@ final class TestDatabase {
 
     static synchronized TestDatabase get() {
         if (instance == null) {
-            String url = System.getenv(URL_VARIABLE);
-            if (url != null && !url.isBlank()) {
-                instance = new TestDatabase(url, null);
-            } else {
-                EmbeddedPostgres pg = startEmbedded();
-                instance = new TestDatabase(pg.getJdbcUrl("postgres", "postgres"), pg);
-            }
-            TestDatabase db = instance;
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                db.pool.close();
-                if (db.embedded != null) {
-                    try {
-                        db.embedded.close();
-                    } catch (IOException ignored) {
-                        // The JVM is exiting.
-                    }
-                }
-            }));
+            instance = new TestDatabase(PostgresTestServer.url());
+            HikariDataSource pool = instance.pool;
+            Runtime.getRuntime().addShutdownHook(new Thread(pool::close));
         }
         return instance;
-    }
-
-    private static EmbeddedPostgres startEmbedded() {
-        try {
-            return EmbeddedPostgres.builder().start();
-        } catch (IOException e) {
-            throw new IllegalStateException("could not start the embedded PostgreSQL server", e);
-        }
     }
 
     DataSource dataSource() {
