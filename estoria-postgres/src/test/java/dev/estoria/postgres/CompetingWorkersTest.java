@@ -1,11 +1,14 @@
 package dev.estoria.postgres;
 
+import static dev.estoria.storetest.CompetingWorkersCheck.assertEveryEventHandled;
+import static dev.estoria.storetest.CompetingWorkersCheck.assertNoPartitionSharedByLiveWorkers;
+import static dev.estoria.storetest.CompetingWorkersCheck.assertStreamOrderPerWorker;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.projection.PartitionedProjection;
+import dev.estoria.storetest.CompetingWorkersCheck.Handled;
 import dev.estoria.typeid.TypeId;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -114,10 +116,6 @@ class CompetingWorkersTest {
         }
     }
 
-    /** A row of the {@code handled} table. */
-    private record Handled(long seq, String worker, int partition, String stream, long version, String eventId,
-            long position, long atNanos) {
-    }
 
     @Test
     @Timeout(90)
@@ -214,9 +212,9 @@ class CompetingWorkersTest {
                 assertThat(process.exitValue()).as("%s exit; stderr: %s", survivor, errorsOf(stderr)).isZero();
             }
             List<Handled> rows = rows(schema);
-            int replays = assertNoPartitionSharedByLiveWorkers(rows, victim, killedAt);
+            int replays = assertNoPartitionSharedByLiveWorkers(rows, PARTITIONS, victim, killedAt);
             assertStreamOrderPerWorker(rows);
-            assertEveryEventHandled(rows, appended);
+            assertEveryEventHandled(rows, appended, PARTITIONS);
             assertThat(replays).as("events handled again after the kill").isLessThanOrEqualTo(victimPartitions.size());
             // The victim's partitions were taken over after its death, by the survivors.
             for (int partition : victimPartitions) {
@@ -230,35 +228,6 @@ class CompetingWorkersTest {
             killLeftovers();
             db.discard(store);
         }
-    }
-
-    @Test
-    @DisplayName("the interleaving check fails for two live workers on one partition, and passes a takeover from the dead")
-    void interleavingCheckCanFail() {
-        long killedAt = 1_000;
-        // w1 and w3 both start from one checkpoint and handle the same events: two live holders.
-        List<Handled> shared = new ArrayList<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            shared.add(new Handled(10 * p + 1, "w1", p, "s", 1, "e" + p + "a", 100 + p, 10));
-        }
-        shared.add(new Handled(100, "w3", 0, "s", 1, "e0a", 100, 20));
-        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(shared, "w2", killedAt))
-                .isInstanceOf(AssertionError.class).hasMessageContaining("partition 0");
-
-        // After the kill, w1 handles again the event w2 handled last on partition 0: allowed.
-        List<Handled> takeover = new ArrayList<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            takeover.add(new Handled(10 * p + 1, "w2", p, "s", 1, "e" + p + "a", 100 + p, 10));
-        }
-        takeover.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 2_000));
-        takeover.add(new Handled(101, "w1", 0, "s", 2, "e0b", 200, 2_001));
-        assertThat(assertNoPartitionSharedByLiveWorkers(takeover, "w2", killedAt)).isEqualTo(1);
-
-        // The same before the kill is refused: the victim was still alive.
-        List<Handled> early = new ArrayList<>(takeover.subList(0, PARTITIONS));
-        early.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 500));
-        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(early, "w2", killedAt))
-                .isInstanceOf(AssertionError.class).hasMessageContaining("before the kill");
     }
 
     private static void appendRound(PostgresEventStore store, List<TypeId> streams, int perStream,
@@ -296,72 +265,6 @@ class CompetingWorkersTest {
             }
         }
         return rows;
-    }
-
-    private static void assertEveryEventHandled(List<Handled> rows, Map<String, Event> appended) {
-        Set<String> ids = new HashSet<>();
-        for (Handled row : rows) {
-            Event event = appended.get(row.eventId());
-            assertThat(event).as("handled event %s was appended", row.eventId()).isNotNull();
-            assertThat(row.stream()).isEqualTo(event.streamId().toString());
-            assertThat(row.version()).isEqualTo(event.streamVersion());
-            assertThat(row.partition()).isEqualTo(PartitionedProjection.partitionOf(event.streamId(), PARTITIONS));
-            ids.add(row.eventId());
-        }
-        assertThat(ids).as("every appended event was handled").containsExactlyInAnyOrderElementsOf(appended.keySet());
-    }
-
-    private static void assertStreamOrderPerWorker(List<Handled> rows) {
-        Map<String, Long> last = new HashMap<>();
-        for (Handled row : rows) {
-            Long previous = last.put(row.worker() + " " + row.stream(), row.version());
-            if (previous != null) {
-                assertThat(row.version()).as("%s handled %s in order", row.worker(), row.stream())
-                        .isGreaterThan(previous);
-            }
-        }
-    }
-
-    /**
-     * Per partition, in commit order, each handled position is above every one before it, across
-     * changes of worker too. The one exception: a survivor, after the kill and after the killed
-     * worker's last event on the partition, may handle again an event the killed worker handled.
-     *
-     * @return how many events were handled again
-     */
-    private static int assertNoPartitionSharedByLiveWorkers(List<Handled> rows, String victim, long killedAt) {
-        Map<Integer, List<Handled>> byPartition = new TreeMap<>();
-        for (Handled row : rows) {
-            byPartition.computeIfAbsent(row.partition(), p -> new ArrayList<>()).add(row);
-        }
-        assertThat(byPartition.keySet()).as("every partition had events").hasSize(PARTITIONS);
-        int replays = 0;
-        for (var entry : byPartition.entrySet()) {
-            int partition = entry.getKey();
-            List<Handled> handled = entry.getValue();
-            long lastVictimSeq = handled.stream().filter(r -> r.worker().equals(victim)).mapToLong(Handled::seq)
-                    .max().orElse(-1);
-            Set<String> byVictim = new HashSet<>();
-            long high = 0;
-            for (Handled row : handled) {
-                if (row.position() > high) {
-                    high = row.position();
-                } else {
-                    assertThat(row.worker()).as("partition %d: %s went back", partition, row).isNotEqualTo(victim);
-                    assertThat(row.seq()).as("partition %d: %s went back before the killed worker's last event",
-                            partition, row).isGreaterThan(lastVictimSeq);
-                    assertThat(row.atNanos()).as("partition %d: %s went back before the kill", partition, row)
-                            .isGreaterThan(killedAt);
-                    assertThat(byVictim).as("partition %d: %s handles again only what the killed worker handled",
-                            partition, row).contains(row.eventId());
-                    replays++;
-                }
-                if (row.worker().equals(victim)) {
-                    byVictim.add(row.eventId());
-                }
-            }
-        }
-        return replays;
     }
 
     private static String errorsOf(Map<String, Path> stderr) {

@@ -1,0 +1,45 @@
+package dev.estoria.storetest.selfcheck;
+
+import static dev.estoria.storetest.CompetingWorkersCheck.assertNoPartitionSharedByLiveWorkers;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.storetest.CompetingWorkersCheck.Handled;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+class CompetingWorkersCheckTest {
+
+    private static final int PARTITIONS = 6;
+
+    @Test
+    @DisplayName("the interleaving check fails for two live workers on one partition, and passes a takeover from the dead")
+    void interleavingCheckCanFail() {
+        long killedAt = 1_000;
+        // w1 and w3 both start from one checkpoint and handle the same events: two live holders.
+        List<Handled> shared = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            shared.add(new Handled(10 * p + 1, "w1", p, "s", 1, "e" + p + "a", 100 + p, 10));
+        }
+        shared.add(new Handled(100, "w3", 0, "s", 1, "e0a", 100, 20));
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(shared, PARTITIONS, "w2", killedAt))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("partition 0");
+
+        // After the kill, w1 handles again the event w2 handled last on partition 0: allowed.
+        List<Handled> takeover = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            takeover.add(new Handled(10 * p + 1, "w2", p, "s", 1, "e" + p + "a", 100 + p, 10));
+        }
+        takeover.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 2_000));
+        takeover.add(new Handled(101, "w1", 0, "s", 2, "e0b", 200, 2_001));
+        assertThat(assertNoPartitionSharedByLiveWorkers(takeover, PARTITIONS, "w2", killedAt)).isEqualTo(1);
+
+        // The same before the kill is refused: the victim was still alive.
+        List<Handled> early = new ArrayList<>(takeover.subList(0, PARTITIONS));
+        early.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 500));
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(early, PARTITIONS, "w2", killedAt))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("before the kill");
+    }
+}
