@@ -229,6 +229,9 @@ public final class SqliteEventStore
                 case NORMAL -> "NORMAL";
             };
             statement.execute("PRAGMA synchronous = " + synchronous);
+            // Statement and savepoint journals are scratch data, never needed after a crash; in a
+            // temporary file every insert of a group would write its pages to disk a second time.
+            statement.execute("PRAGMA temp_store = MEMORY");
             return connection;
         } catch (SQLException e) {
             closeQuietly(connection, e);
