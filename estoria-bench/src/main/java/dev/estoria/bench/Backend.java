@@ -5,7 +5,10 @@ import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.GlobalReader;
 import dev.estoria.postgres.PostgresEventStore;
 import dev.estoria.postgres.PostgresOptions;
+import dev.estoria.postgres.PostgresSnapshotStore;
+import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.sqlite.SqliteEventStore;
+import dev.estoria.sqlite.SqliteSnapshotStore;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -32,6 +35,9 @@ public interface Backend {
         /** The store; it is a {@link GlobalReader} and an {@link AppendNotifier} too. */
         EventStore store();
 
+        /** The backend's own durable snapshot store (its snapshot table), over {@link #store()}. */
+        SnapshotStore snapshots();
+
         @Override
         void close();
     }
@@ -52,6 +58,11 @@ public interface Backend {
                     @Override
                     public EventStore store() {
                         return store;
+                    }
+
+                    @Override
+                    public SnapshotStore snapshots() {
+                        return SqliteSnapshotStore.of(store);
                     }
 
                     @Override
@@ -84,6 +95,11 @@ public interface Backend {
                     @Override
                     public EventStore store() {
                         return store;
+                    }
+
+                    @Override
+                    public SnapshotStore snapshots() {
+                        return PostgresSnapshotStore.of(store);
                     }
 
                     @Override
