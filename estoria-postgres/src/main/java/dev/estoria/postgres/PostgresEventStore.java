@@ -135,6 +135,7 @@ public final class PostgresEventStore
     private final PostgresOptions options;
     private final Schema schema;
     private final Lane[] lanes;
+    private final String bulkAppendSql;
     private final ScheduledExecutorService monitor;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
@@ -156,6 +157,8 @@ public final class PostgresEventStore
     private final ScheduledExecutorService settleWatcher;
     /** Appends run again in a later transaction after a deadlock or an event ID collision. */
     private final AtomicLong retriedAppends = new AtomicLong();
+    private final AtomicLong bulkGroups = new AtomicLong();
+    private final AtomicLong bulkFallbacks = new AtomicLong();
     private volatile boolean feedHeldBack;
     private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean notificationPending = new AtomicBoolean();
@@ -179,6 +182,7 @@ public final class PostgresEventStore
         this.ownedPool = ownedPool;
         this.options = options;
         this.schema = new Schema(options.schema());
+        this.bulkAppendSql = bulkAppendSql(schema);
         this.lanes = new Lane[options.writerLanes()];
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(i);
@@ -350,6 +354,16 @@ public final class PostgresEventStore
         this.appendHook = hook;
     }
 
+    /** How many groups committed through the single-statement path; for tests. */
+    long bulkGroups() {
+        return bulkGroups.get();
+    }
+
+    /** How many groups the single-statement path handed to the savepoint path; for tests. */
+    long bulkFallbacks() {
+        return bulkFallbacks.get();
+    }
+
     /** How many appends were run again after a deadlock or event ID collision; for tests. */
     long retriedAppends() {
         return retriedAppends.get();
@@ -359,7 +373,7 @@ public final class PostgresEventStore
     int queuedAppends() {
         int n = 0;
         for (Lane lane : lanes) {
-            n += lane.queue.size();
+            n += lane.queue.size() + (lane.waiting ? 1 : 0);
         }
         return n;
     }
@@ -430,7 +444,11 @@ public final class PostgresEventStore
         }
         ensureOpen();
         Pending pending = new Pending(streamId, batch, prepared, options);
-        lanes[Math.floorMod(streamId.hashCode(), lanes.length)].submit(pending);
+        Lane lane = lanes[Math.floorMod(streamId.hashCode(), lanes.length)];
+        // Only with the store's own pool, whose socket timeout bounds a call run on this thread.
+        if (ownedPool == null || !lane.runHere(pending)) {
+            lane.submit(pending);
+        }
         Duration timeout = this.options.appendTimeout();
         try {
             return pending.result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -471,6 +489,10 @@ public final class PostgresEventStore
     private final class Lane {
         final java.util.concurrent.LinkedBlockingQueue<Pending> queue = new java.util.concurrent.LinkedBlockingQueue<>();
         final Thread thread;
+        /** Held by whoever commits for this lane: its thread, or a caller that found it idle. */
+        final java.util.concurrent.locks.ReentrantLock turn = new java.util.concurrent.locks.ReentrantLock();
+        /** The lane's thread has taken an append from the queue and waits for its turn. */
+        volatile boolean waiting;
 
         Lane(int index) {
             thread = new Thread(this::run, "estoria-writer-" + options.schema() + "-" + index);
@@ -489,6 +511,34 @@ public final class PostgresEventStore
             queue.add(POISON);
         }
 
+        /**
+         * Commits a lone append on the caller's thread when the lane is idle, sparing it the two
+         * thread hand-offs of the queue; appends arriving meanwhile queue up and form the lane's
+         * next group. Returns false, having done nothing, if the lane is busy or has work queued.
+         */
+        boolean runHere(Pending p) {
+            if (waiting || !queue.isEmpty() || !turn.tryLock()) {
+                return false;
+            }
+            try {
+                if (closed.get()) {
+                    return false;
+                }
+                List<Pending> group = new ArrayList<>(List.of(p));
+                List<Pending> carry = new ArrayList<>();
+                while (!group.isEmpty()) {
+                    commitGroup(group, carry);
+                    group = new ArrayList<>(carry);
+                    carry.clear();
+                }
+            } catch (Throwable t) {
+                p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
+            } finally {
+                turn.unlock();
+            }
+            return true;
+        }
+
         void run() {
             List<Pending> carry = new ArrayList<>();
             boolean stop = false;
@@ -502,28 +552,13 @@ public final class PostgresEventStore
                 } catch (InterruptedException e) {
                     break;
                 }
-                queue.drainTo(group, Math.max(0, options.maxGroupAppends() - group.size()));
-                stop = group.remove(POISON);
-                if (group.isEmpty()) {
-                    continue;
-                }
-                int events = 0;
-                for (int i = 0; i < group.size(); i++) {
-                    events += group.get(i).prepared.size();
-                    if (events > Schema.MAX_EVENTS_PER_TRANSACTION) {
-                        // Keep the transaction within the position index; the rest goes next.
-                        List<Pending> rest = group.subList(i, group.size());
-                        carry.addAll(rest);
-                        rest.clear();
-                        break;
-                    }
-                }
+                waiting = true;
+                turn.lock();
+                waiting = false;
                 try {
-                    commitGroup(group, carry);
-                } catch (Throwable t) {
-                    for (Pending p : group) {
-                        p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
-                    }
+                    stop = runGroup(group, carry);
+                } finally {
+                    turn.unlock();
                 }
             }
             for (Pending p : carry) {
@@ -531,6 +566,34 @@ public final class PostgresEventStore
                         + p.streamId + " was written"));
             }
             failQueued();
+        }
+
+        /** Drains what is queued into the group and commits it; returns whether the lane was told to stop. */
+        private boolean runGroup(List<Pending> group, List<Pending> carry) {
+            queue.drainTo(group, Math.max(0, options.maxGroupAppends() - group.size()));
+            boolean stop = group.remove(POISON);
+            if (group.isEmpty()) {
+                return stop;
+            }
+            int events = 0;
+            for (int i = 0; i < group.size(); i++) {
+                events += group.get(i).prepared.size();
+                if (events > Schema.MAX_EVENTS_PER_TRANSACTION) {
+                    // Keep the transaction within the position index; the rest goes next.
+                    List<Pending> rest = group.subList(i, group.size());
+                    carry.addAll(rest);
+                    rest.clear();
+                    break;
+                }
+            }
+            try {
+                commitGroup(group, carry);
+            } catch (Throwable t) {
+                for (Pending p : group) {
+                    p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
+                }
+            }
+            return stop;
         }
 
         void failQueued() {
@@ -543,6 +606,259 @@ public final class PostgresEventStore
     }
 
     private void commitGroup(List<Pending> group, List<Pending> carry) {
+        if (!options.strictPositions() && canCommitInBulk(group) && commitInBulk(group, carry)) {
+            return;
+        }
+        commitWithSavepoints(group, carry);
+    }
+
+    /**
+     * Whether the group fits the bulk path: no caller-chosen event IDs (those need the idempotency
+     * lookup, stream by stream) and no stream twice (one upsert cannot change a row twice).
+     */
+    private static boolean canCommitInBulk(List<Pending> group) {
+        java.util.Set<TypeId> streams = new java.util.HashSet<>();
+        for (Pending p : group) {
+            if (p.hasChosenIds() || !streams.add(p.streamId)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Commits the group with one statement, which PostgreSQL runs as its own transaction: one round
+     * trip and one WAL flush, whatever the group's size. The statement reserves the versions of the
+     * streams whose expectation holds (a conditional update, or an insert of a new stream row, each
+     * taking the stream's row lock and re-checking the expectation on the latest committed tip),
+     * inserts the events of those appends, and returns each reserved stream's new tip with the
+     * transaction ID and position base. An append whose stream it did not reserve goes the savepoint
+     * path right after, which reports the exact version it finds, or succeeds if its expectation
+     * holds by then; either way a later transaction decides it, and that is what its caller sees.
+     *
+     * <p>With a test hook, or with a caller's pool (whose statement timeout is set per transaction),
+     * the statement runs inside an explicit transaction instead, committed by a second round trip.
+     * Any failure before the commit rolls back and leaves the whole group to the savepoint path,
+     * which isolates the append that caused it.
+     *
+     * @return false if nothing was decided and the group must go the savepoint path
+     */
+    private boolean commitInBulk(List<Pending> group, List<Pending> carry) {
+        AppendHook hook = appendHook;
+        boolean explicit = hook != null || ownedPool == null;
+        boolean committed = false; // autocommit: the statement, and so the transaction, returned
+        boolean commitSent = false; // explicit: the commit was sent
+        Connection c = null;
+        try {
+            c = dataSource.getConnection();
+            c.setAutoCommit(!explicit);
+            if (ownedPool == null) {
+                begin(c);
+            }
+            BulkAppend bulk = new BulkAppend(group);
+            java.util.Map<TypeId, long[]> reserved = bulk.run(c);
+            committed = !explicit;
+            long xid = -1;
+            List<Pending> refused = new ArrayList<>();
+            List<List<Event>> written = new ArrayList<>(group.size());
+            for (int g = 0; g < group.size(); g++) {
+                Pending p = group.get(g);
+                long[] row = reserved.get(p.streamId);
+                if (row == null) {
+                    refused.add(p);
+                    written.add(null);
+                } else {
+                    xid = row[1];
+                    written.add(bulk.events(g, row[0] - p.prepared.size(), row[1], row[2]));
+                }
+            }
+            if (explicit) {
+                if (hook != null) {
+                    for (int g = 0; g < group.size(); g++) {
+                        if (written.get(g) != null) {
+                            hook.afterInsert(group.get(g).streamId, written.get(g));
+                        }
+                    }
+                }
+                commitSent = true;
+                c.commit();
+            }
+            if (xid >= 0) {
+                lastCommittedXid.accumulateAndGet(xid, Math::max);
+                signalAppend();
+                if (crossProcess != null) {
+                    crossProcess.announce(xid);
+                }
+            }
+            for (int g = 0; g < group.size(); g++) {
+                if (written.get(g) != null) {
+                    group.get(g).result.complete(written.get(g));
+                }
+            }
+            closeQuietly(c);
+            c = null;
+            if (!refused.isEmpty()) {
+                commitWithSavepoints(refused, carry);
+            }
+            bulkGroups.incrementAndGet();
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(c);
+            // In autocommit mode the statement is the commit: a lost answer leaves it unknown, while
+            // an error answer means its transaction rolled back.
+            boolean unknown = committed || commitSent || (!explicit && Sql.isUnavailable(e));
+            if (!unknown && !Sql.isUnavailable(e)) {
+                bulkFallbacks.incrementAndGet();
+                return false;
+            }
+            failGroup(group, carry, e, unknown);
+            return true;
+        } finally {
+            closeQuietly(c);
+        }
+    }
+
+    /** The one statement of {@link #commitInBulk}: its parameters, and the events it wrote. */
+    private final class BulkAppend {
+        private final List<Pending> group;
+        private final Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+
+        BulkAppend(List<Pending> group) {
+            this.group = group;
+        }
+
+        /** Runs the statement; returns, per reserved stream, its new tip, the transaction ID and the position base. */
+        java.util.Map<TypeId, long[]> run(Connection c) throws SQLException {
+            int m = group.size();
+            String[] types = new String[m];
+            UUID[] uuids = new UUID[m];
+            Long[] counts = new Long[m];
+            Long[] lowest = new Long[m];
+            Long[] highest = new Long[m];
+            int total = 0;
+            for (int g = 0; g < m; g++) {
+                Pending p = group.get(g);
+                types[g] = p.streamId.type();
+                uuids[g] = p.streamId.uuid();
+                counts[g] = (long) p.prepared.size();
+                long[] range = range(p.options.expectedVersion());
+                lowest[g] = range[0];
+                highest[g] = range[1];
+                total += p.prepared.size();
+            }
+            Integer[] appendOf = new Integer[total];
+            Integer[] indexIn = new Integer[total];
+            String[] eventTypes = new String[total];
+            UUID[] eventUuids = new UUID[total];
+            byte[][] data = new byte[total][];
+            String[] contentTypes = new String[total];
+            byte[][] metadata = new byte[total][];
+            int k = 0;
+            for (int g = 0; g < m; g++) {
+                List<Prepared> prepared = group.get(g).prepared;
+                for (int i = 0; i < prepared.size(); i++, k++) {
+                    Prepared e = prepared.get(i);
+                    appendOf[k] = g + 1;
+                    indexIn[k] = i + 1;
+                    eventTypes[k] = e.type();
+                    eventUuids[k] = e.uuid();
+                    data[k] = e.data();
+                    contentTypes[k] = e.contentType();
+                    metadata[k] = e.metadata();
+                }
+            }
+            java.util.Map<TypeId, long[]> reserved = new java.util.HashMap<>(m * 2);
+            try (PreparedStatement s = c.prepareStatement(bulkAppendSql)) {
+                s.setArray(1, c.createArrayOf("text", types));
+                s.setArray(2, c.createArrayOf("uuid", uuids));
+                s.setArray(3, c.createArrayOf("int8", counts));
+                s.setArray(4, c.createArrayOf("int8", lowest));
+                s.setArray(5, c.createArrayOf("int8", highest));
+                s.setObject(6, Sql.timestamp(now));
+                s.setArray(7, c.createArrayOf("int4", appendOf));
+                s.setArray(8, c.createArrayOf("int4", indexIn));
+                s.setArray(9, c.createArrayOf("text", eventTypes));
+                s.setArray(10, c.createArrayOf("uuid", eventUuids));
+                s.setArray(11, c.createArrayOf("bytea", data));
+                s.setArray(12, c.createArrayOf("text", contentTypes));
+                s.setArray(13, c.createArrayOf("bytea", metadata));
+                try (ResultSet rs = s.executeQuery()) {
+                    while (rs.next()) {
+                        reserved.put(new TypeId(rs.getString(1), rs.getObject(2, UUID.class)),
+                                new long[] {rs.getLong(3), rs.getLong(4), rs.getLong(5)});
+                    }
+                }
+            }
+            return reserved;
+        }
+
+        /** The events the statement wrote for append {@code g} after version {@code current}. */
+        List<Event> events(int g, long current, long xid, long base) {
+            int first = 0;
+            for (int j = 0; j < g; j++) {
+                first += group.get(j).prepared.size();
+            }
+            Pending p = group.get(g);
+            List<Event> events = new ArrayList<>(p.prepared.size());
+            for (int i = 0; i < p.prepared.size(); i++) {
+                Prepared e = p.prepared.get(i);
+                // The statement's formula: the event's index in the group is its ordinality - 1.
+                long position = base + (xid << Schema.INDEX_BITS) + first + i;
+                events.add(new Event(new TypeId(e.type(), e.uuid()), p.streamId, current + i + 1,
+                        java.util.OptionalLong.of(position), now, e.data(), e.contentType(), p.batch.get(i).metadata()));
+            }
+            return List.copyOf(events);
+        }
+    }
+
+    /** The tips an expectation accepts, as {@code [lowest, highest]}. */
+    private static long[] range(dev.estoria.eventstore.ExpectedVersion expected) {
+        return switch (expected) {
+            case dev.estoria.eventstore.ExpectedVersion.Any any -> new long[] {0, Long.MAX_VALUE};
+            case dev.estoria.eventstore.ExpectedVersion.NoStream none -> new long[] {0, 0};
+            case dev.estoria.eventstore.ExpectedVersion.StreamExists exists -> new long[] {1, Long.MAX_VALUE};
+            case dev.estoria.eventstore.ExpectedVersion.Exact exact -> new long[] {exact.version(), exact.version()};
+        };
+    }
+
+    /**
+     * The statement of {@link #commitInBulk}. Appends expecting any version upsert their stream row;
+     * those expecting none insert it, or do nothing if it exists; the others update it only if its
+     * tip is in their range (re-checked on the latest version after a lock wait). Data-modifying
+     * {@code WITH} parts all run, whether read or not; the events join only the reserved streams.
+     * New stream rows are inserted in one sorted order, so groups of two processes creating the
+     * same streams do not deadlock; any deadlock that remains fails the statement, and the group
+     * goes the savepoint path, which retries it.
+     */
+    private static String bulkAppendSql(Schema schema) {
+        String base = "(SELECT m.position_base FROM " + schema.meta() + " m)";
+        String xid = "pg_current_xact_id()::text::bigint";
+        return "WITH a AS (SELECT * FROM unnest(?::text[], ?::uuid[], ?::int8[], ?::int8[], ?::int8[])"
+                + " WITH ORDINALITY AS a(t, u, n, lo, hi, g)),"
+                + " anyv AS (INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
+                + " SELECT a.t, a.u, a.n FROM a WHERE a.lo = 0 AND a.hi > 0 ORDER BY a.t, a.u"
+                + " ON CONFLICT (stream_type, stream_uuid) DO UPDATE SET tip = s.tip + EXCLUDED.tip"
+                + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
+                + " fresh AS (INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
+                + " SELECT a.t, a.u, a.n FROM a WHERE a.hi = 0 ORDER BY a.t, a.u"
+                + " ON CONFLICT (stream_type, stream_uuid) DO NOTHING RETURNING s.stream_type, s.stream_uuid, s.tip),"
+                + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + a.n FROM a"
+                + " WHERE a.lo > 0 AND s.stream_type = a.t AND s.stream_uuid = a.u AND s.tip BETWEEN a.lo AND a.hi"
+                + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
+                + " reserved AS (SELECT * FROM anyv UNION ALL SELECT * FROM fresh UNION ALL SELECT * FROM existing),"
+                + " written AS (INSERT INTO " + schema.events() + " (position, stream_type, stream_uuid, version,"
+                + " event_type, event_uuid, recorded_at, data, content_type, metadata)"
+                + " SELECT " + base + " + (" + xid + " << " + Schema.INDEX_BITS + ") + e.k - 1, a.t, a.u, r.tip - a.n + e.i,"
+                + " e.et, e.eu, ?::timestamptz, e.d, e.ct, e.md"
+                + " FROM unnest(?::int4[], ?::int4[], ?::text[], ?::uuid[], ?::bytea[], ?::text[], ?::bytea[])"
+                + " WITH ORDINALITY AS e(g, i, et, eu, d, ct, md, k)"
+                + " JOIN a ON a.g = e.g JOIN reserved r ON r.stream_type = a.t AND r.stream_uuid = a.u"
+                + " RETURNING 1)"
+                + " SELECT r.stream_type, r.stream_uuid, r.tip, " + xid + ", " + base + ", (SELECT count(*) FROM written)"
+                + " FROM reserved r";
+    }
+
+    private void commitWithSavepoints(List<Pending> group, List<Pending> carry) {
         List<Object> outcomes = new ArrayList<>(group.size()); // List<Event>, RuntimeException or RETRY
         Object retry = new Object();
         boolean useSavepoints = group.size() > 1;
@@ -635,26 +951,31 @@ public final class PostgresEventStore
             }
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
-            for (Pending p : group) {
-                if (p.result.isDone() || carry.contains(p)) {
-                    continue;
-                }
-                String action = "append to " + p.streamId;
-                EventStoreException failure = Sql.failure(action, e);
-                if (commitSent) {
-                    failure = Sql.isUnavailable(e)
-                            ? new StoreUnavailableException(action + ": connection lost during commit; the append may or"
-                                    + " may not have been written (" + e.getMessage() + ")", e)
-                            : new EventStoreException(action + ": commit failed; the append may or may not have been"
-                                    + " written (" + e.getMessage() + ")", e);
-                } else if (Sql.isUnavailable(e)) {
-                    failure = new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in"
-                            + " time; the append was not written (" + e.getMessage() + ")", e);
-                }
-                p.result.completeExceptionally(failure);
-            }
+            failGroup(group, carry, e, commitSent);
         } finally {
             closeQuietly(c);
+        }
+    }
+
+    /** Fails every append of the group not yet answered or carried, saying whether it may have been written. */
+    private static void failGroup(List<Pending> group, List<Pending> carry, Exception e, boolean commitSent) {
+        for (Pending p : group) {
+            if (p.result.isDone() || carry.contains(p)) {
+                continue;
+            }
+            String action = "append to " + p.streamId;
+            EventStoreException failure = Sql.failure(action, e);
+            if (commitSent) {
+                failure = Sql.isUnavailable(e)
+                        ? new StoreUnavailableException(action + ": connection lost during commit; the append may or"
+                                + " may not have been written (" + e.getMessage() + ")", e)
+                        : new EventStoreException(action + ": commit failed; the append may or may not have been"
+                                + " written (" + e.getMessage() + ")", e);
+            } else if (Sql.isUnavailable(e)) {
+                failure = new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in"
+                        + " time; the append was not written (" + e.getMessage() + ")", e);
+            }
+            p.result.completeExceptionally(failure);
         }
     }
 

@@ -19,6 +19,9 @@ import org.junit.jupiter.api.Timeout;
  * Two processes' group transactions lock the same two streams in opposite orders. PostgreSQL
  * breaks the deadlock by failing one statement; only that append is rolled back (to its
  * savepoint) and retried in a later transaction, so every append succeeds.
+ *
+ * <p>The appends carry their own event IDs, which sends their groups down the savepoint path, the
+ * one that locks streams in queue order (the bulk path locks them in one sorted order).
  */
 @Timeout(60)
 class CrossProcessDeadlockTest {
@@ -87,7 +90,7 @@ class CrossProcessDeadlockTest {
     }
 
     private static List<WritableEvent> one() {
-        return List.of(WritableEvent.of("e", new byte[] {1}));
+        return List.of(WritableEvent.of("e", new byte[] {1}).withEventId(java.util.UUID.randomUUID()));
     }
 
     private static void awaitQueued(PostgresEventStore store, int n) {

@@ -65,6 +65,14 @@ final class TestDatabase {
         return newStore(PostgresOptions.defaults());
     }
 
+    /**
+     * A store in a fresh schema with a pool of its own, opened from the URL as applications open
+     * it: the configuration whose appends commit as single statements.
+     */
+    PostgresEventStore newOwnedStore(PostgresOptions options) {
+        return PostgresEventStore.open(jdbcUrl, options.withSchema(randomSchema()).withFeedCheckInterval(Duration.ZERO));
+    }
+
     /** Closes the store and drops its schema. */
     void discard(PostgresEventStore store) {
         if (store == null) {
