@@ -106,6 +106,8 @@ public final class AggregateLoadBenchmark {
                 double stream = Stats.median(nanos[2]);
                 table.row(backend.name(), Format.millis(full), Format.millis(table1), Format.ratio(full / table1),
                         Format.millis(stream), Format.ratio(full / stream));
+                settings.progress().step("aggregate load, " + backend.name() + ": " + Format.millis(full)
+                        + " ms without a snapshot, " + Format.millis(table1) + " ms with one");
                 goals.add(GoalCheck.atLeast(backend.name() + ": aggregate load speed-up with a snapshot (snapshot"
                         + " table)", full / table1, 50));
             }

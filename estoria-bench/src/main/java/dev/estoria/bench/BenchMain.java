@@ -92,7 +92,8 @@ public final class BenchMain {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        BenchSettings settings = quick ? BenchSettings.quick() : BenchSettings.full();
+        BenchSettings settings = (quick ? BenchSettings.quick() : BenchSettings.full())
+                .withProgress(Progress.toStandardError());
         if (dir != null) {
             settings = settings.withWorkDirectory(dir);
         }

@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param aggregateEvents how many events the aggregate of the load benchmark has
  * @param projectionEvents how many appends the projection latency benchmark times per repetition
  * @param workDirectory where SQLite files are created (and deleted afterwards)
+ * @param progress where each finished measurement is reported while the run goes on
  */
 public record BenchSettings(
         boolean quickMode,
@@ -36,7 +37,8 @@ public record BenchSettings(
         int heapCheckEvents,
         int aggregateEvents,
         int projectionEvents,
-        Path workDirectory) {
+        Path workDirectory,
+        Progress progress) {
 
     /** The heap the catch-up child JVM gets. */
     public static final String CHILD_HEAP = "256m";
@@ -56,6 +58,7 @@ public record BenchSettings(
             throw new IllegalArgumentException("event counts must be >= 1");
         }
         Objects.requireNonNull(workDirectory, "workDirectory");
+        Objects.requireNonNull(progress, "progress");
     }
 
     /**
@@ -65,7 +68,7 @@ public record BenchSettings(
      */
     public static BenchSettings full() {
         return new BenchSettings(false, 3, Duration.ofSeconds(1), Duration.ofSeconds(3), List.of(1, 8, 64, 256),
-                List.of(1, 16, 64), 16, 1_000_000, 1_000_000, 10_000, 300, defaultDirectory());
+                List.of(1, 16, 64), 16, 1_000_000, 1_000_000, 10_000, 300, defaultDirectory(), Progress.NONE);
     }
 
     /**
@@ -74,7 +77,7 @@ public record BenchSettings(
      */
     public static BenchSettings quick() {
         return new BenchSettings(true, 3, Duration.ofMillis(20), Duration.ofMillis(60), List.of(1, 4),
-                List.of(1, 4), 4, 2_000, 2_000, 200, 10, defaultDirectory());
+                List.of(1, 4), 4, 2_000, 2_000, 200, 10, defaultDirectory(), Progress.NONE);
     }
 
     private static Path defaultDirectory() {
@@ -84,13 +87,21 @@ public record BenchSettings(
     /** Returns a copy that creates its files under {@code directory}. */
     public BenchSettings withWorkDirectory(Path directory) {
         return new BenchSettings(quickMode, repetitions, warmup, measure, sqliteWriters, postgresWriters,
-                postgresBatchWriters, readEvents, heapCheckEvents, aggregateEvents, projectionEvents, directory);
+                postgresBatchWriters, readEvents, heapCheckEvents, aggregateEvents, projectionEvents, directory, progress);
     }
 
     /** Returns a copy with another repetition count. */
     public BenchSettings withRepetitions(int count) {
         return new BenchSettings(quickMode, count, warmup, measure, sqliteWriters, postgresWriters,
-                postgresBatchWriters, readEvents, heapCheckEvents, aggregateEvents, projectionEvents, workDirectory);
+                postgresBatchWriters, readEvents, heapCheckEvents, aggregateEvents, projectionEvents, workDirectory,
+                progress);
+    }
+
+    /** Returns a copy that reports each finished measurement to {@code sink}. */
+    public BenchSettings withProgress(Progress sink) {
+        return new BenchSettings(quickMode, repetitions, warmup, measure, sqliteWriters, postgresWriters,
+                postgresBatchWriters, readEvents, heapCheckEvents, aggregateEvents, projectionEvents, workDirectory,
+                sink);
     }
 
     /** One line describing the settings, for reports. */

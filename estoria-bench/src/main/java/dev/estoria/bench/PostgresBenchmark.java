@@ -135,13 +135,24 @@ public final class PostgresBenchmark {
         rateColumns.addAll(List.of("vs (i)", "vs (ii)", "vs (iii)", "vs strict"));
         List<List<String>> rateRows = new ArrayList<>();
         List<List<String>> latencyRows = new ArrayList<>();
+        // The first subject of a fresh JVM would otherwise be measured while the JIT compiles the
+        // driver and pool paths every subject shares: one unrecorded run of each first.
+        for (Map.Entry<String, AppendSubject.Factory> subject : subjects.entrySet()) {
+            WriteRun.Result r = WriteRun.run(subject.getValue(), 1, 1, settings.warmup(), settings.warmup());
+            settings.progress().step("JVM warm-up, " + subject.getKey() + ": " + Format.number(r.appendsPerSecond())
+                    + " appends/s (not recorded)");
+        }
         for (Cell cell : cells) {
             Map<String, List<WriteRun.Result>> results = new LinkedHashMap<>();
             subjects.keySet().forEach(name -> results.put(name, new ArrayList<>()));
             for (int rep = 0; rep < settings.repetitions(); rep++) {
                 for (Map.Entry<String, AppendSubject.Factory> subject : subjects.entrySet()) {
-                    results.get(subject.getKey()).add(WriteRun.run(subject.getValue(), cell.writers(), cell.events(),
-                            settings.warmup(), settings.measure()));
+                    WriteRun.Result r = WriteRun.run(subject.getValue(), cell.writers(), cell.events(),
+                            settings.warmup(), settings.measure());
+                    results.get(subject.getKey()).add(r);
+                    settings.progress().step("appends, " + cell.writers() + " writers x " + cell.events()
+                            + " event(s), repetition " + (rep + 1) + "/" + settings.repetitions() + ", "
+                            + subject.getKey() + ": " + Format.number(r.appendsPerSecond()) + " appends/s");
                 }
             }
             Map<String, WriteRun.Summary> summary = new LinkedHashMap<>();
@@ -172,7 +183,8 @@ public final class PostgresBenchmark {
             }
         }
         String note = "Each figure is the median of " + settings.repetitions() + " repetitions; every repetition of"
-                + " every subject runs on a fresh schema, subjects in turn. Every writer appends to its own stream"
+                + " every subject runs on a fresh schema, subjects in turn, after one unrecorded 1-writer run of each"
+                + " to warm up the JVM. Every writer appends to its own stream"
                 + " (Axon: its own aggregate) with an exact expected version (Axon: the next sequence numbers).";
         tables.add(new ResultTable("Appends per second", rateColumns, rateRows, List.of(note,
                 "(i): per append, one transaction: conditional stream-row update (insert for a new stream), then"

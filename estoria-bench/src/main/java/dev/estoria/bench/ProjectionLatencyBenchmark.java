@@ -54,6 +54,7 @@ public final class ProjectionLatencyBenchmark {
                 }
             }
             double medianP50 = Stats.median(p50);
+            settings.progress().step("projection latency, " + backend.name() + ": p50 " + Format.millis(medianP50) + " ms");
             table.row(backend.name(), settings.repetitions() + " x " + settings.projectionEvents(),
                     Format.millis(medianP50), Format.millis(Stats.median(p99)), Format.millis(Stats.median(max)),
                     Format.millis(Stats.median(append)));

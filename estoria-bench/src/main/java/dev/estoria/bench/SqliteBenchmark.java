@@ -91,6 +91,9 @@ public final class SqliteBenchmark {
                     baseline.add(WriteRun.run(w -> baseline(settings), writers, events, settings.warmup(),
                             settings.measure()));
                 }
+                settings.progress().step("appends, " + writers + " writers x " + events + " event(s): Estoria "
+                        + Format.number(WriteRun.Summary.of(store).appendsPerSecond()) + " appends/s, baseline "
+                        + Format.number(WriteRun.Summary.of(baseline).appendsPerSecond()) + " appends/s");
                 WriteRun.Summary s = WriteRun.Summary.of(store);
                 WriteRun.Summary b = WriteRun.Summary.of(baseline);
                 double ratio = s.appendsPerSecond() / b.appendsPerSecond();

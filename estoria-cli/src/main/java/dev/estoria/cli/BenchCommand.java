@@ -57,7 +57,10 @@ final class BenchCommand extends StoreCommand {
             throw new BadInputException("--repetitions must be at least 1, was " + repetitions);
         }
         StoreTarget target = storeOptions().target();
-        BenchSettings settings = quick ? BenchSettings.quick() : BenchSettings.full();
+        BenchSettings settings = (quick ? BenchSettings.quick() : BenchSettings.full()).withProgress(message -> {
+            err().println("bench: " + message);
+            err().flush();
+        });
         if (dir != null) {
             settings = settings.withWorkDirectory(dir);
         }
