@@ -26,8 +26,8 @@ import org.postgresql.PGNotification;
  * {@link #announce}. One sender thread issues {@code SELECT pg_notify(channel, xid)} in auto-commit
  * mode on its own connection, never inside an append transaction: a {@code NOTIFY} inside a
  * transaction takes a cluster-wide lock at commit, which would serialise every append. Sends are
- * coalesced: at most one is in flight, and commits that land meanwhile are covered by one more send
- * carrying the highest transaction ID.
+ * coalesced: at most one is in flight, sends are at least 2 ms apart, and commits that land meanwhile
+ * are covered by one more send carrying the highest transaction ID.
  *
  * <p><b>Listening.</b> Started with the first local listener: a thread holds its own connection,
  * {@code LISTEN}s on the channel and, for each batch of notifications from other sessions, passes
@@ -43,6 +43,8 @@ final class CrossProcessNotifications implements AutoCloseable {
     private static final int WAIT_MILLIS = 250;
     private static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** The least time between two sends: caps NOTIFY transactions at 500 per second. */
+    private static final long MIN_SEND_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
     /** Opens a connection for the sender or the listener. */
     @FunctionalInterface
@@ -62,6 +64,7 @@ final class CrossProcessNotifications implements AutoCloseable {
     private final AtomicBoolean sending = new AtomicBoolean();
     private final ExecutorService sender;
     private Connection senderConnection; // sender thread only
+    private long lastSendNanos = System.nanoTime() - MIN_SEND_GAP_NANOS; // sender thread only
     private volatile int senderPid;
 
     private final Object listening = new Object();
@@ -133,6 +136,15 @@ final class CrossProcessNotifications implements AutoCloseable {
         try {
             long xid;
             while (!closed && (xid = pendingXid.getAndSet(0)) != 0) {
+                // Under load each NOTIFY is a transaction competing with the appends for the
+                // server: keep them apart by a small gap, in which further commits coalesce. A send
+                // after a quiet spell goes at once.
+                long wait = lastSendNanos + MIN_SEND_GAP_NANOS - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                    xid = Math.max(xid, pendingXid.getAndSet(0));
+                }
+                lastSendNanos = System.nanoTime();
                 send(xid);
             }
         } finally {

@@ -1449,7 +1449,8 @@ public final class PostgresEventStore
      * <ul>
      *   <li>The {@code NOTIFY} is out of band: after a group transaction commits, a separate
      *       auto-commit {@code SELECT pg_notify(...)} is sent by one sender thread, coalesced (at
-     *       most one in flight, then one more for the commits that landed meanwhile). It is never
+     *       most one in flight, at least 2 ms apart, then one more for the commits that landed
+     *       meanwhile). It is never
      *       part of an append transaction, so it never serialises appends (a {@code NOTIFY} inside a
      *       transaction takes a cluster-wide lock at commit). Its payload is the committing
      *       transaction's ID, so the receiving process's next read waits for it to settle, as for
