@@ -8,31 +8,44 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteCommitListener;
 import org.sqlite.SQLiteConnection;
 
 /**
- * The single thread that owns the write connection and commits writes in groups.
+ * Owns the write connection and commits writes in groups.
  *
- * <p>Callers hand in {@link Work} and wait. The thread takes whatever is queued (never waiting for
- * more, so a lone write pays no added latency), opens one {@code BEGIN IMMEDIATE} transaction,
- * runs each work item inside its own savepoint, and commits once. A work item that fails is rolled
- * back to its savepoint and fails alone; the others commit. Nobody hears of success before the
- * commit has returned, which with {@code synchronous=FULL} means the group is on stable storage.
+ * <p>Callers hand in {@link Work} and wait. Whoever holds the connection takes whatever is queued
+ * (never waiting for more, so a lone write pays no added latency), opens one {@code BEGIN
+ * IMMEDIATE} transaction, runs each work item inside its own savepoint, and commits once. A work
+ * item that fails is rolled back to its savepoint and fails alone; the others commit. A group of
+ * one item needs no savepoint: the transaction is the item's unit, and its failure rolls the
+ * transaction back. Nobody hears of success before the commit has returned, which with {@code
+ * synchronous=FULL} means the group is on stable storage.
+ *
+ * <p>The connection is held by one thread at a time, under a lock. A caller submitting shared work
+ * that finds the connection free commits the queue itself (leading the group, and completing the
+ * others' work in it) until its own work is done, which spares a lone writer two thread hand-offs.
+ * A caller that finds it taken just waits: the holder looks at the queue again after letting go,
+ * and if work is left, it wakes the store's writer thread, which serves the queue until it is
+ * empty. Queued work is taken only under the lock and in queue order, whoever takes it.
  *
  * <p>Work submitted with {@link #submitAlone} runs in a transaction of its own instead, between the
- * groups before and after it in queue order: it is caller code that may misbehave (end the
- * transaction itself, take long), and sharing a transaction would let it harm other writers.
+ * groups before and after it in queue order, and always on the writer thread: it is caller code
+ * that may misbehave (end the transaction itself, take long), and sharing a transaction, or a
+ * caller's thread, would let it harm other writers.
  *
- * <p>Because one thread makes every write of this store, and SQLite lets one transaction write a
- * database at a time, writes are applied in one order and each sees all earlier ones.
+ * <p>Because every write of this store is made under that one lock, and SQLite lets one
+ * transaction write a database at a time, writes are applied in one order and each sees all
+ * earlier ones.
  */
 final class GroupCommitWriter {
 
-    /** One write, run on the writer thread inside its own savepoint. */
+    /** One write, run inside the write transaction (in its own savepoint when it shares it). */
     interface Work<T> {
         T run(Connection connection) throws SQLException;
     }
@@ -46,7 +59,7 @@ final class GroupCommitWriter {
         default void enqueued() {
         }
 
-        /** Called on the writer thread with the transaction open and every item applied. */
+        /** Called on the thread holding the connection, with the transaction open and every item applied. */
         default void beforeCommit(int items) {
         }
 
@@ -63,7 +76,12 @@ final class GroupCommitWriter {
     private final Path file;
     private final Connection connection;
     private final Statement control;
-    private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
+    /** Taken from only by the holder of {@link #connectionLock}, so peeking and polling agree. */
+    private final ConcurrentLinkedQueue<Request<?>> queue = new ConcurrentLinkedQueue<>();
+    /** Held by whoever uses the connection: a leading caller or the writer thread. */
+    private final ReentrantLock connectionLock = new ReentrantLock();
+    /** Released when the writer thread has queued work to serve, or the writer is closing. */
+    private final Semaphore wake = new Semaphore(0);
     private final Object lifecycle = new Object();
     private final Thread thread;
     private final AtomicLong commits = new AtomicLong();
@@ -71,8 +89,6 @@ final class GroupCommitWriter {
     private final AtomicLong transactionEnds = new AtomicLong();
     private volatile boolean closed;
     private volatile Hooks hooks = Hooks.NONE;
-
-    private static final Request<Void> STOP = new Request<>(null);
 
     GroupCommitWriter(Path file, Connection connection) throws SQLException {
         this.file = file;
@@ -102,10 +118,6 @@ final class GroupCommitWriter {
         T result;
         RuntimeException failure;
 
-        Request(Work<T> work) {
-            this(work, false);
-        }
-
         Request(Work<T> work, boolean alone) {
             this.work = work;
             this.alone = alone;
@@ -125,20 +137,31 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Queues the work and waits until its group has committed.
+     * Queues the work and waits until its group has committed. The work may run on the calling
+     * thread or on another; either way one thread at a time holds the connection.
      *
      * @return what the work returned
      * @throws RuntimeException whatever the work threw (the write was rolled back), or an {@link
      *     EventStoreException} if the store is closed or the transaction failed
      */
     <T> T submit(Work<T> work) {
-        return await(new Request<>(work, false));
+        Request<T> request = new Request<>(work, false);
+        enqueue(request);
+        // An interrupted caller leaves the work to the writer thread, so that the interrupt cannot
+        // reach anything run for the group; it still waits for the outcome below. A caller already
+        // holding the connection (work submitted from inside work) cannot start another transaction.
+        if (!Thread.currentThread().isInterrupted() && !connectionLock.isHeldByCurrentThread()) {
+            lead(request);
+        } else {
+            wake.release();
+        }
+        return await(request);
     }
 
     /**
-     * Queues the work to run in a write transaction of its own and waits until that has committed.
-     * The transaction commits whatever the work wrote when the work returns, and rolls it all back
-     * when the work throws.
+     * Queues the work to run in a write transaction of its own on the writer thread and waits until
+     * that has committed. The transaction commits whatever the work wrote when the work returns, and
+     * rolls it all back when the work throws.
      *
      * @return what the work returned
      * @throws IllegalStateException if the transaction ended inside the work: the work ran {@code
@@ -149,10 +172,13 @@ final class GroupCommitWriter {
      *     nothing was written) or the commit failed
      */
     <T> T submitAlone(Work<T> work) {
-        return await(new Request<>(work, true));
+        Request<T> request = new Request<>(work, true);
+        enqueue(request);
+        wake.release();
+        return await(request);
     }
 
-    private <T> T await(Request<T> request) {
+    private void enqueue(Request<?> request) {
         synchronized (lifecycle) {
             if (closed) {
                 throw closedException();
@@ -160,8 +186,56 @@ final class GroupCommitWriter {
             queue.add(request);
         }
         hooks.enqueued();
-        // Wait even through interrupts: the writer always finishes the work (a lock wait is bounded
-        // by the busy timeout), and a caller is better served by the outcome than by "unknown".
+    }
+
+    /**
+     * Commits queued groups on the calling thread while the connection is free and the caller's own
+     * work is not done. If the connection is taken, its holder will see the request: it checks the
+     * queue after unlocking, and this request was queued before the failed attempt to lock.
+     */
+    private void lead(Request<?> mine) {
+        if (!connectionLock.tryLock()) {
+            return;
+        }
+        try {
+            while (!mine.future.isDone()) {
+                if (closed) {
+                    failQueued();
+                    break;
+                }
+                Request<?> next = queue.peek();
+                if (next == null || next.alone) {
+                    // Work that must run alone belongs to the writer thread, and so does all after it.
+                    break;
+                }
+                guarded(takeSharedRun(), true);
+            }
+        } finally {
+            connectionLock.unlock();
+        }
+        handOff();
+    }
+
+    /** Called after unlocking the connection: work queued meanwhile must not be left unserved. */
+    private void handOff() {
+        if (!queue.isEmpty()) {
+            wake.release();
+        }
+    }
+
+    /** The shared work at the head of the queue, up to the next work that must run alone. */
+    private List<Request<?>> takeSharedRun() {
+        List<Request<?>> group = new ArrayList<>();
+        Request<?> next;
+        while (group.size() < MAX_GROUP && (next = queue.peek()) != null && !next.alone) {
+            group.add(queue.poll());
+        }
+        return group;
+    }
+
+    private <T> T await(Request<T> request) {
+        // Wait even through interrupts: the work is always finished (a lock wait is bounded by the
+        // busy timeout), and a caller is better served by the outcome than by "unknown".
         boolean interrupted = false;
         try {
             while (true) {
@@ -194,17 +268,17 @@ final class GroupCommitWriter {
 
     /**
      * Stops the writer: the group in progress finishes, work still queued fails with an {@link
-     * EventStoreException}, and this returns once the thread has ended. Idempotent.
+     * EventStoreException}, and this returns once the writer thread has ended and nobody uses the
+     * connection any more. Idempotent.
      */
     void close() {
         synchronized (lifecycle) {
-            if (!closed) {
-                closed = true;
-                queue.add(STOP);
-            }
+            closed = true;
         }
+        wake.release();
         hooks.closing();
-        if (Thread.currentThread() == thread) {
+        if (Thread.currentThread() == thread || connectionLock.isHeldByCurrentThread()) {
+            // Closed from inside work: waiting for the connection would wait for ourselves.
             return;
         }
         boolean interrupted = false;
@@ -225,39 +299,48 @@ final class GroupCommitWriter {
     }
 
     private void loop() {
-        List<Request<?>> group = new ArrayList<>();
         while (true) {
-            group.clear();
             try {
-                group.add(queue.take());
+                wake.acquire();
             } catch (InterruptedException e) {
                 // Nobody interrupts this private thread; if someone does, keep serving.
                 continue;
             }
-            queue.drainTo(group, MAX_GROUP - 1);
-            group.remove(STOP);
-            if (closed) {
-                failAll(group, closedException());
-                break;
+            wake.drainPermits();
+            connectionLock.lock();
+            try {
+                while (!closed && !queue.isEmpty()) {
+                    serveHead();
+                }
+                if (closed) {
+                    // Leaders check the flag under the lock, so once this thread has ended nobody
+                    // touches the connection again.
+                    failQueued();
+                    return;
+                }
+            } finally {
+                connectionLock.unlock();
             }
-            // Runs of shared work commit together; work that must be alone splits them, in order.
-            int start = 0;
-            for (int i = 0; i <= group.size(); i++) {
-                if (i < group.size() && !group.get(i).alone) {
-                    continue;
-                }
-                if (i > start) {
-                    guarded(group.subList(start, i), true);
-                }
-                if (i < group.size()) {
-                    guarded(group.subList(i, i + 1), false);
-                }
-                start = i + 1;
-            }
+            handOff();
         }
+    }
+
+    /** Commits the next run of shared work as one group, or the next work that must run alone. */
+    private void serveHead() {
+        Request<?> next = queue.peek();
+        if (next.alone) {
+            guarded(List.of(queue.poll()), false);
+        } else {
+            guarded(takeSharedRun(), true);
+        }
+    }
+
+    private void failQueued() {
         List<Request<?>> rest = new ArrayList<>();
-        queue.drainTo(rest);
-        rest.remove(STOP);
+        Request<?> next;
+        while ((next = queue.poll()) != null) {
+            rest.add(next);
+        }
         failAll(rest, closedException());
     }
 
@@ -328,30 +411,21 @@ final class GroupCommitWriter {
             return;
         }
         long changesBefore = totalChanges();
-        for (int i = 0; i < group.size(); i++) {
-            Request<?> request = group.get(i);
+        if (group.size() == 1) {
+            // Alone in the transaction, the item needs no savepoint: rolling back the transaction
+            // undoes exactly what rolling back to the savepoint would.
+            Request<?> request = group.get(0);
             try {
-                control.execute("SAVEPOINT " + SAVEPOINT);
                 request.apply(connection);
-                control.execute("RELEASE " + SAVEPOINT);
             } catch (SQLException | RuntimeException e) {
-                RuntimeException failure = asFailure(e);
-                if (!rollbackToSavepoint()) {
-                    // SQLite ended the whole transaction (an I/O error, a full disk): nothing of
-                    // this group is written, and every item must hear so.
-                    rollbackQuietly();
-                    request.failure = failure;
-                    for (int j = 0; j < group.size(); j++) {
-                        // Items that failed on their own keep their own, more precise, failure.
-                        if (j != i && group.get(j).failure == null) {
-                            group.get(j).failure = new EventStoreException("write to " + file
-                                    + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
-                        }
-                    }
-                    group.forEach(Request::complete);
-                    return;
-                }
-                request.failure = failure;
+                request.failure = asFailure(e);
+                rollbackQuietly();
+                request.complete();
+                return;
+            }
+        } else {
+            if (!applyEach(group)) {
+                return;
             }
         }
         if (changesBefore >= 0 && totalChanges() == changesBefore) {
@@ -377,6 +451,42 @@ final class GroupCommitWriter {
         }
         commits.incrementAndGet();
         group.forEach(Request::complete);
+    }
+
+    /**
+     * Applies each item of a shared transaction in its own savepoint.
+     *
+     * @return false if SQLite ended the whole transaction; every item has then been completed with
+     *     a failure
+     */
+    private boolean applyEach(List<Request<?>> group) {
+        for (int i = 0; i < group.size(); i++) {
+            Request<?> request = group.get(i);
+            try {
+                control.execute("SAVEPOINT " + SAVEPOINT);
+                request.apply(connection);
+                control.execute("RELEASE " + SAVEPOINT);
+            } catch (SQLException | RuntimeException e) {
+                RuntimeException failure = asFailure(e);
+                if (!rollbackToSavepoint()) {
+                    // SQLite ended the whole transaction (an I/O error, a full disk): nothing of
+                    // this group is written, and every item must hear so.
+                    rollbackQuietly();
+                    request.failure = failure;
+                    for (int j = 0; j < group.size(); j++) {
+                        // Items that failed on their own keep their own, more precise, failure.
+                        if (j != i && group.get(j).failure == null) {
+                            group.get(j).failure = new EventStoreException("write to " + file
+                                    + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
+                        }
+                    }
+                    group.forEach(Request::complete);
+                    return false;
+                }
+                request.failure = failure;
+            }
+        }
+        return true;
     }
 
     private long totalChanges() {
