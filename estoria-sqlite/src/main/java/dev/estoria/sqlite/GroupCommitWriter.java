@@ -3,36 +3,49 @@ package dev.estoria.sqlite;
 import dev.estoria.eventstore.EventStoreException;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteCommitListener;
 import org.sqlite.SQLiteConnection;
 
 /**
- * The single thread that owns the write connection and commits writes in groups.
+ * Owns the write connection and commits writes in groups.
  *
- * <p>Callers hand in {@link Work} and wait. The thread takes whatever is queued (never waiting for
- * more, so a lone write pays no added latency), opens one {@code BEGIN IMMEDIATE} transaction,
- * runs each work item inside its own savepoint, and commits once. A work item that fails is rolled
- * back to its savepoint and fails alone; the others commit. Nobody hears of success before the
- * commit has returned, which with {@code synchronous=FULL} means the group is on stable storage.
+ * <p>Callers hand in {@link Work} and wait. Whoever holds the connection takes whatever is queued
+ * (never waiting for more, so a lone write pays no added latency), opens one {@code BEGIN
+ * IMMEDIATE} transaction, runs each work item inside its own savepoint, and commits once. A work
+ * item that fails is rolled back to its savepoint and fails alone; the others commit. A group of
+ * one item needs no savepoint: the transaction is the item's unit, and its failure rolls the
+ * transaction back. Nobody hears of success before the commit has returned, which with {@code
+ * synchronous=FULL} means the group is on stable storage.
+ *
+ * <p>The connection is held by one thread at a time, under a lock. A caller submitting shared work
+ * that finds the connection free commits the queue itself (leading the group, and completing the
+ * others' work in it) until its own work is done, which spares a lone writer two thread hand-offs.
+ * A caller that finds it taken just waits: the holder looks at the queue again after letting go,
+ * and if work is left, it wakes the store's writer thread, which serves the queue until it is
+ * empty. Queued work is taken only under the lock and in queue order, whoever takes it.
  *
  * <p>Work submitted with {@link #submitAlone} runs in a transaction of its own instead, between the
- * groups before and after it in queue order: it is caller code that may misbehave (end the
- * transaction itself, take long), and sharing a transaction would let it harm other writers.
+ * groups before and after it in queue order, and always on the writer thread: it is caller code
+ * that may misbehave (end the transaction itself, take long), and sharing a transaction, or a
+ * caller's thread, would let it harm other writers.
  *
- * <p>Because one thread makes every write of this store, and SQLite lets one transaction write a
- * database at a time, writes are applied in one order and each sees all earlier ones.
+ * <p>Because every write of this store is made under that one lock, and SQLite lets one
+ * transaction write a database at a time, writes are applied in one order and each sees all
+ * earlier ones.
  */
 final class GroupCommitWriter {
 
-    /** One write, run on the writer thread inside its own savepoint. */
+    /** One write, run inside the write transaction (in its own savepoint when it shares it). */
     interface Work<T> {
         T run(Connection connection) throws SQLException;
     }
@@ -46,7 +59,7 @@ final class GroupCommitWriter {
         default void enqueued() {
         }
 
-        /** Called on the writer thread with the transaction open and every item applied. */
+        /** Called on the thread holding the connection, with the transaction open and every item applied. */
         default void beforeCommit(int items) {
         }
 
@@ -62,8 +75,20 @@ final class GroupCommitWriter {
 
     private final Path file;
     private final Connection connection;
-    private final Statement control;
-    private final LinkedBlockingQueue<Request<?>> queue = new LinkedBlockingQueue<>();
+    // Prepared once: parsing them anew for every transaction and savepoint was a measurable share
+    // of the connection holder's time under load.
+    private final PreparedStatement begin;
+    private final PreparedStatement commit;
+    private final PreparedStatement rollback;
+    private final PreparedStatement savepoint;
+    private final PreparedStatement release;
+    private final PreparedStatement rollbackTo;
+    /** Taken from only by the holder of {@link #connectionLock}, so peeking and polling agree. */
+    private final ConcurrentLinkedQueue<Request<?>> queue = new ConcurrentLinkedQueue<>();
+    /** Held by whoever uses the connection: a leading caller or the writer thread. */
+    private final ReentrantLock connectionLock = new ReentrantLock();
+    /** Released when the writer thread has queued work to serve, or the writer is closing. */
+    private final Semaphore wake = new Semaphore(0);
     private final Object lifecycle = new Object();
     private final Thread thread;
     private final AtomicLong commits = new AtomicLong();
@@ -72,12 +97,15 @@ final class GroupCommitWriter {
     private volatile boolean closed;
     private volatile Hooks hooks = Hooks.NONE;
 
-    private static final Request<Void> STOP = new Request<>(null);
-
     GroupCommitWriter(Path file, Connection connection) throws SQLException {
         this.file = file;
         this.connection = connection;
-        this.control = connection.createStatement();
+        this.begin = connection.prepareStatement("BEGIN IMMEDIATE");
+        this.commit = connection.prepareStatement("COMMIT");
+        this.rollback = connection.prepareStatement("ROLLBACK");
+        this.savepoint = connection.prepareStatement("SAVEPOINT " + SAVEPOINT);
+        this.release = connection.prepareStatement("RELEASE " + SAVEPOINT);
+        this.rollbackTo = connection.prepareStatement("ROLLBACK TO " + SAVEPOINT);
         connection.unwrap(SQLiteConnection.class).getDatabase().addCommitListener(new SQLiteCommitListener() {
             @Override
             public void onCommit() {
@@ -102,10 +130,6 @@ final class GroupCommitWriter {
         T result;
         RuntimeException failure;
 
-        Request(Work<T> work) {
-            this(work, false);
-        }
-
         Request(Work<T> work, boolean alone) {
             this.work = work;
             this.alone = alone;
@@ -125,20 +149,31 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Queues the work and waits until its group has committed.
+     * Queues the work and waits until its group has committed. The work may run on the calling
+     * thread or on another; either way one thread at a time holds the connection.
      *
      * @return what the work returned
      * @throws RuntimeException whatever the work threw (the write was rolled back), or an {@link
      *     EventStoreException} if the store is closed or the transaction failed
      */
     <T> T submit(Work<T> work) {
-        return await(new Request<>(work, false));
+        Request<T> request = new Request<>(work, false);
+        enqueue(request);
+        // An interrupted caller leaves the work to the writer thread, so that the interrupt cannot
+        // reach anything run for the group; it still waits for the outcome below. A caller already
+        // holding the connection (work submitted from inside work) cannot start another transaction.
+        if (!Thread.currentThread().isInterrupted() && !connectionLock.isHeldByCurrentThread()) {
+            lead(request);
+        } else {
+            wake.release();
+        }
+        return await(request);
     }
 
     /**
-     * Queues the work to run in a write transaction of its own and waits until that has committed.
-     * The transaction commits whatever the work wrote when the work returns, and rolls it all back
-     * when the work throws.
+     * Queues the work to run in a write transaction of its own on the writer thread and waits until
+     * that has committed. The transaction commits whatever the work wrote when the work returns, and
+     * rolls it all back when the work throws.
      *
      * @return what the work returned
      * @throws IllegalStateException if the transaction ended inside the work: the work ran {@code
@@ -149,10 +184,13 @@ final class GroupCommitWriter {
      *     nothing was written) or the commit failed
      */
     <T> T submitAlone(Work<T> work) {
-        return await(new Request<>(work, true));
+        Request<T> request = new Request<>(work, true);
+        enqueue(request);
+        wake.release();
+        return await(request);
     }
 
-    private <T> T await(Request<T> request) {
+    private void enqueue(Request<?> request) {
         synchronized (lifecycle) {
             if (closed) {
                 throw closedException();
@@ -160,8 +198,56 @@ final class GroupCommitWriter {
             queue.add(request);
         }
         hooks.enqueued();
-        // Wait even through interrupts: the writer always finishes the work (a lock wait is bounded
-        // by the busy timeout), and a caller is better served by the outcome than by "unknown".
+    }
+
+    /**
+     * Commits queued groups on the calling thread while the connection is free and the caller's own
+     * work is not done. If the connection is taken, its holder will see the request: it checks the
+     * queue after unlocking, and this request was queued before the failed attempt to lock.
+     */
+    private void lead(Request<?> mine) {
+        if (!connectionLock.tryLock()) {
+            return;
+        }
+        try {
+            while (!mine.future.isDone()) {
+                if (closed) {
+                    failQueued();
+                    break;
+                }
+                Request<?> next = queue.peek();
+                if (next == null || next.alone) {
+                    // Work that must run alone belongs to the writer thread, and so does all after it.
+                    break;
+                }
+                guarded(takeSharedRun(), true);
+            }
+        } finally {
+            connectionLock.unlock();
+        }
+        handOff();
+    }
+
+    /** Called after unlocking the connection: work queued meanwhile must not be left unserved. */
+    private void handOff() {
+        if (!queue.isEmpty()) {
+            wake.release();
+        }
+    }
+
+    /** The shared work at the head of the queue, up to the next work that must run alone. */
+    private List<Request<?>> takeSharedRun() {
+        List<Request<?>> group = new ArrayList<>();
+        Request<?> next;
+        while (group.size() < MAX_GROUP && (next = queue.peek()) != null && !next.alone) {
+            group.add(queue.poll());
+        }
+        return group;
+    }
+
+    private <T> T await(Request<T> request) {
+        // Wait even through interrupts: the work is always finished (a lock wait is bounded by the
+        // busy timeout), and a caller is better served by the outcome than by "unknown".
         boolean interrupted = false;
         try {
             while (true) {
@@ -194,17 +280,17 @@ final class GroupCommitWriter {
 
     /**
      * Stops the writer: the group in progress finishes, work still queued fails with an {@link
-     * EventStoreException}, and this returns once the thread has ended. Idempotent.
+     * EventStoreException}, and this returns once the writer thread has ended and nobody uses the
+     * connection any more. Idempotent.
      */
     void close() {
         synchronized (lifecycle) {
-            if (!closed) {
-                closed = true;
-                queue.add(STOP);
-            }
+            closed = true;
         }
+        wake.release();
         hooks.closing();
-        if (Thread.currentThread() == thread) {
+        if (Thread.currentThread() == thread || connectionLock.isHeldByCurrentThread()) {
+            // Closed from inside work: waiting for the connection would wait for ourselves.
             return;
         }
         boolean interrupted = false;
@@ -225,39 +311,48 @@ final class GroupCommitWriter {
     }
 
     private void loop() {
-        List<Request<?>> group = new ArrayList<>();
         while (true) {
-            group.clear();
             try {
-                group.add(queue.take());
+                wake.acquire();
             } catch (InterruptedException e) {
                 // Nobody interrupts this private thread; if someone does, keep serving.
                 continue;
             }
-            queue.drainTo(group, MAX_GROUP - 1);
-            group.remove(STOP);
-            if (closed) {
-                failAll(group, closedException());
-                break;
+            wake.drainPermits();
+            connectionLock.lock();
+            try {
+                while (!closed && !queue.isEmpty()) {
+                    serveHead();
+                }
+                if (closed) {
+                    // Leaders check the flag under the lock, so once this thread has ended nobody
+                    // touches the connection again.
+                    failQueued();
+                    return;
+                }
+            } finally {
+                connectionLock.unlock();
             }
-            // Runs of shared work commit together; work that must be alone splits them, in order.
-            int start = 0;
-            for (int i = 0; i <= group.size(); i++) {
-                if (i < group.size() && !group.get(i).alone) {
-                    continue;
-                }
-                if (i > start) {
-                    guarded(group.subList(start, i), true);
-                }
-                if (i < group.size()) {
-                    guarded(group.subList(i, i + 1), false);
-                }
-                start = i + 1;
-            }
+            handOff();
         }
+    }
+
+    /** Commits the next run of shared work as one group, or the next work that must run alone. */
+    private void serveHead() {
+        Request<?> next = queue.peek();
+        if (next.alone) {
+            guarded(List.of(queue.poll()), false);
+        } else {
+            guarded(takeSharedRun(), true);
+        }
+    }
+
+    private void failQueued() {
         List<Request<?>> rest = new ArrayList<>();
-        queue.drainTo(rest);
-        rest.remove(STOP);
+        Request<?> next;
+        while ((next = queue.poll()) != null) {
+            rest.add(next);
+        }
         failAll(rest, closedException());
     }
 
@@ -277,7 +372,7 @@ final class GroupCommitWriter {
 
     private void commitAlone(Request<?> request) {
         try {
-            control.execute("BEGIN IMMEDIATE");
+            begin.execute();
         } catch (SQLException e) {
             request.future.completeExceptionally(new EventStoreException("cannot start a write transaction on "
                     + file + "; nothing was written: " + e.getMessage(), e));
@@ -300,7 +395,7 @@ final class GroupCommitWriter {
         }
         try {
             hooks.beforeCommit(1);
-            control.execute("COMMIT");
+            commit.execute();
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly();
             request.failure = new EventStoreException("commit to " + file
@@ -321,19 +416,68 @@ final class GroupCommitWriter {
 
     private void commitGroup(List<Request<?>> group) {
         try {
-            control.execute("BEGIN IMMEDIATE");
+            begin.execute();
         } catch (SQLException e) {
             failAll(group, new EventStoreException("cannot start a write transaction on " + file
                     + "; nothing was written: " + e.getMessage(), e));
             return;
         }
         long changesBefore = totalChanges();
+        if (group.size() == 1) {
+            // Alone in the transaction, the item needs no savepoint: rolling back the transaction
+            // undoes exactly what rolling back to the savepoint would.
+            Request<?> request = group.get(0);
+            try {
+                request.apply(connection);
+            } catch (SQLException | RuntimeException e) {
+                request.failure = asFailure(e);
+                rollbackQuietly();
+                request.complete();
+                return;
+            }
+        } else {
+            if (!applyEach(group)) {
+                return;
+            }
+        }
+        if (changesBefore >= 0 && totalChanges() == changesBefore) {
+            // Nothing to make durable (every item failed, or was an idempotent retry): skip the flush.
+            rollbackQuietly();
+            group.forEach(Request::complete);
+            return;
+        }
+        try {
+            hooks.beforeCommit(group.size());
+            commit.execute();
+        } catch (SQLException | RuntimeException e) {
+            rollbackQuietly();
+            EventStoreException failure = new EventStoreException("commit to " + file
+                    + " failed; the write may or may not have been made: " + e.getMessage(), e);
+            for (Request<?> request : group) {
+                if (request.failure == null) {
+                    request.failure = failure;
+                }
+            }
+            group.forEach(Request::complete);
+            return;
+        }
+        commits.incrementAndGet();
+        group.forEach(Request::complete);
+    }
+
+    /**
+     * Applies each item of a shared transaction in its own savepoint.
+     *
+     * @return false if SQLite ended the whole transaction; every item has then been completed with
+     *     a failure
+     */
+    private boolean applyEach(List<Request<?>> group) {
         for (int i = 0; i < group.size(); i++) {
             Request<?> request = group.get(i);
             try {
-                control.execute("SAVEPOINT " + SAVEPOINT);
+                savepoint.execute();
                 request.apply(connection);
-                control.execute("RELEASE " + SAVEPOINT);
+                release.execute();
             } catch (SQLException | RuntimeException e) {
                 RuntimeException failure = asFailure(e);
                 if (!rollbackToSavepoint()) {
@@ -349,34 +493,12 @@ final class GroupCommitWriter {
                         }
                     }
                     group.forEach(Request::complete);
-                    return;
+                    return false;
                 }
                 request.failure = failure;
             }
         }
-        if (changesBefore >= 0 && totalChanges() == changesBefore) {
-            // Nothing to make durable (every item failed, or was an idempotent retry): skip the flush.
-            rollbackQuietly();
-            group.forEach(Request::complete);
-            return;
-        }
-        try {
-            hooks.beforeCommit(group.size());
-            control.execute("COMMIT");
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly();
-            EventStoreException failure = new EventStoreException("commit to " + file
-                    + " failed; the write may or may not have been made: " + e.getMessage(), e);
-            for (Request<?> request : group) {
-                if (request.failure == null) {
-                    request.failure = failure;
-                }
-            }
-            group.forEach(Request::complete);
-            return;
-        }
-        commits.incrementAndGet();
-        group.forEach(Request::complete);
+        return true;
     }
 
     private long totalChanges() {
@@ -401,8 +523,8 @@ final class GroupCommitWriter {
 
     private boolean rollbackToSavepoint() {
         try {
-            control.execute("ROLLBACK TO " + SAVEPOINT);
-            control.execute("RELEASE " + SAVEPOINT);
+            rollbackTo.execute();
+            release.execute();
             return true;
         } catch (SQLException e) {
             return false;
@@ -411,7 +533,7 @@ final class GroupCommitWriter {
 
     private void rollbackQuietly() {
         try {
-            control.execute("ROLLBACK");
+            rollback.execute();
         } catch (SQLException ignored) {
             // No transaction was open, or SQLite already rolled it back.
         }

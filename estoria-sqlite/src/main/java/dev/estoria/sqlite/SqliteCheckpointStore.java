@@ -14,7 +14,7 @@ import java.util.Optional;
  * estoria_checkpoints} table: one row per projection name and version, holding the position and
  * when it was last saved.
  *
- * <p>{@link #save} and {@link #delete} run on the store's writer thread and share its group
+ * <p>{@link #save} and {@link #delete} go through the store's write queue and share its group
  * commits, so they never conflict with appends, and they return once committed with the store's
  * {@linkplain SqliteOptions#durability() durability}. Reads use the store's read connections.
  * Saving is last-write-wins (a lower position overwrites a higher one); {@code updatedAt} is the

@@ -66,16 +66,18 @@ import org.sqlite.SQLiteConnection;
  * power loss. {@link SqliteOptions.Durability#NORMAL} trades the last of those for speed; see
  * there.
  *
- * <p>One writer thread owns the only write connection. An append is validated on the calling
- * thread, queued, and then waits. The writer takes everything queued at that moment (it never waits
- * for more, so a lone append costs one transaction and no added delay), runs each append in its own
- * savepoint inside one {@code BEGIN IMMEDIATE} transaction and commits once: appends arriving
- * together share one commit and one flush. An append that fails (a version mismatch, a duplicate
+ * <p>The store has one write connection, used by one thread at a time. An append is validated on
+ * the calling thread and queued. If the connection is free, the calling thread takes it and commits
+ * the queue itself; otherwise it waits while the thread holding it, or the store's writer thread
+ * after it, does. Whoever commits takes everything queued at that moment (never waiting for more,
+ * so a lone append costs one transaction and no added delay), runs each append in its own savepoint
+ * inside one {@code BEGIN IMMEDIATE} transaction and commits once: appends arriving together share
+ * one commit and one flush. An append that fails (a version mismatch, a duplicate
  * event ID) is rolled back to its savepoint and fails alone; the others commit. No append is
  * acknowledged before the commit has returned, and if the commit fails every append of the group
  * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
  * the effects of the earlier ones, as if they had run one after another. Deletions go through the
- * same writer. A caller waits for its commit even if its thread is interrupted meanwhile (the
+ * same queue. A caller waits for its commit even if its thread is interrupted meanwhile (the
  * interrupt status is kept), so it always learns whether its write was made.
  *
  * <h2>Global order and the stable prefix</h2>
@@ -84,7 +86,7 @@ import org.sqlite.SQLiteConnection;
  * at 1, strictly increase in commit order, and are never handed out again, even after the events
  * holding them were deleted (SQLite keeps the high-water mark in {@code sqlite_sequence}).
  * Positions are assigned inside the write transaction, and SQLite lets one transaction write the
- * database at a time (one writer thread here, and SQLite's write lock across processes), so a
+ * database at a time (one write connection here, and SQLite's write lock across processes), so a
  * transaction that commits later always holds higher positions than every earlier one: once a read
  * has seen position P, no commit can add an event at or below P. The stable prefix holds by
  * construction, with no gap-closing logic. Rolled-back transactions may leave gaps.
@@ -117,7 +119,7 @@ import org.sqlite.SQLiteConnection;
  * <p>The file also has a table of durable snapshots ({@link SqliteSnapshotStore}), one of
  * projection checkpoints ({@link SqliteCheckpointStore}) and the leases and heartbeats by which the
  * workers of a partitioned projection, in one process or several, share its partitions ({@link
- * SqliteLeaseStore}); their writes go through the same writer thread and share its group commits,
+ * SqliteLeaseStore}); their writes go through the same queue and share its group commits,
  * so they never conflict with appends. An application may keep
  * its own tables in the file: {@link #inWriteTransaction} runs caller code in a write transaction
  * of its own on the writer thread, {@link #inReadTransaction} on a read connection, and {@link
@@ -538,7 +540,7 @@ public final class SqliteEventStore
         writer.setHooks(hooks);
     }
 
-    /** Runs work on the writer thread, inside the write transaction; for tests. */
+    /** Runs work inside a shared write transaction, as appends run; for tests. */
     <T> T onWriter(GroupCommitWriter.Work<T> work) {
         return writer.submit(work);
     }
@@ -604,7 +606,7 @@ public final class SqliteEventStore
         }
     }
 
-    /** Runs work of the store's own on the writer thread, sharing a group commit with appends. */
+    /** Runs work of the store's own in a shared write transaction, sharing a group commit with appends. */
     <T> T writeShared(GroupCommitWriter.Work<T> work) {
         return writer.submit(work);
     }

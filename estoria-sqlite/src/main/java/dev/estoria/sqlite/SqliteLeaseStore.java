@@ -22,11 +22,11 @@ import java.util.Set;
  * them through the same file as the events.
  *
  * <p>The leases are kept in the {@code estoria_leases} table, one row per group and partition, and
- * the workers' heartbeats in {@code estoria_members}. Every change runs on the store's writer thread
- * inside its write transaction, which holds SQLite's write lock across processes, so each operation
- * reads and changes the rows atomically: of several processes racing for a partition exactly one
- * wins. A changing call returns once committed with the store's {@linkplain SqliteOptions#durability()
- * durability}.
+ * the workers' heartbeats in {@code estoria_members}. Every change goes through the store's write
+ * queue and runs inside its write transaction, which holds SQLite's write lock across processes, so
+ * each operation reads and changes the rows atomically: of several processes racing for a partition
+ * exactly one wins. A changing call returns once committed with the store's {@linkplain
+ * SqliteOptions#durability() durability}.
  *
  * <p>Expiry is judged by one clock: the system clock (to the microsecond) of the process running the
  * operation, read inside the write transaction. Processes sharing a SQLite file run on one machine,

@@ -21,7 +21,7 @@ import java.util.Optional;
  * table: one row per aggregate type, aggregate UUID and version, holding the snapshot time, the
  * encoded state as a BLOB and its content type, all stored verbatim (the time to the nanosecond).
  *
- * <p>{@link #write} runs on the store's writer thread and shares its group commits, so it never
+ * <p>{@link #write} goes through the store's write queue and shares its group commits, so it never
  * conflicts with appends, and returns once committed with the store's {@linkplain
  * SqliteOptions#durability() durability}. A write replaces the snapshot of the same aggregate and
  * version. Retention, if any, is applied in the same transaction as the write, so a reader never

@@ -24,7 +24,8 @@ import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
- * The writes of the store, run only on the writer thread, inside the savepoint of one work item.
+ * The writes of the store, run only by the holder of the write connection, inside the write
+ * transaction (in the savepoint of one work item when the transaction is shared).
  * The {@code streams} row of a stream is its existence authority and holds its tip; it is read and
  * changed in the same transaction as the events, so the expectation check and the write are atomic.
  */

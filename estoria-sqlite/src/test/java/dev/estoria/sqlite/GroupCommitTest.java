@@ -397,6 +397,115 @@ class GroupCommitTest {
         }
     }
 
+    @Test
+    @DisplayName("a lone append fails alone without a savepoint: nothing it wrote stays, nothing commits, the store goes on")
+    void groupOfOneFailureWritesNothing() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("one.db"))) {
+            TypeId stream = TypeId.newV4("s");
+            store.appendStream(stream, events("e", 1));
+            long commits = store.commitCount();
+
+            assertThatThrownBy(() -> store.appendStream(stream, events("late", 2), AppendStreamOptions.expectingVersion(7)))
+                    .isInstanceOf(StreamVersionMismatchException.class);
+            // Work that writes and then fails: its write must be rolled back with the transaction.
+            TypeId half = TypeId.newV4("half");
+            assertThatThrownBy(() -> store.onWriter(connection -> {
+                try (var insert = connection.prepareStatement("INSERT INTO streams (stream_id, version) VALUES (?, 1)")) {
+                    insert.setString(1, half.toString());
+                    insert.executeUpdate();
+                }
+                throw new java.sql.SQLException("simulated failure after a write");
+            })).isInstanceOf(EventStoreException.class).hasMessageContaining("simulated failure after a write");
+
+            assertThat(store.commitCount()).isEqualTo(commits);
+            assertThat(SqliteFileTest.read(store, stream)).hasSize(1);
+            assertThatThrownBy(() -> SqliteFileTest.read(store, half)).isInstanceOf(StreamNotFoundException.class);
+            assertThat(store.appendStream(half, events("e", 1)).get(0).streamVersion()).isEqualTo(1);
+            assertThat(store.appendStream(stream, events("e", 1)).get(0).streamVersion()).isEqualTo(2);
+            assertGlobalLogConsistent(store);
+        }
+    }
+
+    @Test
+    @DisplayName("a caller finding the connection free commits on its own thread, completing work queued before its own")
+    void leaderCompletesQueuedWork() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("leader.db"))) {
+            Thread loneWriter = store.onWriter(connection -> Thread.currentThread());
+            assertThat(loneWriter).as("a lone write runs on the caller's thread").isSameAs(Thread.currentThread());
+
+            // The first appender is held after queueing its append and before trying to lead; the
+            // second finds the connection free and commits both in one transaction.
+            CountDownLatch firstQueued = new CountDownLatch(1);
+            CountDownLatch secondDone = new CountDownLatch(1);
+            List<Thread> committers = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Integer> groupSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+            store.setWriterHooks(new GroupCommitWriter.Hooks() {
+                @Override
+                public void enqueued() {
+                    if (Thread.currentThread().getName().equals("first")) {
+                        firstQueued.countDown();
+                        await(secondDone);
+                    }
+                }
+
+                @Override
+                public void beforeCommit(int items) {
+                    committers.add(Thread.currentThread());
+                    groupSizes.add(items);
+                }
+            });
+            TypeId firstStream = TypeId.newV4("first");
+            TypeId secondStream = TypeId.newV4("second");
+            java.util.concurrent.CompletableFuture<List<Event>> first = new java.util.concurrent.CompletableFuture<>();
+            Thread firstThread = new Thread(() -> {
+                try {
+                    first.complete(store.appendStream(firstStream, events("e", 2)));
+                } catch (Throwable e) {
+                    first.completeExceptionally(e);
+                }
+            }, "first");
+            firstThread.start();
+            await(firstQueued);
+            long commits = store.commitCount();
+            List<Event> second;
+            try {
+                second = store.appendStream(secondStream, events("e", 1));
+            } finally {
+                secondDone.countDown();
+            }
+            assertThat(first.get(30, TimeUnit.SECONDS)).hasSize(2);
+            firstThread.join();
+
+            assertThat(store.commitCount() - commits).isEqualTo(1);
+            assertThat(committers).containsExactly(Thread.currentThread());
+            assertThat(groupSizes).containsExactly(2);
+            assertThat(first.get().get(0).globalPosition().orElseThrow())
+                    .as("queue order: the first append was applied first")
+                    .isLessThan(second.get(0).globalPosition().orElseThrow());
+            assertThat(SqliteFileTest.read(store, firstStream)).isEqualTo(first.get());
+            assertThat(SqliteFileTest.read(store, secondStream)).isEqualTo(second);
+        }
+    }
+
+    @Test
+    @DisplayName("caller transactions and interrupted callers' writes run on the writer thread")
+    void aloneAndInterruptedWorkRunOnTheWriterThread() {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("writer.db"))) {
+            Thread alone = store.inWriteTransaction(connection -> Thread.currentThread());
+            assertThat(alone).isNotSameAs(Thread.currentThread());
+            assertThat(alone.getName()).startsWith("estoria-sqlite-writer");
+
+            Thread.currentThread().interrupt();
+            Thread interrupted;
+            try {
+                interrupted = store.onWriter(connection -> Thread.currentThread());
+            } finally {
+                assertThat(Thread.interrupted()).as("interrupt status kept").isTrue();
+            }
+            assertThat(interrupted).isSameAs(alone);
+        }
+    }
+
     /** Positions strictly increase and every stream's versions run 1..tip without gaps. */
     static void assertGlobalLogConsistent(SqliteEventStore store) {
         List<Event> all;

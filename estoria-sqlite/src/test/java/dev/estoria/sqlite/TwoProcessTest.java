@@ -43,7 +43,10 @@ class TwoProcessTest {
         TypeId childStream = TypeId.newV4("child");
         TypeId parentStream = TypeId.newV4("parent");
         TypeId shared = TypeId.newV4("shared");
-        int rounds = 60;
+        // SQLite's write lock is not fair: a process waiting for it polls with growing sleeps while
+        // the other may take it again right after each commit. The child's second half must last
+        // long enough for this process to get in, however quickly the child's appends run.
+        int rounds = 300;
         List<Ack> acks = new ArrayList<>();
         List<Ack> childAcks = new ArrayList<>();
         ExecutorService pool = Executors.newSingleThreadExecutor();
