@@ -99,7 +99,7 @@ public final class PostgresBenchmark {
             dropRunSchemas();
         }
         return new BenchReport("PostgreSQL: PostgresEventStore vs baselines and Axon", List.of(settings.describe(),
-                server, "Estoria: default options (watermark positions, 2 writer lanes, pool of 10); baselines and"
+                server, "Estoria: default options (watermark positions, 1 writer lane, pool of 10); baselines and"
                         + " Axon: a HikariCP pool with one connection per writer", Environment.describe()),
                 tables, goals);
     }

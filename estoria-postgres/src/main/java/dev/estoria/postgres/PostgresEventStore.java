@@ -97,10 +97,14 @@ import javax.sql.DataSource;
  * <h2>Group commit</h2>
  *
  * Appends are queued to writer lanes (streams are assigned to lanes by hash). A lane takes every
- * queued append, up to {@link PostgresOptions#maxGroupAppends()}, into one transaction, each under
- * its own savepoint with its own expectation check, so one append's conflict or bad input fails only
- * that append; all are acknowledged after the shared commit. A lone append is its own transaction,
- * with no added wait and no savepoint.
+ * queued append, up to {@link PostgresOptions#maxGroupAppends()}, into one transaction, with its own
+ * expectation check per append, so one append's conflict or bad input fails only that append; all
+ * are acknowledged after the shared commit. Nothing waits for more appends to arrive, and with the
+ * store's own pool a lone append finding its lane idle commits on the caller's thread.
+ *
+ * <p>A group to distinct streams without caller-chosen event IDs commits as one statement, in one
+ * round trip (see {@code commitInBulk}); any other group, and a group whose statement fails, runs
+ * each append under its own savepoint.
  *
  * <h2>Notifications</h2>
  *

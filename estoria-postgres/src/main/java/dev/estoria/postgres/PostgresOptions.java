@@ -21,9 +21,11 @@ import java.util.regex.Pattern;
  *     (see {@link #appendTimeout()})
  * @param poolSize the maximum number of connections of a pool the store owns; each open iterator
  *     holds one until it is exhausted or closed
- * @param writerLanes how many writer threads commit appends; streams are assigned to lanes by
- *     hash, so appends to one stream keep their order and a lane never waits on another lane's
- *     stream locks
+ * @param writerLanes how many writer threads commit appends (1 by default); streams are assigned
+ *     to lanes by hash, so appends to one stream keep their order and a lane never waits on another
+ *     lane's stream locks. One lane makes the largest groups, hence the fewest transactions: on a
+ *     2-core machine it gave 25 % more appends per second than two at 16 writers, and the same at
+ *     64. More lanes keep more transactions in flight, which pays when the server has cores to spare
  * @param maxGroupAppends the most appends one group-commit transaction takes from its queue
  * @param readSettleTimeout how long {@link PostgresEventStore#readAll} waits, at most, for this
  *     store's own acknowledged appends to pass the visibility watermark before reading (so a
@@ -56,7 +58,7 @@ public record PostgresOptions(
     private static final int MAX_IDENTIFIER_BYTES = 63;
 
     private static final PostgresOptions DEFAULTS = new PostgresOptions(DEFAULT_SCHEMA, false,
-            Duration.ofSeconds(5), Duration.ofSeconds(30), 10, 2, 64, Duration.ofMillis(250),
+            Duration.ofSeconds(5), Duration.ofSeconds(30), 10, 1, 64, Duration.ofMillis(250),
             Duration.ofSeconds(10), Duration.ofSeconds(5), true);
 
     /**

@@ -151,9 +151,8 @@ class BulkAppendTest {
 
     private void queue(Map<TypeId, CompletableFuture<List<Event>>> results, TypeId stream, List<WritableEvent> events,
             AppendStreamOptions options) {
-        int before = store.queuedAppends();
         results.put(stream, CompletableFuture.supplyAsync(() -> store.appendStream(stream, events, options), callers));
-        awaitQueued(before + 1);
+        awaitQueued(results.size());
     }
 
     private static List<Long> versions(List<Event> events) {
@@ -186,7 +185,8 @@ class BulkAppendTest {
 
     private void awaitQueued(int n) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (store.queuedAppends() != n) {
+        // The count may lag for a moment while the lane takes an append, never run ahead.
+        while (store.queuedAppends() < n) {
             assertThat(System.nanoTime()).as("%d appends queued", n).isLessThan(deadline);
             Thread.onSpinWait();
         }
