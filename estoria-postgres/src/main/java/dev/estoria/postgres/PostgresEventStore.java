@@ -354,6 +354,26 @@ public final class PostgresEventStore
         }
     }
 
+    /**
+     * A connection for one read-only statement: auto-committed with the store's own pool (one round
+     * trip), else a transaction from {@link #beginTransaction()}, which sets the statement timeout.
+     * The caller commits when {@link Connection#getAutoCommit()} is false, and closes it.
+     */
+    Connection singleStatementConnection() throws SQLException {
+        if (ownedPool == null) {
+            return beginTransaction();
+        }
+        ensureOpen();
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(true);
+            return c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
     void setAppendHook(AppendHook hook) {
         this.appendHook = hook;
     }
@@ -1137,25 +1157,50 @@ public final class PostgresEventStore
         boolean forward = options.direction() == Direction.FORWARD;
         String where = " WHERE e.stream_type = ? AND e.stream_uuid = ?"
                 + (options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "");
-        String sql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e" + where
-                + (forward ? " ORDER BY e.version" : " ORDER BY e.version DESC")
-                + (options.count() > 0 ? " LIMIT " + options.count() : "");
+        String ordered = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e" + where
+                + (forward ? " ORDER BY e.version" : " ORDER BY e.version DESC");
+        String sql = ordered + (options.count() > 0 ? " LIMIT " + options.count() : "");
         // Asked only when the read found no events: does the stream exist, and did events appear since?
         String probe = "SELECT EXISTS (SELECT 1 FROM " + schema.streams() + " s WHERE s.stream_type = ? AND"
                 + " s.stream_uuid = ?), EXISTS (SELECT 1 FROM " + schema.events() + " e" + where + ")";
+        // Most reads are short (an aggregate after its snapshot, a projection catching up): each
+        // attempt first runs one auto-committed statement that fetches at most one batch, one round
+        // trip; only a read that fills the batch is made again with a cursor, which needs a
+        // transaction. Each statement reads one snapshot.
+        boolean bounded = options.count() > 0 && options.count() <= FETCH_SIZE;
+        String shortSql = ordered + " LIMIT " + (bounded ? options.count() : FETCH_SIZE + 1);
         Connection c = null;
         try {
             c = dataSource.getConnection();
-            c.setAutoCommit(false);
             while (true) {
-                PreparedStatement s = c.prepareStatement(sql);
-                bindStreamRead(s, 1, streamId, options);
-                s.setFetchSize(FETCH_SIZE);
-                ResultSet rs = s.executeQuery();
-                if (rs.next()) {
-                    return track(new CursorIterator(c, s, rs, streamId, true));
+                c.setAutoCommit(true);
+                List<Event> first = new ArrayList<>();
+                try (PreparedStatement s = c.prepareStatement(shortSql)) {
+                    bindStreamRead(s, 1, streamId, options);
+                    try (ResultSet rs = s.executeQuery()) {
+                        while (rs.next()) {
+                            first.add(Sql.event(rs, streamId));
+                        }
+                    }
                 }
-                closeQuietly(rs, s);
+                if (!first.isEmpty()) {
+                    if (bounded || first.size() <= FETCH_SIZE) {
+                        closeQuietly(c);
+                        return StreamIterator.of(first);
+                    }
+                    c.setAutoCommit(false);
+                    PreparedStatement s = c.prepareStatement(sql);
+                    bindStreamRead(s, 1, streamId, options);
+                    s.setFetchSize(FETCH_SIZE);
+                    ResultSet rs = s.executeQuery();
+                    if (rs.next()) {
+                        return track(new CursorIterator(c, s, rs, streamId, true));
+                    }
+                    // Deleted or truncated since the first statement: start over.
+                    closeQuietly(rs, s);
+                    c.rollback();
+                    continue;
+                }
                 boolean exists;
                 boolean appeared;
                 try (PreparedStatement p = c.prepareStatement(probe)) {

@@ -89,7 +89,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
                 + " ORDER BY version DESC LIMIT 1";
         Connection c = null;
         try {
-            c = store.beginTransaction();
+            c = store.singleStatementConnection();
             Optional<Snapshot> found = Optional.empty();
             try (PreparedStatement s = c.prepareStatement(sql)) {
                 s.setString(1, aggregateId.type());
@@ -103,7 +103,9 @@ public final class PostgresSnapshotStore implements SnapshotStore {
                     }
                 }
             }
-            c.commit();
+            if (!c.getAutoCommit()) {
+                c.commit();
+            }
             return found;
         } catch (SQLException e) {
             throw Sql.failure("reading the snapshot of " + aggregateId + " at version <= " + maxVersion, e);

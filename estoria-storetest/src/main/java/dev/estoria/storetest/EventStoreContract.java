@@ -267,6 +267,38 @@ public abstract class EventStoreContract<S extends EventStore> extends StoreCont
                 .containsExactly(3L, 2L);
     }
 
+    @Test
+    @DisplayName("ES-10c reads longer than a store's internal batches return every event, in order")
+    void longReadsInEveryShape() {
+        // Stores fetch in batches (PostgreSQL: 256 rows, then a cursor): reads on both sides of
+        // that boundary, bounded and not, forward and reverse.
+        TypeId stream = newStreamId();
+        int n = 1_100;
+        List<Event> written = store.appendStream(stream, events(n), AppendStreamOptions.defaults());
+        assertThat(read(stream, ReadStreamOptions.defaults())).containsExactlyElementsOf(written);
+        assertThat(versions(read(stream, ReadStreamOptions.reverse()))).isEqualTo(range(n, 1));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().afterVersion(250)))).isEqualTo(range(251, n));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().afterVersion(1_000)))).isEqualTo(range(1_001, n));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().afterVersion(843)))).isEqualTo(range(844, n));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().count(256)))).isEqualTo(range(1, 256));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().count(257)))).isEqualTo(range(1, 257));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().count(300)))).isEqualTo(range(1, 300));
+        assertThat(versions(read(stream, ReadStreamOptions.defaults().afterVersion(1_050).count(100))))
+                .isEqualTo(range(1_051, n));
+        assertThat(versions(read(stream, ReadStreamOptions.reverse().count(300)))).isEqualTo(range(n, 801));
+        assertThat(versions(read(stream, ReadStreamOptions.reverse().afterVersion(700).count(500))))
+                .isEqualTo(range(700, 201));
+    }
+
+    /** The versions from {@code from} to {@code to}, both included, counting up or down. */
+    private static List<Long> range(long from, long to) {
+        List<Long> versions = new java.util.ArrayList<>();
+        for (long v = from; from <= to ? v <= to : v >= to; v += from <= to ? 1 : -1) {
+            versions.add(v);
+        }
+        return versions;
+    }
+
     // ---------------------------------------------------------------- expectations
 
     @Test
