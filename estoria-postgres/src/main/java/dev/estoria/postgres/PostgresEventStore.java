@@ -854,18 +854,21 @@ public final class PostgresEventStore
      * same streams do not deadlock; any deadlock that remains fails the statement, and the group
      * goes the savepoint path, which retries it.
      */
+    /** Inserts the stream rows of the appends matching {@code where}, in one sorted order. */
+    private static String insertStreams(Schema schema, String where, String onConflict) {
+        return "INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
+                + " SELECT a.t, a.u, a.n FROM a WHERE " + where + " ORDER BY a.t, a.u"
+                + " ON CONFLICT (stream_type, stream_uuid) " + onConflict + " RETURNING s.stream_type, s.stream_uuid, s.tip";
+    }
+
     private static String bulkAppendSql(Schema schema) {
         String base = "(SELECT m.position_base FROM " + schema.meta() + " m)";
         String xid = "pg_current_xact_id()::text::bigint";
         return "WITH a AS (SELECT * FROM unnest(?::text[], ?::uuid[], ?::int8[], ?::int8[], ?::int8[])"
                 + " WITH ORDINALITY AS a(t, u, n, lo, hi, g)),"
-                + " anyv AS (INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
-                + " SELECT a.t, a.u, a.n FROM a WHERE a.lo = 0 AND a.hi > 0 ORDER BY a.t, a.u"
-                + " ON CONFLICT (stream_type, stream_uuid) DO UPDATE SET tip = s.tip + EXCLUDED.tip"
-                + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
-                + " fresh AS (INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
-                + " SELECT a.t, a.u, a.n FROM a WHERE a.hi = 0 ORDER BY a.t, a.u"
-                + " ON CONFLICT (stream_type, stream_uuid) DO NOTHING RETURNING s.stream_type, s.stream_uuid, s.tip),"
+                + " anyv AS (" + insertStreams(schema, "a.lo = 0 AND a.hi > 0",
+                        "DO UPDATE SET tip = s.tip + EXCLUDED.tip") + "),"
+                + " fresh AS (" + insertStreams(schema, "a.hi = 0", "DO NOTHING") + "),"
                 + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + a.n FROM a"
                 + " WHERE a.lo > 0 AND s.stream_type = a.t AND s.stream_uuid = a.u AND s.tip BETWEEN a.lo AND a.hi"
                 + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
