@@ -133,6 +133,7 @@ public final class PostgresEventStore
     private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
     private static final int FETCH_SIZE = 256;
     private static final int MAX_ATTEMPTS = 5;
+    private static final long MAX_BULK_BYTES = 16L << 20;
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
@@ -614,7 +615,9 @@ public final class PostgresEventStore
                 commitGroup(group, carry);
             } catch (Throwable t) {
                 for (Pending p : group) {
-                    p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
+                    if (!carry.contains(p)) {
+                        p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
+                    }
                 }
             }
             return stop;
@@ -638,16 +641,22 @@ public final class PostgresEventStore
 
     /**
      * Whether the group fits the bulk path: no caller-chosen event IDs (those need the idempotency
-     * lookup, stream by stream) and no stream twice (one upsert cannot change a row twice).
+     * lookup, stream by stream), no stream twice (one statement cannot change a row twice), and at
+     * most {@link #MAX_BULK_BYTES} of payload and metadata.
      */
     private static boolean canCommitInBulk(List<Pending> group) {
         java.util.Set<TypeId> streams = new java.util.HashSet<>();
+        long bytes = 0;
         for (Pending p : group) {
             if (p.hasChosenIds() || !streams.add(p.streamId)) {
                 return false;
             }
+            for (Prepared e : p.prepared) {
+                bytes += e.data().length + e.metadata().length;
+            }
         }
-        return true;
+        // One statement carries every payload in one array parameter; large groups go append by append.
+        return bytes <= MAX_BULK_BYTES;
     }
 
     /**
@@ -673,13 +682,14 @@ public final class PostgresEventStore
         boolean committed = false; // autocommit: the statement, and so the transaction, returned
         boolean commitSent = false; // explicit: the commit was sent
         Connection c = null;
+        BulkAppend bulk = null;
         try {
             c = dataSource.getConnection();
             c.setAutoCommit(!explicit);
             if (ownedPool == null) {
                 begin(c);
             }
-            BulkAppend bulk = new BulkAppend(group);
+            bulk = new BulkAppend(group);
             java.util.Map<TypeId, long[]> reserved = bulk.run(c);
             committed = !explicit;
             long xid = -1;
@@ -728,9 +738,10 @@ public final class PostgresEventStore
             return true;
         } catch (SQLException | RuntimeException e) {
             rollbackQuietly(c);
-            // In autocommit mode the statement is the commit: a lost answer leaves it unknown, while
-            // an error answer means its transaction rolled back.
-            boolean unknown = committed || commitSent || (!explicit && Sql.isUnavailable(e));
+            // In autocommit mode the statement is the commit: a lost answer to a sent statement
+            // leaves it unknown, while an error answer means its transaction rolled back.
+            boolean unknown = committed || commitSent || (!explicit && bulk != null && bulk.sent
+                    && Sql.isAnswerLost(e));
             if (!unknown && !Sql.isUnavailable(e)) {
                 bulkFallbacks.incrementAndGet();
                 return false;
@@ -746,6 +757,8 @@ public final class PostgresEventStore
     private final class BulkAppend {
         private final List<Pending> group;
         private final Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        /** Whether the statement went to the server (it may then have run, answered or not). */
+        boolean sent;
 
         BulkAppend(List<Pending> group) {
             this.group = group;
@@ -806,6 +819,7 @@ public final class PostgresEventStore
                 s.setArray(11, c.createArrayOf("bytea", data));
                 s.setArray(12, c.createArrayOf("text", contentTypes));
                 s.setArray(13, c.createArrayOf("bytea", metadata));
+                sent = true;
                 try (ResultSet rs = s.executeQuery()) {
                     while (rs.next()) {
                         reserved.put(new TypeId(rs.getString(1), rs.getObject(2, UUID.class)),
@@ -845,15 +859,6 @@ public final class PostgresEventStore
         };
     }
 
-    /**
-     * The statement of {@link #commitInBulk}. Appends expecting any version upsert their stream row;
-     * those expecting none insert it, or do nothing if it exists; the others update it only if its
-     * tip is in their range (re-checked on the latest version after a lock wait). Data-modifying
-     * {@code WITH} parts all run, whether read or not; the events join only the reserved streams.
-     * New stream rows are inserted in one sorted order, so groups of two processes creating the
-     * same streams do not deadlock; any deadlock that remains fails the statement, and the group
-     * goes the savepoint path, which retries it.
-     */
     /** Inserts the stream rows of the appends matching {@code where}, in one sorted order. */
     private static String insertStreams(Schema schema, String where, String onConflict) {
         return "INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
@@ -861,6 +866,18 @@ public final class PostgresEventStore
                 + " ON CONFLICT (stream_type, stream_uuid) " + onConflict + " RETURNING s.stream_type, s.stream_uuid, s.tip";
     }
 
+    /**
+     * The statement of {@link #commitInBulk}. Appends expecting any version upsert their stream row;
+     * those expecting none insert it, or do nothing if it exists; the others update it only if its
+     * tip is in their range (re-checked on the latest version after a lock wait). Data-modifying
+     * {@code WITH} parts all run, whether read or not; the events join only the reserved streams.
+     * New stream rows are inserted, and existing rows to update are locked, each in one sorted
+     * order, so groups of two processes appending to the same streams do not deadlock within a
+     * part; a deadlock across parts (one group's "any" append against another's exact one on the
+     * same streams) fails the statement, and the group goes the savepoint path, which retries it.
+     * Positions are computed with multiplication, whose overflow is an error, so an exhausted
+     * position space fails the statement rather than wrapping (the savepoint path then says so).
+     */
     private static String bulkAppendSql(Schema schema) {
         String base = "(SELECT m.position_base FROM " + schema.meta() + " m)";
         String xid = "pg_current_xact_id()::text::bigint";
@@ -869,13 +886,18 @@ public final class PostgresEventStore
                 + " anyv AS (" + insertStreams(schema, "a.lo = 0 AND a.hi > 0",
                         "DO UPDATE SET tip = s.tip + EXCLUDED.tip") + "),"
                 + " fresh AS (" + insertStreams(schema, "a.hi = 0", "DO NOTHING") + "),"
-                + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + a.n FROM a"
-                + " WHERE a.lo > 0 AND s.stream_type = a.t AND s.stream_uuid = a.u AND s.tip BETWEEN a.lo AND a.hi"
+                + " locked AS (SELECT s.stream_type, s.stream_uuid FROM " + schema.streams() + " s JOIN a"
+                + " ON s.stream_type = a.t AND s.stream_uuid = a.u WHERE a.lo > 0"
+                + " ORDER BY s.stream_type, s.stream_uuid FOR UPDATE OF s),"
+                + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + a.n FROM a, locked l"
+                + " WHERE a.lo > 0 AND s.stream_type = a.t AND s.stream_uuid = a.u AND l.stream_type = a.t"
+                + " AND l.stream_uuid = a.u AND s.tip BETWEEN a.lo AND a.hi"
                 + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
                 + " reserved AS (SELECT * FROM anyv UNION ALL SELECT * FROM fresh UNION ALL SELECT * FROM existing),"
                 + " written AS (INSERT INTO " + schema.events() + " (position, stream_type, stream_uuid, version,"
                 + " event_type, event_uuid, recorded_at, data, content_type, metadata)"
-                + " SELECT " + base + " + (" + xid + " << " + Schema.INDEX_BITS + ") + e.k - 1, a.t, a.u, r.tip - a.n + e.i,"
+                + " SELECT " + base + " + " + xid + " * " + (1L << Schema.INDEX_BITS) + " + e.k - 1, a.t, a.u,"
+                + " r.tip - a.n + e.i,"
                 + " e.et, e.eu, ?::timestamptz, e.d, e.ct, e.md"
                 + " FROM unnest(?::int4[], ?::int4[], ?::text[], ?::uuid[], ?::bytea[], ?::text[], ?::bytea[])"
                 + " WITH ORDINALITY AS e(g, i, et, eu, d, ct, md, k)"
@@ -1229,6 +1251,10 @@ public final class PostgresEventStore
         } catch (SQLException e) {
             closeQuietly(c);
             throw Sql.failure("reading stream " + streamId, e);
+        } catch (RuntimeException | Error e) {
+            // A stored row that does not decode, for instance: the connection must go back all the same.
+            closeQuietly(c);
+            throw e;
         }
     }
 

@@ -85,6 +85,26 @@ final class Sql {
         return false;
     }
 
+    /**
+     * Whether a statement that was sent may have run to its end without its answer arriving: the
+     * connection or the session was lost. An error answered by the server (a statement timeout, a
+     * constraint) means the statement's transaction rolled back, and a failure before sending
+     * means it never ran; neither is a lost answer.
+     */
+    static boolean isAnswerLost(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLNonTransientConnectionException || t instanceof SQLRecoverableException
+                    || t instanceof java.io.IOException) {
+                return true;
+            }
+            if (t instanceof SQLException s && s.getSQLState() != null && (s.getSQLState().startsWith("08")
+                    || s.getSQLState().equals("57P01") || s.getSQLState().equals("57P02"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether running the same work again in a new transaction may succeed. */
     static boolean isRetryable(SQLException e) {
         return e.getSQLState() != null && RETRYABLE_STATES.contains(e.getSQLState());

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * savepoint) and retried in a later transaction, so every append succeeds.
  *
  * <p>The appends carry their own event IDs, which sends their groups down the savepoint path, the
- * one that locks streams in queue order (the bulk path locks them in one sorted order).
+ * one that locks streams in queue order (the single-statement path locks them in sorted order).
  */
 @Timeout(60)
 class CrossProcessDeadlockTest {
