@@ -871,10 +871,11 @@ public final class PostgresEventStore
      * those expecting none insert it, or do nothing if it exists; the others update it only if its
      * tip is in their range (re-checked on the latest version after a lock wait). Data-modifying
      * {@code WITH} parts all run, whether read or not; the events join only the reserved streams.
-     * New stream rows are inserted, and existing rows to update are locked, each in one sorted
-     * order, so groups of two processes appending to the same streams do not deadlock within a
-     * part; a deadlock across parts (one group's "any" append against another's exact one on the
-     * same streams) fails the statement, and the group goes the savepoint path, which retries it.
+     * New stream rows are inserted in one sorted order, and the rows to update are fed to the
+     * update sorted (for a small group the plan then updates, and locks, them in that order, though
+     * nothing guarantees it), so groups of two processes appending to the same streams rarely
+     * deadlock; a deadlock that remains fails the statement, and the group goes
+     * the savepoint path, which retries it, after PostgreSQL's {@code deadlock_timeout}.
      * Positions are computed with multiplication, whose overflow is an error, so an exhausted
      * position space fails the statement rather than wrapping (the savepoint path then says so).
      */
@@ -886,12 +887,9 @@ public final class PostgresEventStore
                 + " anyv AS (" + insertStreams(schema, "a.lo = 0 AND a.hi > 0",
                         "DO UPDATE SET tip = s.tip + EXCLUDED.tip") + "),"
                 + " fresh AS (" + insertStreams(schema, "a.hi = 0", "DO NOTHING") + "),"
-                + " locked AS (SELECT s.stream_type, s.stream_uuid FROM " + schema.streams() + " s JOIN a"
-                + " ON s.stream_type = a.t AND s.stream_uuid = a.u WHERE a.lo > 0"
-                + " ORDER BY s.stream_type, s.stream_uuid FOR UPDATE OF s),"
-                + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + a.n FROM a, locked l"
-                + " WHERE a.lo > 0 AND s.stream_type = a.t AND s.stream_uuid = a.u AND l.stream_type = a.t"
-                + " AND l.stream_uuid = a.u AND s.tip BETWEEN a.lo AND a.hi"
+                + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + x.n"
+                + " FROM (SELECT * FROM a WHERE a.lo > 0 ORDER BY a.t, a.u) x"
+                + " WHERE s.stream_type = x.t AND s.stream_uuid = x.u AND s.tip BETWEEN x.lo AND x.hi"
                 + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
                 + " reserved AS (SELECT * FROM anyv UNION ALL SELECT * FROM fresh UNION ALL SELECT * FROM existing),"
                 + " written AS (INSERT INTO " + schema.events() + " (position, stream_type, stream_uuid, version,"
