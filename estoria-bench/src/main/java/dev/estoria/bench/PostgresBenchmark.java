@@ -221,6 +221,8 @@ public final class PostgresBenchmark {
                 SqliteBenchmark.populate(store, total);
             }
             double populateSeconds = (System.nanoTime() - populateStart) / 1e9;
+            settings.progress().step("reads: populated " + Format.number(total) + " events in "
+                    + String.format(Locale.ROOT, "%.1f", populateSeconds) + " s");
             vacuum(schema);
             ResultTable.Builder table = new ResultTable.Builder("Catch-up reads (" + String.format(Locale.ROOT, "%,d",
                     total) + " events)", "read", "events/s", "ratio to raw JDBC scan");
@@ -246,6 +248,7 @@ public final class PostgresBenchmark {
             table.row("Estoria readAll (whole global log)", Format.number(estoria), Format.ratio(estoria / raw));
             table.row("raw JDBC scan of the same table", Format.number(raw), Format.ratio(1));
             goals.add(GoalCheck.atLeast("catch-up read: ratio to raw JDBC scan", estoria / raw, 0.7));
+            settings.progress().step("reads: catch-up at " + Format.ratio(estoria / raw) + " the raw scan");
 
             long axonStart = System.nanoTime();
             double axon;
@@ -275,6 +278,8 @@ public final class PostgresBenchmark {
                     List.of("postgres", url, schema, Integer.toString(total)), 1800);
             tables.add(HeapCheck.table(outcome, total));
             goals.add(HeapCheck.goal(outcome, total));
+            settings.progress().step("reads: catch-up in a child JVM with -Xmx" + BenchSettings.CHILD_HEAP + ": exit code "
+                    + outcome.exitCode());
         } finally {
             dropSchema(schema);
             dropSchema(axonSchema);

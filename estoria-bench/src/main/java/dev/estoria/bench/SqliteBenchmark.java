@@ -150,6 +150,8 @@ public final class SqliteBenchmark {
                 streams = populate(store, total);
             }
             double populateSeconds = (System.nanoTime() - populateStart) / 1e9;
+            settings.progress().step("reads: populated " + Format.number(total) + " events in "
+                    + String.format(Locale.ROOT, "%.1f", populateSeconds) + " s");
             ResultTable.Builder table = new ResultTable.Builder("Reads (" + String.format(Locale.ROOT, "%,d", total)
                     + " events)", "read", "Estoria events/s", "raw JDBC events/s", "ratio");
             try (SqliteEventStore store = SqliteEventStore.open(file);
@@ -184,6 +186,7 @@ public final class SqliteBenchmark {
                 double[] allRatio = compare(table, "catch-up read (whole global log)", storeAll, rawAll, total,
                         settings.repetitions());
                 goals.add(GoalCheck.atLeast("catch-up read: ratio to raw JDBC scan", allRatio[0], 0.7));
+                settings.progress().step("reads: catch-up at " + Format.ratio(allRatio[0]) + " the raw scan");
             }
             table.note("Raw JDBC: one connection with the same pragmas, the same columns read with getLong/getString/"
                     + "getBytes into nothing (no Event objects). Estoria: every event's position, version and payload"
@@ -281,6 +284,8 @@ public final class SqliteBenchmark {
                 List.of("sqlite", file.toString(), Integer.toString(stored)), 1800);
         tables.add(HeapCheck.table(outcome, stored));
         goals.add(HeapCheck.goal(outcome, stored));
+        settings.progress().step("reads: catch-up in a child JVM with -Xmx" + BenchSettings.CHILD_HEAP + ": exit code "
+                + outcome.exitCode());
     }
 
     private static String sqliteVersion() {

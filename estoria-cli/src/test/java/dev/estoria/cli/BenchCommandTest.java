@@ -17,8 +17,10 @@ class BenchCommandTest {
         CliHarness.Result result = cli.run("bench", "--quick", "--only", "aggregate", "--dir", dir.toString(),
                 "--repetitions", "1", "--out", out.toString());
         assertThat(result.exitCode()).as(result.err()).isZero();
-        assertThat(result.err()).contains("Benchmarking the SQLite store");
+        assertThat(result.err()).contains("Benchmarking the SQLite store")
+                .as("one progress line per finished measurement").contains("bench: aggregate load, SQLite: ");
         assertThat(result.out()).contains("| backend |").contains("SQLite");
+        assertThat(result.out()).as("progress stays off the tables").doesNotContain("bench: ");
         assertThat(Files.readString(out)).isEqualTo(result.out());
         assertThat(cli.openCount).as("the benchmark never opens the --db store").isZero();
     }
