@@ -103,7 +103,7 @@ import javax.sql.DataSource;
  * store's own pool a lone append finding its lane idle commits on the caller's thread.
  *
  * <p>A group to distinct streams without caller-chosen event IDs commits as one statement, in one
- * round trip (see {@code commitInBulk}); any other group, and a group whose statement fails, runs
+ * round trip ({@code BulkAppendStatement}); any other group, and a group whose statement fails, runs
  * each append under its own savepoint.
  *
  * <h2>Notifications</h2>
@@ -187,7 +187,7 @@ public final class PostgresEventStore
         this.ownedPool = ownedPool;
         this.options = options;
         this.schema = new Schema(options.schema());
-        this.bulkAppendSql = bulkAppendSql(schema);
+        this.bulkAppendSql = BulkAppendStatement.sql(schema);
         this.lanes = new Lane[options.writerLanes()];
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = new Lane(i);
@@ -406,14 +406,14 @@ public final class PostgresEventStore
     // ------------------------------------------------------------------ appends
 
     /** An event ready to insert: everything but the version, position and timestamp. */
-    private record Prepared(String type, UUID uuid, byte[] data, String contentType, byte[] metadata) {
+    record Prepared(String type, UUID uuid, byte[] data, String contentType, byte[] metadata) {
     }
 
     /** Tells a lane to stop once the appends queued before it are committed. */
     private static final Pending POISON = new Pending(null, List.of(), List.of(), null);
 
     /** One queued append and the future its caller waits on. */
-    private static final class Pending {
+    static final class Pending {
         final TypeId streamId;
         final List<WritableEvent> batch;
         final List<Prepared> prepared;
@@ -682,14 +682,14 @@ public final class PostgresEventStore
         boolean committed = false; // autocommit: the statement, and so the transaction, returned
         boolean commitSent = false; // explicit: the commit was sent
         Connection c = null;
-        BulkAppend bulk = null;
+        BulkAppendStatement bulk = null;
         try {
             c = dataSource.getConnection();
             c.setAutoCommit(!explicit);
             if (ownedPool == null) {
                 begin(c);
             }
-            bulk = new BulkAppend(group);
+            bulk = new BulkAppendStatement(bulkAppendSql, group);
             java.util.Map<TypeId, long[]> reserved = bulk.run(c);
             committed = !explicit;
             long xid = -1;
@@ -751,158 +751,6 @@ public final class PostgresEventStore
         } finally {
             closeQuietly(c);
         }
-    }
-
-    /** The one statement of {@link #commitInBulk}: its parameters, and the events it wrote. */
-    private final class BulkAppend {
-        private final List<Pending> group;
-        private final Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-        /** Whether the statement went to the server (it may then have run, answered or not). */
-        boolean sent;
-
-        BulkAppend(List<Pending> group) {
-            this.group = group;
-        }
-
-        /** Runs the statement; returns, per reserved stream, its new tip, the transaction ID and the position base. */
-        java.util.Map<TypeId, long[]> run(Connection c) throws SQLException {
-            int m = group.size();
-            String[] types = new String[m];
-            UUID[] uuids = new UUID[m];
-            Long[] counts = new Long[m];
-            Long[] lowest = new Long[m];
-            Long[] highest = new Long[m];
-            int total = 0;
-            for (int g = 0; g < m; g++) {
-                Pending p = group.get(g);
-                types[g] = p.streamId.type();
-                uuids[g] = p.streamId.uuid();
-                counts[g] = (long) p.prepared.size();
-                long[] range = range(p.options.expectedVersion());
-                lowest[g] = range[0];
-                highest[g] = range[1];
-                total += p.prepared.size();
-            }
-            Integer[] appendOf = new Integer[total];
-            Integer[] indexIn = new Integer[total];
-            String[] eventTypes = new String[total];
-            UUID[] eventUuids = new UUID[total];
-            byte[][] data = new byte[total][];
-            String[] contentTypes = new String[total];
-            byte[][] metadata = new byte[total][];
-            int k = 0;
-            for (int g = 0; g < m; g++) {
-                List<Prepared> prepared = group.get(g).prepared;
-                for (int i = 0; i < prepared.size(); i++, k++) {
-                    Prepared e = prepared.get(i);
-                    appendOf[k] = g + 1;
-                    indexIn[k] = i + 1;
-                    eventTypes[k] = e.type();
-                    eventUuids[k] = e.uuid();
-                    data[k] = e.data();
-                    contentTypes[k] = e.contentType();
-                    metadata[k] = e.metadata();
-                }
-            }
-            java.util.Map<TypeId, long[]> reserved = new java.util.HashMap<>(m * 2);
-            try (PreparedStatement s = c.prepareStatement(bulkAppendSql)) {
-                s.setArray(1, c.createArrayOf("text", types));
-                s.setArray(2, c.createArrayOf("uuid", uuids));
-                s.setArray(3, c.createArrayOf("int8", counts));
-                s.setArray(4, c.createArrayOf("int8", lowest));
-                s.setArray(5, c.createArrayOf("int8", highest));
-                s.setObject(6, Sql.timestamp(now));
-                s.setArray(7, c.createArrayOf("int4", appendOf));
-                s.setArray(8, c.createArrayOf("int4", indexIn));
-                s.setArray(9, c.createArrayOf("text", eventTypes));
-                s.setArray(10, c.createArrayOf("uuid", eventUuids));
-                s.setArray(11, c.createArrayOf("bytea", data));
-                s.setArray(12, c.createArrayOf("text", contentTypes));
-                s.setArray(13, c.createArrayOf("bytea", metadata));
-                sent = true;
-                try (ResultSet rs = s.executeQuery()) {
-                    while (rs.next()) {
-                        reserved.put(new TypeId(rs.getString(1), rs.getObject(2, UUID.class)),
-                                new long[] {rs.getLong(3), rs.getLong(4), rs.getLong(5)});
-                    }
-                }
-            }
-            return reserved;
-        }
-
-        /** The events the statement wrote for append {@code g} after version {@code current}. */
-        List<Event> events(int g, long current, long xid, long base) {
-            int first = 0;
-            for (int j = 0; j < g; j++) {
-                first += group.get(j).prepared.size();
-            }
-            Pending p = group.get(g);
-            List<Event> events = new ArrayList<>(p.prepared.size());
-            for (int i = 0; i < p.prepared.size(); i++) {
-                Prepared e = p.prepared.get(i);
-                // The statement's formula: the event's index in the group is its ordinality - 1.
-                long position = base + (xid << Schema.INDEX_BITS) + first + i;
-                events.add(new Event(new TypeId(e.type(), e.uuid()), p.streamId, current + i + 1,
-                        java.util.OptionalLong.of(position), now, e.data(), e.contentType(), p.batch.get(i).metadata()));
-            }
-            return List.copyOf(events);
-        }
-    }
-
-    /** The tips an expectation accepts, as {@code [lowest, highest]}. */
-    private static long[] range(dev.estoria.eventstore.ExpectedVersion expected) {
-        return switch (expected) {
-            case dev.estoria.eventstore.ExpectedVersion.Any any -> new long[] {0, Long.MAX_VALUE};
-            case dev.estoria.eventstore.ExpectedVersion.NoStream none -> new long[] {0, 0};
-            case dev.estoria.eventstore.ExpectedVersion.StreamExists exists -> new long[] {1, Long.MAX_VALUE};
-            case dev.estoria.eventstore.ExpectedVersion.Exact exact -> new long[] {exact.version(), exact.version()};
-        };
-    }
-
-    /** Inserts the stream rows of the appends matching {@code where}, in one sorted order. */
-    private static String insertStreams(Schema schema, String where, String onConflict) {
-        return "INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
-                + " SELECT a.t, a.u, a.n FROM a WHERE " + where + " ORDER BY a.t, a.u"
-                + " ON CONFLICT (stream_type, stream_uuid) " + onConflict + " RETURNING s.stream_type, s.stream_uuid, s.tip";
-    }
-
-    /**
-     * The statement of {@link #commitInBulk}. Appends expecting any version upsert their stream row;
-     * those expecting none insert it, or do nothing if it exists; the others update it only if its
-     * tip is in their range (re-checked on the latest version after a lock wait). Data-modifying
-     * {@code WITH} parts all run, whether read or not; the events join only the reserved streams.
-     * New stream rows are inserted in one sorted order, and the rows to update are fed to the
-     * update sorted (for a small group the plan then updates, and locks, them in that order, though
-     * nothing guarantees it), so groups of two processes appending to the same streams rarely
-     * deadlock; a deadlock that remains fails the statement, and the group goes
-     * the savepoint path, which retries it, after PostgreSQL's {@code deadlock_timeout}.
-     * Positions are computed with multiplication, whose overflow is an error, so an exhausted
-     * position space fails the statement rather than wrapping (the savepoint path then says so).
-     */
-    private static String bulkAppendSql(Schema schema) {
-        String base = "(SELECT m.position_base FROM " + schema.meta() + " m)";
-        String xid = "pg_current_xact_id()::text::bigint";
-        return "WITH a AS (SELECT * FROM unnest(?::text[], ?::uuid[], ?::int8[], ?::int8[], ?::int8[])"
-                + " WITH ORDINALITY AS a(t, u, n, lo, hi, g)),"
-                + " anyv AS (" + insertStreams(schema, "a.lo = 0 AND a.hi > 0",
-                        "DO UPDATE SET tip = s.tip + EXCLUDED.tip") + "),"
-                + " fresh AS (" + insertStreams(schema, "a.hi = 0", "DO NOTHING") + "),"
-                + " existing AS (UPDATE " + schema.streams() + " AS s SET tip = s.tip + x.n"
-                + " FROM (SELECT * FROM a WHERE a.lo > 0 ORDER BY a.t, a.u) x"
-                + " WHERE s.stream_type = x.t AND s.stream_uuid = x.u AND s.tip BETWEEN x.lo AND x.hi"
-                + " RETURNING s.stream_type, s.stream_uuid, s.tip),"
-                + " reserved AS (SELECT * FROM anyv UNION ALL SELECT * FROM fresh UNION ALL SELECT * FROM existing),"
-                + " written AS (INSERT INTO " + schema.events() + " (position, stream_type, stream_uuid, version,"
-                + " event_type, event_uuid, recorded_at, data, content_type, metadata)"
-                + " SELECT " + base + " + " + xid + " * " + (1L << Schema.INDEX_BITS) + " + e.k - 1, a.t, a.u,"
-                + " r.tip - a.n + e.i,"
-                + " e.et, e.eu, ?::timestamptz, e.d, e.ct, e.md"
-                + " FROM unnest(?::int4[], ?::int4[], ?::text[], ?::uuid[], ?::bytea[], ?::text[], ?::bytea[])"
-                + " WITH ORDINALITY AS e(g, i, et, eu, d, ct, md, k)"
-                + " JOIN a ON a.g = e.g JOIN reserved r ON r.stream_type = a.t AND r.stream_uuid = a.u"
-                + " RETURNING 1)"
-                + " SELECT r.stream_type, r.stream_uuid, r.tip, " + xid + ", " + base + ", (SELECT count(*) FROM written)"
-                + " FROM reserved r";
     }
 
     private void commitWithSavepoints(List<Pending> group, List<Pending> carry) {
