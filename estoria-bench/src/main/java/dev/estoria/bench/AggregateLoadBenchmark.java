@@ -11,6 +11,7 @@ import dev.estoria.snapshot.SnapshotPolicy;
 import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -48,7 +49,7 @@ public final class AggregateLoadBenchmark {
     public static BenchReport run(BenchSettings settings, Backend... backends) {
         int events = settings.aggregateEvents();
         int repetitions = settings.repetitions();
-        java.time.Duration warmup = settings.warmup().multipliedBy(2);
+        Duration warmup = settings.warmup().multipliedBy(2);
         ResultTable.Builder table = new ResultTable.Builder("Aggregate load (" + String.format(Locale.ROOT, "%,d",
                 events) + " events)", "backend", "without snapshot ms", "snapshot table ms", "speed-up",
                 "snapshot stream ms", "speed-up");

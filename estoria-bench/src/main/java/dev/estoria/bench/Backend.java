@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 
 /**
  * Where the aggregate and projection benchmarks open their stores: a fresh SQLite file, or a fresh
@@ -42,80 +43,60 @@ public interface Backend {
         void close();
     }
 
-    /** A fresh file under {@code directory} per store. */
-    static Backend sqlite(Path directory) {
+    /** An opened store: closing closes the store, then runs the removal of what it lived in. */
+    record OpenedStore(AutoCloseable closeable, EventStore store, SnapshotStore snapshots, Runnable removal)
+            implements Opened {
+        @Override
+        public void close() {
+            try {
+                closeable.close();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the store failed: " + e, e);
+            } finally {
+                removal.run();
+            }
+        }
+    }
+
+    /** A backend of the given name whose {@link #open()} is {@code opener}. */
+    private static Backend of(String name, Supplier<Opened> opener) {
         return new Backend() {
             @Override
             public String name() {
-                return "SQLite";
+                return name;
             }
 
             @Override
             public Opened open() {
-                Path dir = TempFiles.newDirectory(directory);
-                SqliteEventStore store = SqliteEventStore.open(dir.resolve("events.db"));
-                return new Opened() {
-                    @Override
-                    public EventStore store() {
-                        return store;
-                    }
-
-                    @Override
-                    public SnapshotStore snapshots() {
-                        return SqliteSnapshotStore.of(store);
-                    }
-
-                    @Override
-                    public void close() {
-                        try {
-                            store.close();
-                        } finally {
-                            TempFiles.deleteRecursively(dir);
-                        }
-                    }
-                };
+                return opener.get();
             }
         };
     }
 
+    /** A fresh file under {@code directory} per store. */
+    static Backend sqlite(Path directory) {
+        return of("SQLite", () -> {
+            Path dir = TempFiles.newDirectory(directory);
+            SqliteEventStore store = SqliteEventStore.open(dir.resolve("events.db"));
+            return new OpenedStore(store, store, SqliteSnapshotStore.of(store), () -> TempFiles.deleteRecursively(dir));
+        });
+    }
+
     /** A fresh schema {@code bench_<random>} in the database at {@code url} per store. */
     static Backend postgres(String url) {
-        return new Backend() {
-            @Override
-            public String name() {
-                return "PostgreSQL";
-            }
-
-            @Override
-            public Opened open() {
-                String schema = "bench_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-                PostgresEventStore store = PostgresEventStore.open(url,
-                        PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO));
-                return new Opened() {
-                    @Override
-                    public EventStore store() {
-                        return store;
-                    }
-
-                    @Override
-                    public SnapshotStore snapshots() {
-                        return PostgresSnapshotStore.of(store);
-                    }
-
-                    @Override
-                    public void close() {
-                        try {
-                            store.close();
-                        } finally {
-                            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
-                                s.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
-                            } catch (SQLException e) {
-                                throw new IllegalStateException("could not drop schema " + schema, e);
-                            }
-                        }
-                    }
-                };
-            }
-        };
+        return of("PostgreSQL", () -> {
+            String schema = "bench_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+            PostgresEventStore store = PostgresEventStore.open(url,
+                    PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO));
+            return new OpenedStore(store, store, PostgresSnapshotStore.of(store), () -> {
+                try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                    s.execute("DROP SCHEMA IF EXISTS \"" + schema + "\" CASCADE");
+                } catch (SQLException e) {
+                    throw new IllegalStateException("could not drop schema " + schema, e);
+                }
+            });
+        });
     }
 }

@@ -16,9 +16,14 @@ public interface Progress {
 
     /** Prints each step as a line on standard error, prefixed with {@code bench: }. */
     static Progress toStandardError() {
+        return printingTo(new java.io.PrintWriter(System.err, true));
+    }
+
+    /** Prints each step as a line on {@code out}, prefixed with {@code bench: }, and flushes. */
+    static Progress printingTo(java.io.PrintWriter out) {
         return message -> {
-            System.err.println("bench: " + message);
-            System.err.flush();
+            out.println("bench: " + message);
+            out.flush();
         };
     }
 }

@@ -91,11 +91,11 @@ public final class SqliteBenchmark {
                     baseline.add(WriteRun.run(w -> baseline(settings), writers, events, settings.warmup(),
                             settings.measure()));
                 }
-                settings.progress().step("appends, " + writers + " writers x " + events + " event(s): Estoria "
-                        + Format.number(WriteRun.Summary.of(store).appendsPerSecond()) + " appends/s, baseline "
-                        + Format.number(WriteRun.Summary.of(baseline).appendsPerSecond()) + " appends/s");
                 WriteRun.Summary s = WriteRun.Summary.of(store);
                 WriteRun.Summary b = WriteRun.Summary.of(baseline);
+                settings.progress().step("appends, " + writers + " writers x " + events + " event(s): Estoria "
+                        + Format.number(s.appendsPerSecond()) + " appends/s, baseline "
+                        + Format.number(b.appendsPerSecond()) + " appends/s");
                 double ratio = s.appendsPerSecond() / b.appendsPerSecond();
                 table.row(Integer.toString(writers), Integer.toString(events), Format.number(s.appendsPerSecond()),
                         Format.millis(s.p50Nanos()), Format.millis(s.p99Nanos()), Format.number(b.appendsPerSecond()),

@@ -3,6 +3,7 @@ package dev.estoria.cli;
 import dev.estoria.bench.BenchReport;
 import dev.estoria.bench.BenchSettings;
 import dev.estoria.bench.Benchmarks;
+import dev.estoria.bench.Progress;
 import dev.estoria.cli.store.StoreTarget;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,10 +58,8 @@ final class BenchCommand extends StoreCommand {
             throw new BadInputException("--repetitions must be at least 1, was " + repetitions);
         }
         StoreTarget target = storeOptions().target();
-        BenchSettings settings = (quick ? BenchSettings.quick() : BenchSettings.full()).withProgress(message -> {
-            err().println("bench: " + message);
-            err().flush();
-        });
+        BenchSettings settings = (quick ? BenchSettings.quick() : BenchSettings.full())
+                .withProgress(Progress.printingTo(err()));
         if (dir != null) {
             settings = settings.withWorkDirectory(dir);
         }

@@ -32,6 +32,8 @@ final class BulkAppendStatement {
 
     private final String sql;
     private final List<Pending> group;
+    /** The index in the group of each append's first event. */
+    private final int[] firstIndex;
     private final Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     /** Whether the statement went to the server (it may then have run, answered or not). */
     boolean sent;
@@ -40,6 +42,10 @@ final class BulkAppendStatement {
     BulkAppendStatement(String sql, List<Pending> group) {
         this.sql = sql;
         this.group = group;
+        this.firstIndex = new int[group.size()];
+        for (int g = 1; g < group.size(); g++) {
+            firstIndex[g] = firstIndex[g - 1] + group.get(g - 1).prepared.size();
+        }
     }
 
     /** Runs the statement; returns, per reserved stream, its new tip, the transaction ID and the position base. */
@@ -110,10 +116,7 @@ final class BulkAppendStatement {
 
     /** The events the statement wrote for append {@code g} after version {@code current}. */
     List<Event> events(int g, long current, long xid, long base) {
-        int first = 0;
-        for (int j = 0; j < g; j++) {
-            first += group.get(j).prepared.size();
-        }
+        int first = firstIndex[g];
         Pending p = group.get(g);
         List<Event> events = new ArrayList<>(p.prepared.size());
         for (int i = 0; i < p.prepared.size(); i++) {
