@@ -3,14 +3,28 @@ package dev.estoria.storetest;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.projection.PartitionedProjection;
+import dev.estoria.typeid.TypeId;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Checks a record of what several {@link PartitionedProjection} workers handled, for a store's own
@@ -22,7 +36,210 @@ import java.util.TreeMap;
  */
 public final class CompetingWorkersCheck {
 
+    /** The partitions of the scenario's projection. */
+    public static final int PARTITIONS = 6;
+    /** How long a worker's lease lasts in the scenario, in milliseconds. */
+    public static final long LEASE_MILLIS = 1_000;
+    private static final int STREAMS = 36;
+
     private CompetingWorkersCheck() {
+    }
+
+    /**
+     * What a store's test provides to {@link #threeWorkersOneKilled}: worker processes, and the
+     * record of what they handled. A worker runs a {@link PartitionedProjection} of {@link
+     * #PARTITIONS} partitions with leases of {@link #LEASE_MILLIS} ms in the store's database, records
+     * every event it handles there, prints {@code OWNS p,q,...} whenever its partitions change and
+     * {@code HANDLED n} as it goes, and stops cleanly, printing {@code STOPPED}, when it reads {@code
+     * STOP} on its standard input.
+     */
+    public interface Workers {
+        /** Starts the worker named {@code worker}, its standard error going to {@code errors}. */
+        Process start(String worker, Path errors) throws IOException;
+
+        /** The IDs of the events recorded as handled so far. */
+        Set<String> handledIds() throws Exception;
+
+        /** Every handled record, in commit order. */
+        List<Handled> rows() throws Exception;
+    }
+
+    /**
+     * The competing-consumers scenario: three worker processes share the partitions; one is killed
+     * with SIGKILL while it works, and the other two take its partitions over once its leases
+     * expire. Then every {@code assert...} of this class, plus: at most one event per partition of
+     * the killed worker is handled again, its partitions go to the survivors after its death, and
+     * nothing of it is recorded after its death.
+     *
+     * @param store the store the workers read, into which the scenario appends
+     * @param fixture starts the workers and reads their record
+     * @param directory where the workers' standard error files go
+     * @param started receives every started process, for the test to kill if it fails early
+     */
+    public static void threeWorkersOneKilled(EventStore store, Workers fixture, Path directory,
+            List<Process> started) throws Exception {
+        List<String> workerNames = List.of("w1", "w2", "w3");
+        String victim = "w2";
+        Map<String, Event> appended = new LinkedHashMap<>();
+        // The same number of streams in every partition.
+        List<TypeId> streams = new ArrayList<>();
+        int[] perPartition = new int[PARTITIONS];
+        while (streams.size() < STREAMS) {
+            TypeId stream = TypeId.newV7("account");
+            int partition = PartitionedProjection.partitionOf(stream, PARTITIONS);
+            if (perPartition[partition] < STREAMS / PARTITIONS) {
+                perPartition[partition]++;
+                streams.add(stream);
+            }
+        }
+        Reports reports = new Reports();
+        Map<String, Path> stderr = new HashMap<>();
+        List<Process> processes = new ArrayList<>();
+        appendRound(store, streams, 3, appended);
+        for (String worker : workerNames) {
+            Path errors = directory.resolve(worker + ".err");
+            stderr.put(worker, errors);
+            Process process = fixture.start(worker, errors);
+            started.add(process);
+            processes.add(process);
+            BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8));
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    for (String line = out.readLine(); line != null; line = out.readLine()) {
+                        reports.line(worker, line);
+                    }
+                } catch (IOException ignored) {
+                    // The process ended.
+                }
+            });
+        }
+        long killedAt;
+        // Every worker gets its fair share of two partitions.
+        assertThat(reports.await(() -> workerNames.stream().allMatch(w -> reports.ownedCount(w) == 2), 30))
+                .as("all three workers hold two partitions each; stderr: %s", errorsOf(stderr)).isTrue();
+
+        // More events while they run; the victim is killed as soon as it has handled one of them.
+        int before;
+        synchronized (reports) {
+            before = reports.handled.getOrDefault(victim, 0);
+        }
+        appendRound(store, streams, 2, appended);
+        assertThat(reports.await(() -> reports.handled.getOrDefault(victim, 0) > before, 30))
+                .as("the victim handles new events; stderr: %s", errorsOf(stderr)).isTrue();
+        Set<Integer> victimPartitions;
+        synchronized (reports) {
+            victimPartitions = Set.copyOf(reports.owned.get(victim));
+        }
+        Process victimProcess = processes.get(workerNames.indexOf(victim));
+        killedAt = System.nanoTime();
+        victimProcess.destroyForcibly();
+        assertThat(victimProcess.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        appendRound(store, streams, 2, appended);
+
+        // The survivors rebalance to three partitions each, and handle everything.
+        List<String> survivors = workerNames.stream().filter(w -> !w.equals(victim)).toList();
+        assertThat(reports.await(() -> survivors.stream().allMatch(w -> reports.ownedCount(w) == 3), 30))
+                .as("the survivors take the victim's partitions over; stderr: %s", errorsOf(stderr)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        Set<String> handledIds = fixture.handledIds();
+        while (!handledIds.containsAll(appended.keySet()) && System.nanoTime() < deadline) {
+            // The survivors announce every event they handle: look again on each announcement.
+            synchronized (reports) {
+                reports.wait(200);
+            }
+            handledIds = fixture.handledIds();
+        }
+        for (String survivor : survivors) {
+            try (OutputStream in = processes.get(workerNames.indexOf(survivor)).getOutputStream()) {
+                in.write("STOP\n".getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        for (String survivor : survivors) {
+            Process process = processes.get(workerNames.indexOf(survivor));
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("%s stops", survivor).isTrue();
+            assertThat(process.exitValue()).as("%s exit; stderr: %s", survivor, errorsOf(stderr)).isZero();
+        }
+        List<Handled> rows = fixture.rows();
+        int replays = assertNoPartitionSharedByLiveWorkers(rows, PARTITIONS, victim, killedAt);
+        assertStreamOrderPerWorker(rows);
+        assertEveryEventHandled(rows, appended, PARTITIONS);
+        assertThat(replays).as("events handled again after the kill").isLessThanOrEqualTo(victimPartitions.size());
+        // The victim's partitions were taken over after its death, by the survivors.
+        for (int partition : victimPartitions) {
+            assertThat(rows).filteredOn(r -> r.partition() == partition && r.atNanos() > killedAt)
+                    .as("partition %d after the kill", partition).isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.worker()).isIn(survivors));
+        }
+        assertThat(rows).filteredOn(r -> r.worker().equals(victim)).isNotEmpty()
+                .allSatisfy(r -> assertThat(r.atNanos()).isLessThan(killedAt));
+    }
+
+    private static void appendRound(EventStore store, List<TypeId> streams, int perStream,
+            Map<String, Event> appended) {
+        for (TypeId stream : streams) {
+            List<WritableEvent> batch = new ArrayList<>();
+            for (int i = 0; i < perStream; i++) {
+                batch.add(WritableEvent.json("deposited", "{}"));
+            }
+            for (Event event : store.appendStream(stream, batch)) {
+                appended.put(event.id().toString(), event);
+            }
+        }
+    }
+
+    private static String errorsOf(Map<String, Path> stderr) {
+        StringBuilder text = new StringBuilder();
+        stderr.forEach((worker, path) -> {
+            String errors;
+            try {
+                errors = Files.readString(path);
+            } catch (IOException e) {
+                errors = "(unreadable: " + e + ")";
+            }
+            text.append('\n').append(worker).append(": ").append(errors.isEmpty() ? "(nothing)" : errors);
+        });
+        return text.toString();
+    }
+
+    /** What the workers said, shared with the threads reading their output. */
+    private static final class Reports {
+        final Map<String, Set<Integer>> owned = new HashMap<>();
+        final Map<String, Integer> handled = new HashMap<>();
+        final Set<String> stopped = new HashSet<>();
+
+        synchronized void line(String worker, String line) {
+            if (line.startsWith("OWNS ")) {
+                Set<Integer> partitions = new TreeSet<>();
+                for (String p : line.substring(5).split(",")) {
+                    if (!p.isBlank()) {
+                        partitions.add(Integer.parseInt(p.trim()));
+                    }
+                }
+                owned.put(worker, partitions);
+            } else if (line.startsWith("HANDLED ")) {
+                handled.put(worker, Integer.parseInt(line.substring(8).trim()));
+            } else if (line.equals("STOPPED")) {
+                stopped.add(worker);
+            }
+            notifyAll();
+        }
+
+        synchronized boolean await(BooleanSupplier condition, long seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            while (!condition.getAsBoolean()) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                wait(left);
+            }
+            return true;
+        }
+
+        synchronized int ownedCount(String worker) {
+            return owned.getOrDefault(worker, Set.of()).size();
+        }
     }
 
     /**
