@@ -4,16 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
+import dev.estoria.eventstore.GlobalReader;
 import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.projection.CheckpointStore;
+import dev.estoria.projection.LeaseStore;
 import dev.estoria.projection.PartitionedProjection;
+import dev.estoria.projection.ProjectionId;
+import dev.estoria.projection.ProjectionProcessor;
 import dev.estoria.typeid.TypeId;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -24,6 +31,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -173,6 +181,56 @@ public final class CompetingWorkersCheck {
         }
         assertThat(rows).filteredOn(r -> r.worker().equals(victim)).isNotEmpty()
                 .allSatisfy(r -> assertThat(r.atNanos()).isLessThan(killedAt));
+    }
+
+    /** Records one handled event in the store's database, committed before it returns. */
+    @FunctionalInterface
+    public interface Recorder {
+        void record(String worker, int partition, Event event, long atNanos) throws Exception;
+    }
+
+    /**
+     * The body of a worker process of {@link #threeWorkersOneKilled}: runs the scenario's projection
+     * ({@code competing} version 1) over the given stores, records each event it handles, speaks the
+     * protocol described at {@link Workers} on standard output and input, and returns once stopped.
+     *
+     * @param reader the store's global reader (its event store)
+     */
+    public static void runWorker(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases, String worker,
+            int partitions, Duration ttl, Recorder recorder) throws Exception {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        AtomicInteger handled = new AtomicInteger();
+        PartitionedProjection projection = PartitionedProjection.start(reader, checkpoints, leases,
+                ProjectionId.of("competing", 1), event -> {
+                    recorder.record(worker, PartitionedProjection.partitionOf(event.streamId(), partitions), event,
+                            System.nanoTime());
+                    out.println("HANDLED " + handled.incrementAndGet());
+                },
+                new PartitionedProjection.Settings(partitions, worker, ttl, ProjectionProcessor.Options.defaults()
+                        .checkpointEvery(1).batchSize(50).pollInterval(Duration.ofMillis(100))));
+        Thread reporter = Thread.ofPlatform().daemon().start(() -> {
+            Set<Integer> last = Set.of();
+            while (true) {
+                Set<Integer> owned = new TreeSet<>(projection.ownedPartitions());
+                if (!owned.equals(last)) {
+                    out.println("OWNS " + String.join(",", owned.stream().map(String::valueOf).toList()));
+                    last = owned;
+                }
+                try {
+                    Thread.sleep(20); // a watcher that reports; nothing waits on its timing
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        do {
+            line = in.readLine();
+        } while (line != null && !line.equals("STOP"));
+        reporter.interrupt();
+        projection.close();
+        out.println("STOPPED");
     }
 
     private static void appendRound(EventStore store, List<TypeId> streams, int perStream,
