@@ -6,11 +6,9 @@ import dev.estoria.cli.format.Table;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.eventstore.EventFilter;
-import dev.estoria.eventstore.GlobalReader;
-import dev.estoria.eventstore.ReadAllOptions;
-import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionProcessor;
+import dev.estoria.projection.ProjectionStatus;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -66,7 +64,8 @@ final class ProjectionsCommand extends StoreCommand {
         List<Row> rows = new ArrayList<>();
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
             for (Checkpoint checkpoint : store.checkpoints().list()) {
-                long lag = lag(store, checkpoint.position(), filter, lagCap);
+                // One past the cap, to tell "at the cap" from "beyond it".
+                long lag = ProjectionStatus.countBehind(store, checkpoint.position(), filter, lagCap + 1);
                 Duration age = Duration.between(checkpoint.updatedAt(), now);
                 String state = age.compareTo(Duration.ofSeconds(liveWithinSeconds)) <= 0 ? "live" : "stale";
                 rows.add(new Row(checkpoint, Math.min(lag, lagCap), lag > lagCap, age, state));
@@ -85,18 +84,6 @@ final class ProjectionsCommand extends StoreCommand {
             rows.forEach(row -> out().println(json(row)));
         }
         return ExitCodes.OK;
-    }
-
-    /** Events after {@code position} that pass {@code filter}, counting at most one past the cap. */
-    private static long lag(GlobalReader store, long position, EventFilter filter, long cap) {
-        long lag = 0;
-        try (StreamIterator behind = store.readAll(ReadAllOptions.after(position).count(cap + 1).filter(filter))) {
-            while (behind.hasNext()) {
-                behind.next();
-                lag++;
-            }
-        }
-        return lag;
     }
 
     /** A short age for people: 42s, 5m, 3h, 12d; a checkpoint from the future (clock skew) is 0s. */

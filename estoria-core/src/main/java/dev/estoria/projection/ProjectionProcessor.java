@@ -3,8 +3,6 @@ package dev.estoria.projection;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.GlobalReader;
-import dev.estoria.eventstore.ReadAllOptions;
-import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
 import dev.estoria.subscription.SubscriptionOptions;
@@ -283,16 +281,8 @@ public final class ProjectionProcessor implements AutoCloseable {
      * monitoring, not per event.
      */
     public ProjectionStatus status() {
-        long lag = 0;
-        if (state != State.NEW) {
-            try (StreamIterator behind = reader.readAll(ReadAllOptions.after(position).count(LAG_COUNT_CAP)
-                    .filter(options.filter()))) {
-                while (behind.hasNext()) {
-                    behind.next();
-                    lag++;
-                }
-            }
-        }
+        long lag = state == State.NEW ? 0
+                : ProjectionStatus.countBehind(reader, position, options.filter(), LAG_COUNT_CAP);
         List<ProjectionFailure> recent;
         synchronized (failures) {
             recent = List.copyOf(failures);

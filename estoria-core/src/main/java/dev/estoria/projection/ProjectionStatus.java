@@ -1,5 +1,9 @@
 package dev.estoria.projection;
 
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.StreamIterator;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,6 +23,21 @@ import java.util.List;
  */
 public record ProjectionStatus(ProjectionId id, State state, long position, long checkpoint, long lagEvents,
         Duration lagTime, long handled, List<ProjectionFailure> failures) {
+
+    /**
+     * Counts the events after {@code position} that pass {@code filter}, at most {@code max}: a
+     * projection's lag. It reads them, so it costs a read of up to {@code max} events.
+     */
+    public static long countBehind(GlobalReader reader, long position, EventFilter filter, long max) {
+        long behind = 0;
+        try (StreamIterator events = reader.readAll(ReadAllOptions.after(position).count(max).filter(filter))) {
+            while (events.hasNext()) {
+                events.next();
+                behind++;
+            }
+        }
+        return behind;
+    }
 
     /** The life cycle of a processor. */
     public enum State {

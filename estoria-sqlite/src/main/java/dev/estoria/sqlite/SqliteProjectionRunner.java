@@ -1,8 +1,6 @@
 package dev.estoria.sqlite;
 
 import dev.estoria.eventstore.Event;
-import dev.estoria.eventstore.ReadAllOptions;
-import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionFailure;
 import dev.estoria.projection.ProjectionId;
@@ -334,17 +332,8 @@ public final class SqliteProjectionRunner implements AutoCloseable {
      * to {@value #LAG_COUNT_CAP} events), so call it for monitoring, not per event.
      */
     public ProjectionStatus status() {
-        long lag = 0;
         long at = position;
-        if (state != State.NEW) {
-            try (StreamIterator behind = store.readAll(ReadAllOptions.after(at).count(LAG_COUNT_CAP)
-                    .filter(options.filter()))) {
-                while (behind.hasNext()) {
-                    behind.next();
-                    lag++;
-                }
-            }
-        }
+        long lag = state == State.NEW ? 0 : ProjectionStatus.countBehind(store, at, options.filter(), LAG_COUNT_CAP);
         List<ProjectionFailure> recent;
         synchronized (failures) {
             recent = List.copyOf(failures);
