@@ -15,7 +15,7 @@ import java.util.UUID;
  *
  * <p>The store assigns the rest (ID, version, timestamp, position). The stored event's ID is
  * {@code TypeId(type, eventId)} when an {@linkplain #eventId() event ID} was chosen and a fresh
- * random one otherwise. Choosing IDs makes appends idempotent: see {@link
+ * time-ordered one ({@linkplain TypeId#timeOrderedV7() UUIDv7}) otherwise. Choosing IDs makes appends idempotent: see {@link
  * StreamWriter#appendStream}.
  *
  * <p>The content type is stored verbatim; an empty one stays empty (storage never picks a default).

@@ -465,7 +465,7 @@ public final class PostgresEventStore
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("append to " + streamId + ": event " + i + ": " + e.getMessage(), e);
             }
-            prepared.add(new Prepared(w.type(), w.eventId().orElseGet(TypeId::randomV4), w.data(), w.contentType(), metadata));
+            prepared.add(new Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
         }
         ensureOpen();
         Pending pending = new Pending(streamId, batch, prepared, options);

@@ -311,7 +311,7 @@ public final class SqliteEventStore
             throw new IllegalArgumentException("append to " + streamId + ": event " + index + " is " + size
                     + " bytes (payload, metadata, types); this store holds at most " + maxEventBytes + " bytes per event");
         }
-        return new PendingEvent(event.type(), event.eventId().orElseGet(TypeId::randomV4), data,
+        return new PendingEvent(event.type(), event.eventId().orElseGet(TypeId::timeOrderedV7), data,
                 event.contentType(), event.metadata(), metadata);
     }
 

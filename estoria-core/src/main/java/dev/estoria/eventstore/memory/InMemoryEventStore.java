@@ -137,7 +137,7 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
             List<Event> written = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 WritableEvent w = batch.get(i);
-                UUID uuid = w.eventId().orElseGet(TypeId::randomV4);
+                UUID uuid = w.eventId().orElseGet(TypeId::timeOrderedV7);
                 Event event = new Event(new TypeId(w.type(), uuid), streamId, current + i + 1,
                         OptionalLong.of(lastPosition + i + 1), now, w.data(), w.contentType(), w.metadata());
                 written.add(event);
