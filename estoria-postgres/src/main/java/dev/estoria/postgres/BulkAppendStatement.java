@@ -2,8 +2,8 @@ package dev.estoria.postgres;
 
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.ExpectedVersion;
-import dev.estoria.postgres.PostgresEventStore.Pending;
-import dev.estoria.postgres.PostgresEventStore.Prepared;
+import dev.estoria.postgres.GroupCommitter.Pending;
+import dev.estoria.postgres.GroupCommitter.Prepared;
 import dev.estoria.typeid.TypeId;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

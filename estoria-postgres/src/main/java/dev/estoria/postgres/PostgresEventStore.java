@@ -39,11 +39,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -132,15 +130,13 @@ public final class PostgresEventStore
 
     private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
     private static final int FETCH_SIZE = 256;
-    private static final int MAX_ATTEMPTS = 5;
-    private static final long MAX_BULK_BYTES = 16L << 20;
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
     private final PostgresOptions options;
     private final Schema schema;
-    private final Lane[] lanes;
-    private final String bulkAppendSql;
+    private final GroupCommitter committer;
+    private final Sql.LocalTimeout localTimeout;
     private final ScheduledExecutorService monitor;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
@@ -160,25 +156,12 @@ public final class PostgresEventStore
     private final AtomicLong heldBackXid = new AtomicLong();
     private final AtomicBoolean watchingHeldBack = new AtomicBoolean();
     private final ScheduledExecutorService settleWatcher;
-    /** Appends run again in a later transaction after a deadlock or an event ID collision. */
-    private final AtomicLong retriedAppends = new AtomicLong();
-    private final AtomicLong bulkGroups = new AtomicLong();
-    private final AtomicLong bulkFallbacks = new AtomicLong();
     private volatile boolean feedHeldBack;
     private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicBoolean notificationPending = new AtomicBoolean();
     private final java.util.concurrent.ExecutorService notifier;
     /** LISTEN/NOTIFY between processes; null when the option is off. */
     private final CrossProcessNotifications crossProcess;
-
-    /** Test hook: runs inside the append transaction after an append's inserts. */
-    private volatile AppendHook appendHook;
-
-    /** Runs inside an append transaction after the append's rows are inserted; for tests. */
-    interface AppendHook {
-        /** Throwing rolls the append back and fails it with the thrown exception. */
-        void afterInsert(TypeId streamId, List<Event> written);
-    }
 
     private PostgresEventStore(DataSource dataSource, HikariDataSource ownedPool, PostgresOptions options,
             CrossProcessNotifications.ConnectionSource listenerSource,
@@ -187,11 +170,8 @@ public final class PostgresEventStore
         this.ownedPool = ownedPool;
         this.options = options;
         this.schema = new Schema(options.schema());
-        this.bulkAppendSql = BulkAppendStatement.sql(schema);
-        this.lanes = new Lane[options.writerLanes()];
-        for (int i = 0; i < lanes.length; i++) {
-            lanes[i] = new Lane(i);
-        }
+        this.localTimeout = new Sql.LocalTimeout(ownedPool == null, options.statementTimeout());
+        this.committer = new GroupCommitter(dataSource, ownedPool != null, options, schema, this::committed);
         crossProcess = options.crossProcessNotifications()
                 ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
                         this::signalAppend, xid -> remoteCommittedXid.accumulateAndGet(xid, Math::max))
@@ -307,9 +287,7 @@ public final class PostgresEventStore
             throw e instanceof SQLException sql ? Sql.failure("opening event store schema " + options.schema(), sql)
                     : (RuntimeException) e;
         }
-        for (Lane lane : store.lanes) {
-            lane.thread.start();
-        }
+        store.committer.start();
         if (store.monitor != null) {
             long every = options.feedCheckInterval().toMillis();
             store.monitor.scheduleWithFixedDelay(store::checkFeed, every, every, TimeUnit.MILLISECONDS);
@@ -345,7 +323,7 @@ public final class PostgresEventStore
             c.setAutoCommit(false);
             if (ownedPool == null) {
                 try (PreparedStatement s = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
-                    bindLocalTimeout(s, 1).execute();
+                    localTimeout.bind(s, 1).execute();
                 }
             }
             return c;
@@ -375,68 +353,41 @@ public final class PostgresEventStore
         }
     }
 
-    void setAppendHook(AppendHook hook) {
-        this.appendHook = hook;
+    /** Test hook: runs inside the append transaction after an append's inserts. */
+    void setAppendHook(GroupCommitter.AppendHook hook) {
+        committer.setAppendHook(hook);
     }
 
     /** How many groups committed through the single-statement path; for tests. */
     long bulkGroups() {
-        return bulkGroups.get();
+        return committer.bulkGroups();
     }
 
     /** How many groups the single-statement path handed to the savepoint path; for tests. */
     long bulkFallbacks() {
-        return bulkFallbacks.get();
+        return committer.bulkFallbacks();
     }
 
     /** How many appends were run again after a deadlock or event ID collision; for tests. */
     long retriedAppends() {
-        return retriedAppends.get();
+        return committer.retriedAppends();
     }
 
     /** Appends waiting in the lanes' queues, not yet taken into a transaction; for tests. */
     int queuedAppends() {
-        int n = 0;
-        for (Lane lane : lanes) {
-            n += lane.queue.size() + (lane.waiting ? 1 : 0);
+        return committer.queuedAppends();
+    }
+
+    /** Told by the committer of each commit that wrote events: wakes readers and listeners, here and elsewhere. */
+    private void committed(long xid) {
+        lastCommittedXid.accumulateAndGet(xid, Math::max);
+        signalAppend();
+        if (crossProcess != null) {
+            crossProcess.announce(xid);
         }
-        return n;
     }
 
     // ------------------------------------------------------------------ appends
-
-    /** An event ready to insert: everything but the version, position and timestamp. */
-    record Prepared(String type, UUID uuid, byte[] data, String contentType, byte[] metadata) {
-    }
-
-    /** Tells a lane to stop once the appends queued before it are committed. */
-    private static final Pending POISON = new Pending(null, List.of(), List.of(), null);
-
-    /** One queued append and the future its caller waits on. */
-    static final class Pending {
-        final TypeId streamId;
-        final List<WritableEvent> batch;
-        final List<Prepared> prepared;
-        final AppendStreamOptions options;
-        final java.util.concurrent.CompletableFuture<List<Event>> result = new java.util.concurrent.CompletableFuture<>();
-        int attempts;
-
-        Pending(TypeId streamId, List<WritableEvent> batch, List<Prepared> prepared, AppendStreamOptions options) {
-            this.streamId = streamId;
-            this.batch = batch;
-            this.prepared = prepared;
-            this.options = options;
-        }
-
-        boolean hasChosenIds() {
-            for (WritableEvent e : batch) {
-                if (e.eventId().isPresent()) {
-                    return true;
-                }
-            }
-            return false;
-        }
-    }
 
     /**
      * {@inheritDoc}
@@ -455,7 +406,7 @@ public final class PostgresEventStore
             throw new IllegalArgumentException("append to " + streamId + " has " + batch.size()
                     + " events; at most " + Schema.MAX_EVENTS_PER_TRANSACTION + " are allowed in one append");
         }
-        List<Prepared> prepared = new ArrayList<>(batch.size());
+        List<GroupCommitter.Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             WritableEvent w = batch.get(i);
             MetadataCodec.requireStorableText(w.contentType(), "append to " + streamId + ": event " + i + " content type");
@@ -465,557 +416,10 @@ public final class PostgresEventStore
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("append to " + streamId + ": event " + i + ": " + e.getMessage(), e);
             }
-            prepared.add(new Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
+            prepared.add(new GroupCommitter.Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
         }
         ensureOpen();
-        Pending pending = new Pending(streamId, batch, prepared, options);
-        Lane lane = lanes[Math.floorMod(streamId.hashCode(), lanes.length)];
-        // Only with the store's own pool, whose socket timeout bounds a call run on this thread.
-        if (ownedPool == null || !lane.runHere(pending)) {
-            lane.submit(pending);
-        }
-        Duration timeout = this.options.appendTimeout();
-        try {
-            return pending.result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                // Rethrown in the caller's thread; keep the writer's stack as the cause for diagnosis.
-                r.addSuppressed(new RuntimeException("append to " + streamId + " failed in the writer lane"));
-                throw r;
-            }
-            throw new EventStoreException("append to " + streamId + " failed: " + e.getCause(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new StoreUnavailableException("append to " + streamId + ": no answer from PostgreSQL within "
-                    + timeout.toMillis() + " ms; the append may or may not have been written", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EventStoreException("interrupted while appending to " + streamId
-                    + "; the append may or may not have been written", e);
-        }
-    }
-
-    /** What one append inside a group transaction produced. */
-    private record Written(List<Event> events, boolean wroteNothing) {
-    }
-
-    /** State of one group transaction. */
-    private static final class Tx {
-        long xid;
-        long base;
-        int index; // next event index within the transaction (watermark mode)
-        long lastStrict; // last strict position handed out
-        boolean wrote;
-    }
-
-    /**
-     * A writer thread that commits the appends of its streams in groups. Streams map to lanes by
-     * hash, so two lanes of one process never wait for each other's stream locks.
-     */
-    private final class Lane {
-        final java.util.concurrent.LinkedBlockingQueue<Pending> queue = new java.util.concurrent.LinkedBlockingQueue<>();
-        final Thread thread;
-        /** Held by whoever commits for this lane: its thread, or a caller that found it idle. */
-        final java.util.concurrent.locks.ReentrantLock turn = new java.util.concurrent.locks.ReentrantLock();
-        /** The lane's thread has taken an append from the queue and waits for its turn. */
-        volatile boolean waiting;
-
-        Lane(int index) {
-            thread = new Thread(this::run, "estoria-writer-" + options.schema() + "-" + index);
-            thread.setDaemon(true);
-        }
-
-        void submit(Pending p) {
-            queue.add(p);
-            if (closed.get() && !thread.isAlive()) {
-                // close() may have drained the queue before this append got in.
-                failQueued();
-            }
-        }
-
-        void stop() {
-            queue.add(POISON);
-        }
-
-        /**
-         * Commits a lone append on the caller's thread when the lane is idle, sparing it the two
-         * thread hand-offs of the queue; appends arriving meanwhile queue up and form the lane's
-         * next group. Returns false, having done nothing, if the lane is busy or has work queued.
-         */
-        boolean runHere(Pending p) {
-            if (waiting || !queue.isEmpty() || !turn.tryLock()) {
-                return false;
-            }
-            try {
-                if (closed.get()) {
-                    return false;
-                }
-                List<Pending> group = new ArrayList<>(List.of(p));
-                List<Pending> carry = new ArrayList<>();
-                while (!group.isEmpty()) {
-                    commitGroup(group, carry);
-                    group = new ArrayList<>(carry);
-                    carry.clear();
-                }
-            } catch (Throwable t) {
-                p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
-            } finally {
-                turn.unlock();
-            }
-            return true;
-        }
-
-        void run() {
-            List<Pending> carry = new ArrayList<>();
-            boolean stop = false;
-            while (!stop) {
-                List<Pending> group = new ArrayList<>(carry);
-                carry.clear();
-                try {
-                    if (group.isEmpty()) {
-                        group.add(queue.take());
-                    }
-                } catch (InterruptedException e) {
-                    break;
-                }
-                waiting = true;
-                turn.lock();
-                waiting = false;
-                try {
-                    stop = runGroup(group, carry);
-                } finally {
-                    turn.unlock();
-                }
-            }
-            for (Pending p : carry) {
-                p.result.completeExceptionally(new EventStoreException("event store closed before the append to "
-                        + p.streamId + " was written"));
-            }
-            failQueued();
-        }
-
-        /** Drains what is queued into the group and commits it; returns whether the lane was told to stop. */
-        private boolean runGroup(List<Pending> group, List<Pending> carry) {
-            queue.drainTo(group, Math.max(0, options.maxGroupAppends() - group.size()));
-            boolean stop = group.remove(POISON);
-            if (group.isEmpty()) {
-                return stop;
-            }
-            int events = 0;
-            for (int i = 0; i < group.size(); i++) {
-                events += group.get(i).prepared.size();
-                if (events > Schema.MAX_EVENTS_PER_TRANSACTION) {
-                    // Keep the transaction within the position index; the rest goes next.
-                    List<Pending> rest = group.subList(i, group.size());
-                    carry.addAll(rest);
-                    rest.clear();
-                    break;
-                }
-            }
-            try {
-                commitGroup(group, carry);
-            } catch (Throwable t) {
-                for (Pending p : group) {
-                    if (!carry.contains(p)) {
-                        p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
-                    }
-                }
-            }
-            return stop;
-        }
-
-        void failQueued() {
-            Pending p;
-            while ((p = queue.poll()) != null) {
-                p.result.completeExceptionally(new EventStoreException("event store closed before the append to "
-                        + p.streamId + " was written"));
-            }
-        }
-    }
-
-    private void commitGroup(List<Pending> group, List<Pending> carry) {
-        if (!options.strictPositions() && canCommitInBulk(group) && commitInBulk(group, carry)) {
-            return;
-        }
-        commitWithSavepoints(group, carry);
-    }
-
-    /**
-     * Whether the group fits the bulk path: no caller-chosen event IDs (those need the idempotency
-     * lookup, stream by stream), no stream twice (one statement cannot change a row twice), and at
-     * most {@link #MAX_BULK_BYTES} of payload and metadata.
-     */
-    private static boolean canCommitInBulk(List<Pending> group) {
-        java.util.Set<TypeId> streams = new java.util.HashSet<>();
-        long bytes = 0;
-        for (Pending p : group) {
-            if (p.hasChosenIds() || !streams.add(p.streamId)) {
-                return false;
-            }
-            for (Prepared e : p.prepared) {
-                bytes += e.data().length + e.metadata().length;
-            }
-        }
-        // One statement carries every payload in one array parameter; large groups go append by append.
-        return bytes <= MAX_BULK_BYTES;
-    }
-
-    /**
-     * Commits the group with one statement, which PostgreSQL runs as its own transaction: one round
-     * trip and one WAL flush, whatever the group's size. The statement reserves the versions of the
-     * streams whose expectation holds (a conditional update, or an insert of a new stream row, each
-     * taking the stream's row lock and re-checking the expectation on the latest committed tip),
-     * inserts the events of those appends, and returns each reserved stream's new tip with the
-     * transaction ID and position base. An append whose stream it did not reserve goes the savepoint
-     * path right after, which reports the exact version it finds, or succeeds if its expectation
-     * holds by then; either way a later transaction decides it, and that is what its caller sees.
-     *
-     * <p>With a test hook, or with a caller's pool (whose statement timeout is set per transaction),
-     * the statement runs inside an explicit transaction instead, committed by a second round trip.
-     * Any failure before the commit rolls back and leaves the whole group to the savepoint path,
-     * which isolates the append that caused it.
-     *
-     * @return false if nothing was decided and the group must go the savepoint path
-     */
-    private boolean commitInBulk(List<Pending> group, List<Pending> carry) {
-        AppendHook hook = appendHook;
-        boolean explicit = hook != null || ownedPool == null;
-        boolean committed = false; // autocommit: the statement, and so the transaction, returned
-        boolean commitSent = false; // explicit: the commit was sent
-        Connection c = null;
-        BulkAppendStatement bulk = null;
-        try {
-            c = dataSource.getConnection();
-            c.setAutoCommit(!explicit);
-            if (ownedPool == null) {
-                begin(c);
-            }
-            bulk = new BulkAppendStatement(bulkAppendSql, group);
-            java.util.Map<TypeId, long[]> reserved = bulk.run(c);
-            committed = !explicit;
-            long xid = -1;
-            List<Pending> refused = new ArrayList<>();
-            List<List<Event>> written = new ArrayList<>(group.size());
-            for (int g = 0; g < group.size(); g++) {
-                Pending p = group.get(g);
-                long[] row = reserved.get(p.streamId);
-                if (row == null) {
-                    refused.add(p);
-                    written.add(null);
-                } else {
-                    xid = row[1];
-                    written.add(bulk.events(g, row[0] - p.prepared.size(), row[1], row[2]));
-                }
-            }
-            if (explicit) {
-                if (hook != null) {
-                    for (int g = 0; g < group.size(); g++) {
-                        if (written.get(g) != null) {
-                            hook.afterInsert(group.get(g).streamId, written.get(g));
-                        }
-                    }
-                }
-                commitSent = true;
-                c.commit();
-            }
-            if (xid >= 0) {
-                lastCommittedXid.accumulateAndGet(xid, Math::max);
-                signalAppend();
-                if (crossProcess != null) {
-                    crossProcess.announce(xid);
-                }
-            }
-            for (int g = 0; g < group.size(); g++) {
-                if (written.get(g) != null) {
-                    group.get(g).result.complete(written.get(g));
-                }
-            }
-            closeQuietly(c);
-            c = null;
-            if (!refused.isEmpty()) {
-                commitWithSavepoints(refused, carry);
-            }
-            bulkGroups.incrementAndGet();
-            return true;
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(c);
-            // In autocommit mode the statement is the commit: a lost answer to a sent statement
-            // leaves it unknown, while an error answer means its transaction rolled back.
-            boolean unknown = committed || commitSent || (!explicit && bulk != null && bulk.sent
-                    && Sql.isAnswerLost(e));
-            if (!unknown && !Sql.isUnavailable(e)) {
-                bulkFallbacks.incrementAndGet();
-                return false;
-            }
-            failGroup(group, carry, e, unknown);
-            return true;
-        } finally {
-            closeQuietly(c);
-        }
-    }
-
-    private void commitWithSavepoints(List<Pending> group, List<Pending> carry) {
-        List<Object> outcomes = new ArrayList<>(group.size()); // List<Event>, RuntimeException or RETRY
-        Object retry = new Object();
-        boolean useSavepoints = group.size() > 1;
-        boolean commitSent = false;
-        Connection c = null;
-        try {
-            c = dataSource.getConnection();
-            c.setAutoCommit(false);
-            Tx tx = begin(c);
-            for (Pending p : group) {
-                java.sql.Savepoint sp = useSavepoints ? c.setSavepoint() : null;
-                int indexBefore = tx.index;
-                long strictBefore = tx.lastStrict;
-                try {
-                    Written w = appendOne(c, tx, p);
-                    if (w.wroteNothing()) {
-                        if (sp != null) {
-                            c.rollback(sp);
-                        }
-                        tx.index = indexBefore;
-                        tx.lastStrict = strictBefore;
-                    } else {
-                        if (sp != null) {
-                            c.releaseSavepoint(sp);
-                        }
-                        tx.wrote = true;
-                    }
-                    outcomes.add(w.events());
-                } catch (SQLException e) {
-                    if (sp == null || Sql.isUnavailable(e)) {
-                        if (!Sql.isUnavailable(e) && (Sql.isRetryable(e) || Sql.isEventIdCollision(e))
-                                && p.attempts + 1 < MAX_ATTEMPTS) {
-                            c.rollback();
-                            p.attempts++;
-                            retriedAppends.incrementAndGet();
-                            carry.add(p);
-                            return;
-                        }
-                        throw e;
-                    }
-                    c.rollback(sp);
-                    tx.index = indexBefore;
-                    tx.lastStrict = strictBefore;
-                    if ((Sql.isRetryable(e) || Sql.isEventIdCollision(e)) && p.attempts + 1 < MAX_ATTEMPTS) {
-                        p.attempts++;
-                        retriedAppends.incrementAndGet();
-                        outcomes.add(retry);
-                    } else {
-                        outcomes.add(Sql.failure("append to " + p.streamId, e));
-                    }
-                } catch (RuntimeException e) {
-                    if (sp != null) {
-                        c.rollback(sp);
-                    }
-                    tx.index = indexBefore;
-                    tx.lastStrict = strictBefore;
-                    outcomes.add(e);
-                }
-            }
-            if (tx.wrote) {
-                if (options.strictPositions()) {
-                    try (PreparedStatement u = c.prepareStatement("UPDATE " + schema.allocator() + " SET last_position = ?")) {
-                        u.setLong(1, tx.lastStrict);
-                        u.executeUpdate();
-                    }
-                }
-                commitSent = true;
-                c.commit();
-                lastCommittedXid.accumulateAndGet(tx.xid, Math::max);
-                signalAppend();
-                if (crossProcess != null) {
-                    crossProcess.announce(tx.xid);
-                }
-            } else {
-                // Nothing to keep (failures, or retries answered from stored events): undo the tip reservations.
-                c.rollback();
-            }
-            for (int i = 0; i < group.size(); i++) {
-                Pending p = group.get(i);
-                Object o = outcomes.get(i);
-                if (o == retry) {
-                    carry.add(p);
-                } else if (o instanceof RuntimeException e) {
-                    p.result.completeExceptionally(e);
-                } else {
-                    @SuppressWarnings("unchecked")
-                    List<Event> events = (List<Event>) o;
-                    p.result.complete(events);
-                }
-            }
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(c);
-            failGroup(group, carry, e, commitSent);
-        } finally {
-            closeQuietly(c);
-        }
-    }
-
-    /** Fails every append of the group not yet answered or carried, saying whether it may have been written. */
-    private static void failGroup(List<Pending> group, List<Pending> carry, Exception e, boolean commitSent) {
-        for (Pending p : group) {
-            if (p.result.isDone() || carry.contains(p)) {
-                continue;
-            }
-            String action = "append to " + p.streamId;
-            EventStoreException failure = Sql.failure(action, e);
-            if (commitSent) {
-                failure = Sql.isUnavailable(e)
-                        ? new StoreUnavailableException(action + ": connection lost during commit; the append may or"
-                                + " may not have been written (" + e.getMessage() + ")", e)
-                        : new EventStoreException(action + ": commit failed; the append may or may not have been"
-                                + " written (" + e.getMessage() + ")", e);
-            } else if (Sql.isUnavailable(e)) {
-                failure = new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in"
-                        + " time; the append was not written (" + e.getMessage() + ")", e);
-            }
-            p.result.completeExceptionally(failure);
-        }
-    }
-
-    private Tx begin(Connection c) throws SQLException {
-        Tx tx = new Tx();
-        // The transaction's ID is taken first, so every event it writes is ordered by it. With a
-        // caller's pool, the statement timeout is set here too, for the rest of the transaction.
-        try (PreparedStatement s = c.prepareStatement("SELECT pg_current_xact_id()::text::bigint, m.position_base"
-                + localTimeout() + " FROM " + schema.meta() + " m")) {
-            bindLocalTimeout(s, 1);
-            ResultSet rs = s.executeQuery();
-            rs.next();
-            tx.xid = rs.getLong(1);
-            tx.base = rs.getLong(2);
-            rs.close();
-        }
-        if (options.strictPositions()) {
-            // Held until commit: this is what serialises strict-mode writers.
-            try (Statement s = c.createStatement();
-                    ResultSet rs = s.executeQuery("SELECT last_position FROM " + schema.allocator() + " FOR UPDATE")) {
-                rs.next();
-                tx.lastStrict = rs.getLong(1);
-            }
-        } else if (tx.xid >= (Long.MAX_VALUE - tx.base) >> Schema.INDEX_BITS) {
-            throw new EventStoreException("global position space exhausted: transaction ID " + tx.xid
-                    + " with position base " + tx.base + " no longer fits a 63-bit position");
-        }
-        return tx;
-    }
-
-    /**
-     * A select-list item that sets {@code statement_timeout} for the rest of the transaction, when
-     * the store does not own its pool (its own pool's connections have it already).
-     */
-    private String localTimeout() {
-        return ownedPool == null ? ", set_config('statement_timeout', ?, true)" : "";
-    }
-
-    private PreparedStatement bindLocalTimeout(PreparedStatement s, int index) throws SQLException {
-        if (ownedPool == null) {
-            s.setString(index, options.statementTimeout().toMillis() + "ms");
-        }
-        return s;
-    }
-
-    private Written appendOne(Connection c, Tx tx, Pending p) throws SQLException {
-        TypeId streamId = p.streamId;
-        int n = p.prepared.size();
-        long tip;
-        // Reserves the versions and row-locks the stream until the transaction ends.
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO " + schema.streams() + " AS s (stream_type, stream_uuid, tip)"
-                + " VALUES (?, ?, ?) ON CONFLICT (stream_type, stream_uuid) DO UPDATE SET tip = s.tip + EXCLUDED.tip"
-                + " RETURNING s.tip")) {
-            s.setString(1, streamId.type());
-            s.setObject(2, streamId.uuid());
-            s.setLong(3, n);
-            try (ResultSet rs = s.executeQuery()) {
-                rs.next();
-                tip = rs.getLong(1);
-            }
-        }
-        long current = tip - n;
-        if (p.hasChosenIds()) {
-            // Runs after the stream lock, so a concurrent retry of the same append has committed by now.
-            java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> stored = lookup(c, p.batch);
-            java.util.OptionalLong first = dev.estoria.eventstore.spi.IdempotentAppends.classify(streamId, p.batch, stored::get);
-            if (first.isPresent()) {
-                List<Event> run = readStored(c, streamId, first.getAsLong(), n);
-                dev.estoria.eventstore.spi.IdempotentAppends.requireSameContent(streamId, p.batch, run);
-                return new Written(run, true);
-            }
-        }
-        if (!p.options.expectedVersion().isSatisfiedBy(current)) {
-            throw new dev.estoria.eventstore.StreamVersionMismatchException(streamId, p.options.expectedVersion(), current);
-        }
-        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-        OffsetDateTime ts = Sql.timestamp(now);
-        List<Event> written = new ArrayList<>(n);
-        try (PreparedStatement s = c.prepareStatement("INSERT INTO " + schema.events()
-                + " (position, stream_type, stream_uuid, version, event_type, event_uuid, recorded_at, data, content_type,"
-                + " metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            for (int i = 0; i < n; i++) {
-                Prepared e = p.prepared.get(i);
-                long position = options.strictPositions()
-                        ? ++tx.lastStrict
-                        : tx.base + (tx.xid << Schema.INDEX_BITS) + tx.index++;
-                long version = current + i + 1;
-                s.setLong(1, position);
-                s.setString(2, streamId.type());
-                s.setObject(3, streamId.uuid());
-                s.setLong(4, version);
-                s.setString(5, e.type());
-                s.setObject(6, e.uuid());
-                s.setObject(7, ts);
-                s.setBytes(8, e.data());
-                s.setString(9, e.contentType());
-                s.setBytes(10, e.metadata());
-                s.addBatch();
-                written.add(new Event(new TypeId(e.type(), e.uuid()), streamId, version, java.util.OptionalLong.of(position),
-                        now, e.data(), e.contentType(), p.batch.get(i).metadata()));
-            }
-            s.executeBatch();
-        }
-        AppendHook hook = appendHook;
-        if (hook != null) {
-            hook.afterInsert(streamId, List.copyOf(written));
-        }
-        return new Written(List.copyOf(written), false);
-    }
-
-    private java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> lookup(Connection c, List<WritableEvent> batch)
-            throws SQLException {
-        List<UUID> ids = new ArrayList<>();
-        for (WritableEvent e : batch) {
-            e.eventId().ifPresent(ids::add);
-        }
-        java.util.Map<UUID, dev.estoria.eventstore.spi.EventLocation> found = new java.util.HashMap<>();
-        try (PreparedStatement s = c.prepareStatement("SELECT event_uuid, stream_type, stream_uuid, version FROM "
-                + schema.events() + " WHERE event_uuid = ANY (?)")) {
-            s.setArray(1, c.createArrayOf("uuid", ids.toArray()));
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    found.put(rs.getObject(1, UUID.class), new dev.estoria.eventstore.spi.EventLocation(
-                            new TypeId(rs.getString(2), rs.getObject(3, UUID.class)), rs.getLong(4)));
-                }
-            }
-        }
-        return found;
-    }
-
-    private List<Event> readStored(Connection c, TypeId streamId, long firstVersion, int n) throws SQLException {
-        List<Event> events = new ArrayList<>(n);
-        try (PreparedStatement s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                + " e WHERE e.stream_type = ? AND e.stream_uuid = ? AND e.version >= ? AND e.version < ? ORDER BY e.version")) {
-            s.setString(1, streamId.type());
-            s.setObject(2, streamId.uuid());
-            s.setLong(3, firstVersion);
-            s.setLong(4, firstVersion + n);
-            try (ResultSet rs = s.executeQuery()) {
-                while (rs.next()) {
-                    events.add(Sql.event(rs, streamId));
-                }
-            }
-        }
-        return List.copyOf(events);
+        return committer.append(new GroupCommitter.Pending(streamId, batch, prepared, options));
     }
 
     // ------------------------------------------------------------------ reads
@@ -1200,9 +604,9 @@ public final class PostgresEventStore
             try (Statement s = c.createStatement()) {
                 s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 try (PreparedStatement q = c.prepareStatement("SELECT m.position_base,"
-                        + " pg_snapshot_xmin(pg_current_snapshot())::text::bigint" + localTimeout() + " FROM "
+                        + " pg_snapshot_xmin(pg_current_snapshot())::text::bigint" + localTimeout.selectItem() + " FROM "
                         + schema.meta() + " m");
-                        ResultSet rs = bindLocalTimeout(q, 1).executeQuery()) {
+                        ResultSet rs = localTimeout.bind(q, 1).executeQuery()) {
                     rs.next();
                     long base = rs.getLong(1);
                     long xmin = rs.getLong(2);
@@ -1574,18 +978,7 @@ public final class PostgresEventStore
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (Lane lane : lanes) {
-            lane.stop();
-        }
-        for (Lane lane : lanes) {
-            try {
-                lane.thread.join(options.appendTimeout().toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            lane.failQueued();
-        }
+        committer.close();
         if (monitor != null) {
             monitor.shutdownNow();
         }

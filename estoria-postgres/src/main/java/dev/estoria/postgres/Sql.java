@@ -3,12 +3,14 @@ package dev.estoria.postgres;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.typeid.TypeId;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTimeoutException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.OptionalLong;
@@ -49,6 +51,27 @@ final class Sql {
     );
 
     private Sql() {
+    }
+
+    /**
+     * How a transaction on a caller's pool gets the store's statement timeout: a select-list item
+     * that sets it for the rest of the transaction. With the store's own pool the connections have
+     * it already, and the item is empty.
+     */
+    record LocalTimeout(boolean applies, Duration timeout) {
+
+        /** The select-list item, with a leading comma, or empty. */
+        String selectItem() {
+            return applies ? ", set_config('statement_timeout', ?, true)" : "";
+        }
+
+        /** Binds the item's parameter at {@code index}, if there is one; returns the statement. */
+        PreparedStatement bind(PreparedStatement s, int index) throws SQLException {
+            if (applies) {
+                s.setString(index, timeout.toMillis() + "ms");
+            }
+            return s;
+        }
     }
 
     /** Reads the event at the current row; {@code streamId} when known, else from the row. */

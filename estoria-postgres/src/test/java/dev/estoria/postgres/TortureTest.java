@@ -59,7 +59,7 @@ class TortureTest {
                 PostgresEventStore second = PostgresEventStore.open(db.dataSource(), options);
                 PostgresEventStore readStore = PostgresEventStore.open(db.dataSource(), options);
                 Connection idle = db.rawConnection()) {
-            PostgresEventStore.AppendHook hook = (stream, written) -> {
+            GroupCommitter.AppendHook hook = (stream, written) -> {
                 String mode = written.get(0).metadata().getOrDefault("mode", "normal");
                 if (mode.equals("slow")) {
                     // Keep the transaction open until the readers have polled a few times past it.
