@@ -96,6 +96,29 @@ class SqliteStorageTest {
     }
 
     @Test
+    @DisplayName("each event read back has its own metadata, when neighbours repeat or differ")
+    void metadataOfNeighbours() {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("meta.db"))) {
+            TypeId stream = TypeId.newV4("s");
+            List<Map<String, String>> metadata = List.of(Map.of("k", "1"), Map.of("k", "1"), Map.of("k", "2"),
+                    Map.of(), Map.of("k", "1", "z", ""), Map.of("k", "1"));
+            List<WritableEvent> batch = new ArrayList<>();
+            for (Map<String, String> m : metadata) {
+                batch.add(WritableEvent.of("e", new byte[] {1}).withMetadata(m));
+            }
+            store.appendStream(stream, batch);
+            List<Map<String, String>> read = new ArrayList<>();
+            try (StreamIterator it = store.readAll(ReadAllOptions.defaults())) {
+                while (it.hasNext()) {
+                    read.add(it.next().metadata());
+                }
+            }
+            assertThat(read).isEqualTo(metadata);
+            assertThat(SqliteFileTest.read(store, stream)).extracting(Event::metadata).isEqualTo(metadata);
+        }
+    }
+
+    @Test
     @DisplayName("an event UUID is unique across the whole store")
     void eventIdsUniqueAcrossStore() {
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("ids.db"))) {
