@@ -430,73 +430,68 @@ public final class PostgresEventStore
         Objects.requireNonNull(options, "options");
         ensureOpen();
         boolean forward = options.direction() == Direction.FORWARD;
-        String where = " WHERE e.stream_type = ? AND e.stream_uuid = ?"
-                + (options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "");
-        String ordered = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e" + where
-                + (forward ? " ORDER BY e.version" : " ORDER BY e.version DESC");
-        String sql = ordered + (options.count() > 0 ? " LIMIT " + options.count() : "");
-        // Asked only when the read found no events: does the stream exist, and did events appear since?
-        String probe = "SELECT EXISTS (SELECT 1 FROM " + schema.streams() + " s WHERE s.stream_type = ? AND"
-                + " s.stream_uuid = ?), EXISTS (SELECT 1 FROM " + schema.events() + " e" + where + ")";
-        // Most reads are short (an aggregate after its snapshot, a projection catching up): each
-        // attempt first runs one auto-committed statement that fetches at most one batch, one round
-        // trip; only a read that fills the batch is made again with a cursor, which needs a
-        // transaction. Each statement reads one snapshot.
+        String range = options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "";
+        String order = forward ? " ORDER BY e.version" : " ORDER BY e.version DESC";
+        String sql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e"
+                + " WHERE e.stream_type = ? AND e.stream_uuid = ?" + range + order
+                + (options.count() > 0 ? " LIMIT " + options.count() : "");
+        // Most reads are short (an aggregate after its snapshot, a projection catching up): the
+        // first statement, auto-committed, fetches at most one batch joined to the stream's row, so
+        // one round trip answers the read, and an empty answer says by itself whether the stream
+        // exists (no row at all) or has no events in the range (one row of NULLs). Only a read that
+        // fills the batch is made again with a cursor, which needs a transaction.
         boolean bounded = options.count() > 0 && options.count() <= FETCH_SIZE;
-        String shortSql = ordered + " LIMIT " + (bounded ? options.count() : FETCH_SIZE + 1);
+        String shortSql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.streams() + " s"
+                + " LEFT JOIN LATERAL (SELECT * FROM " + schema.events() + " e"
+                + " WHERE e.stream_type = s.stream_type AND e.stream_uuid = s.stream_uuid" + range + order
+                + " LIMIT " + (bounded ? options.count() : FETCH_SIZE + 1) + ") e ON true"
+                + " WHERE s.stream_type = ? AND s.stream_uuid = ?" + order;
         Connection c = null;
         try {
             c = dataSource.getConnection();
             while (true) {
                 c.setAutoCommit(true);
                 List<Event> first = new ArrayList<>();
+                boolean exists = false;
                 try (PreparedStatement s = c.prepareStatement(shortSql)) {
-                    bindStreamRead(s, 1, streamId, options);
+                    int i = 1;
+                    if (options.afterVersion() > 0) {
+                        s.setLong(i++, options.afterVersion());
+                    }
+                    s.setString(i++, streamId.type());
+                    s.setObject(i, streamId.uuid());
                     try (ResultSet rs = s.executeQuery()) {
                         while (rs.next()) {
-                            first.add(Sql.event(rs, streamId));
+                            exists = true;
+                            rs.getLong(1);
+                            if (!rs.wasNull()) {
+                                first.add(Sql.event(rs, streamId));
+                            }
                         }
                     }
                 }
-                if (!first.isEmpty()) {
-                    if (bounded || first.size() <= FETCH_SIZE) {
-                        closeQuietly(c);
-                        return StreamIterator.of(first);
-                    }
-                    c.setAutoCommit(false);
-                    PreparedStatement s = c.prepareStatement(sql);
-                    bindStreamRead(s, 1, streamId, options);
-                    s.setFetchSize(FETCH_SIZE);
-                    ResultSet rs = s.executeQuery();
-                    if (rs.next()) {
-                        return track(new CursorIterator(c, s, rs, streamId, true));
-                    }
-                    // Deleted or truncated since the first statement: start over.
-                    closeQuietly(rs, s);
-                    c.rollback();
-                    continue;
-                }
-                boolean exists;
-                boolean appeared;
-                try (PreparedStatement p = c.prepareStatement(probe)) {
-                    p.setString(1, streamId.type());
-                    p.setObject(2, streamId.uuid());
-                    bindStreamRead(p, 3, streamId, options);
-                    try (ResultSet found = p.executeQuery()) {
-                        found.next();
-                        exists = found.getBoolean(1);
-                        appeared = found.getBoolean(2);
-                    }
-                }
-                if (!appeared) {
-                    // One snapshot answered both: no such stream, or no events in the range.
+                if (first.isEmpty()) {
                     closeQuietly(c);
                     if (!exists) {
                         throw new StreamNotFoundException(streamId);
                     }
                     return StreamIterator.empty();
                 }
-                // An append committed between the two statements: read again.
+                if (bounded || first.size() <= FETCH_SIZE) {
+                    closeQuietly(c);
+                    return StreamIterator.of(first);
+                }
+                c.setAutoCommit(false);
+                PreparedStatement s = c.prepareStatement(sql);
+                bindStreamRead(s, 1, streamId, options);
+                s.setFetchSize(FETCH_SIZE);
+                ResultSet rs = s.executeQuery();
+                if (rs.next()) {
+                    return track(new CursorIterator(c, s, rs, streamId, true));
+                }
+                // Deleted or truncated since the first statement: start over.
+                closeQuietly(rs, s);
+                c.rollback();
             }
         } catch (SQLException e) {
             closeQuietly(c);
