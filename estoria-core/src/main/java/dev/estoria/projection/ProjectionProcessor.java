@@ -10,12 +10,8 @@ import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one projection: replays the global log from its checkpoint, catches up, then follows new
@@ -40,7 +36,6 @@ import java.util.concurrent.TimeUnit;
 public final class ProjectionProcessor implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ProjectionProcessor.class.getName());
-    private static final int MAX_RECORDED_FAILURES = 100;
     private static final long LAG_COUNT_CAP = 1_000_000;
 
     private final GlobalReader reader;
@@ -50,19 +45,11 @@ public final class ProjectionProcessor implements AutoCloseable {
     private final Options options;
     private final Clock clock;
 
-    private final CountDownLatch caughtUp = new CountDownLatch(1);
-    private final CountDownLatch finished = new CountDownLatch(1);
-    private final ArrayDeque<ProjectionFailure> failures = new ArrayDeque<>();
-    private volatile State state = State.NEW;
+    private final ProjectionLifecycle life;
     private volatile long position;
     private volatile long checkpointPosition;
-    private volatile long caughtUpPosition = -1;
     private volatile long handled;
     private volatile Duration lagTime = Duration.ZERO;
-    private volatile Throwable failure;
-    private volatile boolean stopping;
-    private volatile Subscription subscription;
-    private Thread thread;
 
     /**
      * Processor options.
@@ -122,6 +109,7 @@ public final class ProjectionProcessor implements AutoCloseable {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.options = Objects.requireNonNull(options, "options");
         this.clock = clock;
+        this.life = new ProjectionLifecycle(id);
     }
 
     /** A processor of projection {@code id}, not yet started. */
@@ -135,26 +123,23 @@ public final class ProjectionProcessor implements AutoCloseable {
      *
      * @throws IllegalStateException if it was already started
      */
-    public synchronized ProjectionProcessor start() {
-        if (thread != null) {
-            throw new IllegalStateException("projection " + id + " was already started");
-        }
-        thread = Thread.ofPlatform().name("estoria-projection-" + id).daemon().start(this::run);
+    public ProjectionProcessor start() {
+        life.start("estoria-projection-" + id, this::run);
         return this;
     }
 
     private void run() {
         try {
-            state = State.CATCHING_UP;
+            life.catchingUp();
             long start = checkpoints.load(id).map(Checkpoint::position).orElse(0L);
             position = start;
             checkpointPosition = start;
-            subscription = Subscription.to(reader, SubscriptionOptions.defaults().afterPosition(start)
-                    .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval()));
+            Subscription subscription = life.follow(Subscription.to(reader, SubscriptionOptions.defaults().afterPosition(start)
+                    .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval())));
             long sinceCheckpoint = 0;
-            while (!stopping) {
+            while (!life.stopping()) {
                 Optional<Event> next = subscription.next(Duration.ZERO);
-                if (next.isEmpty() && stopping) {
+                if (next.isEmpty() && life.stopping()) {
                     break;
                 }
                 if (next.isEmpty()) {
@@ -162,11 +147,7 @@ public final class ProjectionProcessor implements AutoCloseable {
                     saveCheckpoint();
                     sinceCheckpoint = 0;
                     lagTime = Duration.ZERO;
-                    if (caughtUpPosition < 0) {
-                        caughtUpPosition = position;
-                        state = State.LIVE;
-                        caughtUp.countDown();
-                    }
+                    life.reachedHead(position);
                     next = subscription.next(options.pollInterval());
                     if (next.isEmpty()) {
                         continue;
@@ -184,23 +165,15 @@ public final class ProjectionProcessor implements AutoCloseable {
                 }
             }
             saveCheckpoint();
-            state = State.STOPPED;
+            life.stopped();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             trySaveCheckpoint();
-            state = State.STOPPED;
+            life.stopped();
         } catch (RuntimeException | Error e) {
-            failure = e;
-            state = State.FAILED;
+            life.failed(e);
             LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
             trySaveCheckpoint();
-        } finally {
-            Subscription s = subscription;
-            if (s != null) {
-                s.close();
-            }
-            caughtUp.countDown();
-            finished.countDown();
         }
     }
 
@@ -211,21 +184,13 @@ public final class ProjectionProcessor implements AutoCloseable {
             handler.handle(event);
             return true;
         } catch (Exception e) {
-            ProjectionFailure recorded = new ProjectionFailure(event.globalPosition().orElseThrow(), event.id(),
-                    event.streamId(), e.getClass().getName() + ": " + e.getMessage(), clock.instant());
-            synchronized (failures) {
-                failures.addLast(recorded);
-                if (failures.size() > MAX_RECORDED_FAILURES) {
-                    failures.removeFirst();
-                }
-            }
+            ProjectionFailure recorded = life.recordFailure(event, e, clock.instant());
             if (options.continueOnError()) {
                 LOG.log(Level.WARNING, "projection " + id + " skipped event " + event.id() + " at position "
                         + recorded.position() + " after a handler failure", e);
                 return true;
             }
-            failure = e;
-            state = State.FAILED;
+            life.failed(e);
             LOG.log(Level.ERROR, "projection " + id + " stopped: the handler failed on event " + event.id()
                     + " at position " + recorded.position(), e);
             trySaveCheckpoint();
@@ -252,17 +217,17 @@ public final class ProjectionProcessor implements AutoCloseable {
      * @return true once caught up; false on timeout, or if it stopped or failed before
      */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-        return caughtUp.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && caughtUpPosition >= 0;
+        return life.awaitCaughtUp(timeout);
     }
 
     /** The position at which the processor first caught up; -1 before that. Never changes once set. */
     public long caughtUpPosition() {
-        return caughtUpPosition;
+        return life.caughtUpPosition();
     }
 
     /** The processor's state, without the cost of {@link #status()}. */
     public State state() {
-        return state;
+        return life.state();
     }
 
     /** The global position of the last handled event. */
@@ -272,7 +237,7 @@ public final class ProjectionProcessor implements AutoCloseable {
 
     /** The failure that stopped the processor, if it failed. */
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure);
+        return life.failure();
     }
 
     /**
@@ -281,35 +246,17 @@ public final class ProjectionProcessor implements AutoCloseable {
      * monitoring, not per event.
      */
     public ProjectionStatus status() {
+        State state = life.state();
         long lag = state == State.NEW ? 0
                 : ProjectionStatus.countBehind(reader, position, options.filter(), LAG_COUNT_CAP);
-        List<ProjectionFailure> recent;
-        synchronized (failures) {
-            recent = List.copyOf(failures);
-        }
         return new ProjectionStatus(id, state, position, checkpointPosition, lag, lag == 0 ? Duration.ZERO : lagTime,
-                handled, recent);
+                handled, life.recentFailures());
     }
 
     /** Stops the processor after the current event, saves the checkpoint, and waits for its thread. */
     @Override
     public void close() throws InterruptedException {
-        stopping = true;
-        Subscription s = subscription;
-        if (s != null) {
-            s.close();
-        }
-        Thread t;
-        synchronized (this) {
-            t = thread;
-        }
-        if (t != null && !finished.await(30, TimeUnit.SECONDS)) {
-            t.interrupt();
-            finished.await(5, TimeUnit.SECONDS);
-        }
-        if (t == null) {
-            state = State.STOPPED;
-        }
+        life.close();
     }
 
     /** When the processor last saved, per its checkpoint store. */

@@ -4,6 +4,7 @@ import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventFilter;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionId;
+import dev.estoria.projection.ProjectionLifecycle;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
 import dev.estoria.subscription.SubscriptionOptions;
@@ -17,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs an exactly-once projection whose read model lives in the same PostgreSQL database as the
@@ -118,16 +117,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
     private final TransactionalHandler handler;
     private final Options options;
 
-    private final CountDownLatch caughtUp = new CountDownLatch(1);
-    private final CountDownLatch finished = new CountDownLatch(1);
-    private volatile State state = State.NEW;
+    private final ProjectionLifecycle life;
     private volatile long committed;
-    private volatile boolean reachedHead;
     private volatile long handled;
-    private volatile Throwable failure;
-    private volatile boolean stopping;
-    private volatile Subscription subscription;
-    private Thread thread;
 
     private PostgresProjectionRunner(PostgresEventStore store, ProjectionId id, TransactionalHandler handler,
             Options options) {
@@ -135,6 +127,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         this.id = Objects.requireNonNull(id, "id");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.options = Objects.requireNonNull(options, "options");
+        this.life = new ProjectionLifecycle(id);
     }
 
     /** A runner of projection {@code id} over {@code store}, not yet started. */
@@ -148,11 +141,8 @@ public final class PostgresProjectionRunner implements AutoCloseable {
      *
      * @throws IllegalStateException if it was already started
      */
-    public synchronized PostgresProjectionRunner start() {
-        if (thread != null) {
-            throw new IllegalStateException("projection " + id + " was already started");
-        }
-        thread = Thread.ofPlatform().name("estoria-projection-" + id).daemon().start(this::run);
+    public PostgresProjectionRunner start() {
+        life.start("estoria-projection-" + id, this::run);
         return this;
     }
 
@@ -166,10 +156,10 @@ public final class PostgresProjectionRunner implements AutoCloseable {
     }
 
     private void run() {
-        state = State.CATCHING_UP;
+        life.catchingUp();
         int transientFailures = 0;
         try {
-            while (!stopping) {
+            while (!life.stopping()) {
                 try {
                     committed = loadCheckpoint();
                     follow();
@@ -178,7 +168,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                     LOG.log(Level.DEBUG, "projection {0}: another runner committed first; resuming after its checkpoint", id);
                     transientFailures = 0;
                 } catch (Exception e) {
-                    if (stopping) {
+                    if (life.stopping()) {
                         break;
                     }
                     if (isTransient(e) && ++transientFailures < MAX_TRANSIENT_ATTEMPTS) {
@@ -187,49 +177,38 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                         Thread.sleep(100L << transientFailures);
                         continue;
                     }
-                    failure = e;
-                    state = State.FAILED;
+                    life.failed(e);
                     LOG.log(Level.ERROR, "projection " + id + " stopped at position " + committed, e);
                     return;
-                } finally {
-                    Subscription s = subscription;
-                    if (s != null) {
-                        s.close();
-                    }
                 }
             }
-            state = State.STOPPED;
+            life.stopped();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            state = State.STOPPED;
-        } finally {
-            caughtUp.countDown();
-            finished.countDown();
+            life.stopped();
         }
     }
 
     /** Follows the log from the committed checkpoint until stopped; throws to resynchronise. */
     private void follow() throws Exception {
-        Subscription sub = Subscription.to(store, SubscriptionOptions.defaults().afterPosition(committed)
-                .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval()));
-        subscription = sub;
-        if (stopping) {
-            return;
+        try (Subscription sub = life.follow(Subscription.to(store, SubscriptionOptions.defaults()
+                .afterPosition(committed).filter(options.filter()).batchSize(options.batchSize())
+                .pollInterval(options.pollInterval())))) {
+            follow(sub);
         }
+    }
+
+    private void follow(Subscription sub) throws Exception {
         List<Event> batch = new ArrayList<>(options.batchSize());
-        while (!stopping) {
+        while (!life.stopping()) {
             Optional<Event> next = sub.next(Duration.ZERO);
             if (next.isEmpty()) {
-                if (stopping) {
+                if (life.stopping()) {
                     return;
                 }
                 // At the head: refresh the checkpoint (durable, and a heartbeat), then say so, then wait.
                 commit(List.of());
-                if (!reachedHead) {
-                    reachedHead = true;
-                    state = State.LIVE;
-                    caughtUp.countDown();
-                }
+                life.reachedHead(committed);
                 next = sub.next(options.pollInterval());
                 if (next.isEmpty()) {
                     continue;
@@ -325,7 +304,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
      * @return true once caught up; false on timeout, or if it stopped or failed before
      */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-        return caughtUp.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && reachedHead;
+        return life.awaitCaughtUp(timeout);
     }
 
     /** The position of the last committed batch's last event (the checkpoint this runner committed). */
@@ -340,12 +319,12 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     /** The runner's state. */
     public State state() {
-        return state;
+        return life.state();
     }
 
     /** The failure that stopped the runner, if it failed. */
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure);
+        return life.failure();
     }
 
     /**
@@ -354,22 +333,6 @@ public final class PostgresProjectionRunner implements AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
-        stopping = true;
-        Subscription s = subscription;
-        if (s != null) {
-            s.close();
-        }
-        Thread t;
-        synchronized (this) {
-            t = thread;
-        }
-        if (t == null) {
-            state = State.STOPPED;
-            return;
-        }
-        if (!finished.await(30, TimeUnit.SECONDS)) {
-            t.interrupt();
-            finished.await(5, TimeUnit.SECONDS);
-        }
+        life.close();
     }
 }

@@ -4,6 +4,7 @@ import dev.estoria.eventstore.Event;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionFailure;
 import dev.estoria.projection.ProjectionId;
+import dev.estoria.projection.ProjectionLifecycle;
 import dev.estoria.projection.ProjectionProcessor;
 import dev.estoria.projection.ProjectionStatus;
 import dev.estoria.projection.ProjectionStatus.State;
@@ -16,13 +17,10 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs one projection whose read model lives in the same SQLite file as the events, exactly once:
@@ -72,7 +70,6 @@ import java.util.concurrent.TimeUnit;
 public final class SqliteProjectionRunner implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SqliteProjectionRunner.class.getName());
-    private static final int MAX_RECORDED_FAILURES = 100;
     private static final long LAG_COUNT_CAP = 1_000_000;
     private static final String EVENT_SAVEPOINT = "estoria_event";
 
@@ -82,18 +79,10 @@ public final class SqliteProjectionRunner implements AutoCloseable {
     private final ProjectionProcessor.Options options;
     private final Clock clock;
 
-    private final CountDownLatch caughtUp = new CountDownLatch(1);
-    private final CountDownLatch finished = new CountDownLatch(1);
-    private final ArrayDeque<ProjectionFailure> failures = new ArrayDeque<>();
-    private volatile State state = State.NEW;
+    private final ProjectionLifecycle life;
     private volatile long position;
-    private volatile long caughtUpPosition = -1;
     private volatile long handled;
     private volatile Duration lagTime = Duration.ZERO;
-    private volatile Throwable failure;
-    private volatile boolean stopping;
-    private volatile Subscription subscription;
-    private Thread thread;
 
     private SqliteProjectionRunner(SqliteEventStore store, ProjectionId id, SqliteEventHandler handler,
             ProjectionProcessor.Options options, Clock clock) {
@@ -102,6 +91,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.options = Objects.requireNonNull(options, "options");
         this.clock = clock;
+        this.life = new ProjectionLifecycle(id);
     }
 
     /**
@@ -128,11 +118,8 @@ public final class SqliteProjectionRunner implements AutoCloseable {
      *
      * @throws IllegalStateException if it was already started
      */
-    public synchronized SqliteProjectionRunner start() {
-        if (thread != null) {
-            throw new IllegalStateException("projection " + id + " was already started");
-        }
-        thread = Thread.ofPlatform().name("estoria-sqlite-projection-" + id).daemon().start(this::run);
+    public SqliteProjectionRunner start() {
+        life.start("estoria-sqlite-projection-" + id, this::run);
         return this;
     }
 
@@ -142,22 +129,22 @@ public final class SqliteProjectionRunner implements AutoCloseable {
 
     private void run() {
         try {
-            state = State.CATCHING_UP;
+            life.catchingUp();
             long start = store.read("loading the checkpoint of " + id,
                     reader -> CheckpointTable.load(reader.prepare(CheckpointTable.LOAD), id))
                     .map(Checkpoint::position).orElse(0L);
             position = start;
-            subscription = Subscription.to(store, SubscriptionOptions.defaults().afterPosition(start)
-                    .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval()));
+            Subscription subscription = life.follow(Subscription.to(store, SubscriptionOptions.defaults().afterPosition(start)
+                    .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval())));
             long lastSaved = 0;
             boolean savedThisRun = false;
             boolean atHead = false;
             List<Event> batch = new ArrayList<>(Math.min(options.batchSize(), 1024));
-            while (!stopping) {
+            while (!life.stopping()) {
                 Optional<Event> next = atHead ? Optional.empty() : subscription.next(Duration.ZERO);
                 atHead = false;
                 if (next.isEmpty()) {
-                    if (stopping) {
+                    if (life.stopping()) {
                         break;
                     }
                     if (!savedThisRun || System.nanoTime() - lastSaved >= options.pollInterval().toNanos()) {
@@ -166,11 +153,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                         savedThisRun = true;
                     }
                     lagTime = Duration.ZERO;
-                    if (caughtUpPosition < 0) {
-                        caughtUpPosition = position;
-                        state = State.LIVE;
-                        caughtUp.countDown();
-                    }
+                    life.reachedHead(position);
                     next = subscription.next(options.pollInterval());
                     if (next.isEmpty()) {
                         continue;
@@ -193,26 +176,17 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 lastSaved = System.nanoTime();
                 savedThisRun = true;
                 if (outcome.failure() != null) {
-                    failure = outcome.failure();
-                    state = State.FAILED;
+                    life.failed(outcome.failure());
                     return;
                 }
             }
-            state = State.STOPPED;
+            life.stopped();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            state = State.STOPPED;
+            life.stopped();
         } catch (RuntimeException | Error e) {
-            failure = e;
-            state = State.FAILED;
+            life.failed(e);
             LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
-        } finally {
-            Subscription s = subscription;
-            if (s != null) {
-                s.close();
-            }
-            caughtUp.countDown();
-            finished.countDown();
         }
     }
 
@@ -235,7 +209,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                         // ended the transaction, which fails the whole batch.
                         control.execute("ROLLBACK TO " + EVENT_SAVEPOINT);
                         control.execute("RELEASE " + EVENT_SAVEPOINT);
-                        ProjectionFailure recorded = record(event, e);
+                        ProjectionFailure recorded = life.recordFailure(event, e, clock.instant());
                         if (!options.continueOnError()) {
                             stop[0] = e;
                             LOG.log(Level.ERROR, "projection " + id + " stopped: the handler failed on event "
@@ -280,35 +254,23 @@ public final class SqliteProjectionRunner implements AutoCloseable {
         });
     }
 
-    private ProjectionFailure record(Event event, Exception e) {
-        ProjectionFailure recorded = new ProjectionFailure(event.globalPosition().orElseThrow(), event.id(),
-                event.streamId(), e.getClass().getName() + ": " + e.getMessage(), clock.instant());
-        synchronized (failures) {
-            failures.addLast(recorded);
-            if (failures.size() > MAX_RECORDED_FAILURES) {
-                failures.removeFirst();
-            }
-        }
-        return recorded;
-    }
-
     /**
      * Waits until the runner first reached the head with its checkpoint committed.
      *
      * @return true once caught up; false on timeout, or if it stopped or failed before
      */
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-        return caughtUp.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && caughtUpPosition >= 0;
+        return life.awaitCaughtUp(timeout);
     }
 
     /** The position at which the runner first caught up; -1 before that. Never changes once set. */
     public long caughtUpPosition() {
-        return caughtUpPosition;
+        return life.caughtUpPosition();
     }
 
     /** The runner's state, without the cost of {@link #status()}. */
     public State state() {
-        return state;
+        return life.state();
     }
 
     /** The global position of the last event whose transaction committed: the checkpoint. */
@@ -323,7 +285,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
 
     /** The failure that stopped the runner, if it failed. */
     public Optional<Throwable> failure() {
-        return Optional.ofNullable(failure);
+        return life.failure();
     }
 
     /**
@@ -333,12 +295,10 @@ public final class SqliteProjectionRunner implements AutoCloseable {
      */
     public ProjectionStatus status() {
         long at = position;
+        State state = life.state();
         long lag = state == State.NEW ? 0 : ProjectionStatus.countBehind(store, at, options.filter(), LAG_COUNT_CAP);
-        List<ProjectionFailure> recent;
-        synchronized (failures) {
-            recent = List.copyOf(failures);
-        }
-        return new ProjectionStatus(id, state, at, at, lag, lag == 0 ? Duration.ZERO : lagTime, handled, recent);
+        return new ProjectionStatus(id, state, at, at, lag, lag == 0 ? Duration.ZERO : lagTime, handled,
+                life.recentFailures());
     }
 
     /** When the checkpoint was last committed, per the checkpoint table. */
@@ -352,22 +312,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
      */
     @Override
     public void close() throws InterruptedException {
-        stopping = true;
-        Subscription s = subscription;
-        if (s != null) {
-            s.close();
-        }
-        Thread t;
-        synchronized (this) {
-            t = thread;
-        }
-        if (t != null && !finished.await(30, TimeUnit.SECONDS)) {
-            t.interrupt();
-            finished.await(5, TimeUnit.SECONDS);
-        }
-        if (t == null) {
-            state = State.STOPPED;
-        }
+        life.close();
     }
 
     @Override

@@ -1,0 +1,188 @@
+package dev.estoria.projection;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.projection.ProjectionStatus.State;
+import dev.estoria.subscription.Subscription;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The life cycle every projection runner shares ({@link ProjectionProcessor}, and the SQLite and
+ * PostgreSQL runners that commit read-model writes with their checkpoint): one daemon thread, the
+ * state ({@code NEW}, then {@code CATCHING_UP}, {@code LIVE} from the first time it reaches the
+ * head, and {@code STOPPED} or {@code FAILED}), the failure that stopped it, the most recent handler
+ * failures, and a stop that ends a wait for events at once. The runner's loop, on the thread, does
+ * the work and reports through {@link #catchingUp()}, {@link #reachedHead(long)}, {@link
+ * #stopped()} and {@link #failed(Throwable)}, and checks {@link #stopping()}.
+ *
+ * <p>For implementers of runners. Thread-safe: the loop reports, any thread asks and closes.
+ */
+public final class ProjectionLifecycle {
+
+    /** How many handler failures {@link #recentFailures()} keeps, newest last. */
+    public static final int MAX_RECORDED_FAILURES = 100;
+
+    private final ProjectionId id;
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final ArrayDeque<ProjectionFailure> failures = new ArrayDeque<>();
+    private volatile State state = State.NEW;
+    private volatile long caughtUpPosition = -1;
+    private volatile Throwable failure;
+    private volatile boolean stopping;
+    private volatile Subscription subscription;
+    private Thread thread;
+
+    /** The life cycle of a runner of projection {@code id}, not yet started. */
+    public ProjectionLifecycle(ProjectionId id) {
+        this.id = Objects.requireNonNull(id, "id");
+    }
+
+    /**
+     * Runs {@code loop} on a new daemon thread. When it returns, or throws, the subscription it
+     * followed is closed and every waiter of {@link #awaitCaughtUp} and {@link #close()} is released;
+     * the loop itself reports how it ended.
+     *
+     * @throws IllegalStateException if it was already started
+     */
+    public synchronized void start(String threadName, Runnable loop) {
+        Objects.requireNonNull(loop, "loop");
+        if (thread != null) {
+            throw new IllegalStateException("projection " + id + " was already started");
+        }
+        thread = Thread.ofPlatform().name(threadName).daemon().start(() -> {
+            try {
+                loop.run();
+            } finally {
+                Subscription s = subscription;
+                if (s != null) {
+                    s.close();
+                }
+                caughtUp.countDown();
+                finished.countDown();
+            }
+        });
+    }
+
+    /** Whether {@link #close()} was called: the loop should finish what it is doing and return. */
+    public boolean stopping() {
+        return stopping;
+    }
+
+    /**
+     * Makes {@code s} the subscription the loop reads, the one {@link #close()} closes to end a wait
+     * for events. If the runner is already stopping, it is closed at once.
+     *
+     * @return {@code s}
+     */
+    public Subscription follow(Subscription s) {
+        subscription = Objects.requireNonNull(s, "s");
+        if (stopping) {
+            s.close();
+        }
+        return s;
+    }
+
+    /** The loop started reading from its checkpoint. */
+    public void catchingUp() {
+        state = State.CATCHING_UP;
+    }
+
+    /**
+     * The loop reached the head of the log, its checkpoint at {@code position} durable. The first
+     * call makes the runner {@code LIVE} and releases {@link #awaitCaughtUp}; later calls do nothing.
+     */
+    public void reachedHead(long position) {
+        if (caughtUpPosition < 0) {
+            caughtUpPosition = position;
+            state = State.LIVE;
+            caughtUp.countDown();
+        }
+    }
+
+    /** The loop ended because it was asked to stop. */
+    public void stopped() {
+        state = State.STOPPED;
+    }
+
+    /** The loop ended with a failure. */
+    public void failed(Throwable cause) {
+        failure = Objects.requireNonNull(cause, "cause");
+        state = State.FAILED;
+    }
+
+    /** Records a handler failure on {@code event}, keeping the newest {@value #MAX_RECORDED_FAILURES}. */
+    public ProjectionFailure recordFailure(Event event, Exception cause, Instant at) {
+        ProjectionFailure recorded = new ProjectionFailure(event.globalPosition().orElseThrow(), event.id(),
+                event.streamId(), cause.getClass().getName() + ": " + cause.getMessage(), at);
+        synchronized (failures) {
+            failures.addLast(recorded);
+            if (failures.size() > MAX_RECORDED_FAILURES) {
+                failures.removeFirst();
+            }
+        }
+        return recorded;
+    }
+
+    /** The recorded handler failures, oldest first. */
+    public List<ProjectionFailure> recentFailures() {
+        synchronized (failures) {
+            return List.copyOf(failures);
+        }
+    }
+
+    /**
+     * Waits until the runner first reached the head.
+     *
+     * @return true once caught up; false on timeout, or if it stopped or failed before
+     */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toNanos(), TimeUnit.NANOSECONDS) && caughtUpPosition >= 0;
+    }
+
+    /** The position at which the runner first caught up; -1 before that. Never changes once set. */
+    public long caughtUpPosition() {
+        return caughtUpPosition;
+    }
+
+    /** The runner's state. */
+    public State state() {
+        return state;
+    }
+
+    /** The failure that stopped the runner, if it failed. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /**
+     * Asks the loop to stop, ends its wait for events, and waits for the thread to end: up to 30
+     * seconds, then it is interrupted (and given 5 more). A runner never started is just {@code
+     * STOPPED}.
+     */
+    public void close() throws InterruptedException {
+        stopping = true;
+        Subscription s = subscription;
+        if (s != null) {
+            s.close();
+        }
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            state = State.STOPPED;
+            return;
+        }
+        if (!finished.await(30, TimeUnit.SECONDS)) {
+            t.interrupt();
+            finished.await(5, TimeUnit.SECONDS);
+        }
+    }
+}
