@@ -81,15 +81,16 @@ final class GroupCommitter {
     /**
      * @param ownsPool whether the pool is the store's own: its connections carry the statement
      *     timeout, and a socket timeout that bounds a commit run on a caller's thread
+     * @param localTimeout how a transaction on a caller's pool gets the statement timeout
      * @param onCommit told the transaction ID of every commit that wrote events
      */
     GroupCommitter(DataSource dataSource, boolean ownsPool, PostgresOptions options, Schema schema,
-            LongConsumer onCommit) {
+            Sql.LocalTimeout localTimeout, LongConsumer onCommit) {
         this.dataSource = dataSource;
         this.ownsPool = ownsPool;
         this.options = options;
         this.schema = schema;
-        this.localTimeout = new Sql.LocalTimeout(!ownsPool, options.statementTimeout());
+        this.localTimeout = localTimeout;
         this.bulkAppendSql = BulkAppendStatement.sql(schema);
         this.onCommit = onCommit;
         this.lanes = new Lane[options.writerLanes()];

@@ -171,7 +171,8 @@ public final class PostgresEventStore
         this.options = options;
         this.schema = new Schema(options.schema());
         this.localTimeout = new Sql.LocalTimeout(ownedPool == null, options.statementTimeout());
-        this.committer = new GroupCommitter(dataSource, ownedPool != null, options, schema, this::committed);
+        this.committer = new GroupCommitter(dataSource, ownedPool != null, options, schema, localTimeout,
+                this::committed);
         crossProcess = options.crossProcessNotifications()
                 ? new CrossProcessNotifications(options.schema(), listenerSource, senderSource, ownedPool != null,
                         this::signalAppend, xid -> remoteCommittedXid.accumulateAndGet(xid, Math::max))
@@ -464,7 +465,7 @@ public final class PostgresEventStore
                         while (rs.next()) {
                             exists = true;
                             rs.getLong(1);
-                            if (!rs.wasNull()) {
+                            if (!rs.wasNull()) { // a NULL position: the stream's row, no event in range
                                 first.add(Sql.event(rs, streamId));
                             }
                         }

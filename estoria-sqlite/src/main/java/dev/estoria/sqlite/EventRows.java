@@ -64,8 +64,8 @@ final class EventRows {
 
     /**
      * Decodes metadata, reusing the last map when the bytes repeat, as they do for events written by
-     * one producer: decoding and copying maps was a fifth of a catch-up read's time. The map is
-     * immutable, so events may share it.
+     * one producer: decoding and copying maps was close to a third of the row decoding in a profile
+     * of a catch-up read. The map is immutable, so events may share it.
      */
     private Map<String, String> metadata(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
