@@ -44,9 +44,10 @@ class TwoProcessTest {
         TypeId parentStream = TypeId.newV4("parent");
         TypeId shared = TypeId.newV4("shared");
         // SQLite's write lock is not fair: a process waiting for it polls with growing sleeps while
-        // the other may take it again right after each commit. The child's second half must last
-        // long enough for this process to get in, however quickly the child's appends run.
-        int rounds = 300;
+        // the other may take it again right after each commit, so a fast child can starve this
+        // process for its whole second half. The child's PAUSE makes the interleaving certain: it
+        // waits there until an append this process began after the pause has finished.
+        int rounds = 200;
         List<Ack> acks = new ArrayList<>();
         List<Ack> childAcks = new ArrayList<>();
         ExecutorService pool = Executors.newSingleThreadExecutor();
@@ -55,6 +56,7 @@ class TwoProcessTest {
             Process child = ChildJvm.start(WriterChild.class, List.of("-Xmx64m"),
                     List.of(file.toString(), childStream.toString(), shared.toString(), Integer.toString(rounds)), stderr);
             AtomicBoolean childDone = new AtomicBoolean();
+            ParentProgress progress = new ParentProgress();
             Future<List<Ack>> parentWrites = null;
             try (BufferedReader out = ChildJvm.stdout(child); OutputStream in = child.getOutputStream()) {
                 String line;
@@ -66,8 +68,10 @@ class TwoProcessTest {
                             boolean released = false;
                             try {
                                 while (!childDone.get() || mine.size() < 20) {
+                                    progress.begin();
                                     mine.add(Ack.parse(Ack.line(parentStream,
                                             store.appendStream(parentStream, WriterChild.batch("parent", 2)))));
+                                    progress.end();
                                     mine.add(Ack.parse(Ack.line(shared,
                                             WriterChild.appendExpectingTip(store, shared, WriterChild.batch("parent", 1)))));
                                     if (!released) {
@@ -83,6 +87,10 @@ class TwoProcessTest {
                             }
                             return mine;
                         });
+                    } else if (line.equals("PAUSE")) {
+                        assertThat(parentWrites).isNotNull();
+                        progress.awaitOneBegunFromNow(parentWrites);
+                        release(in);
                     } else if (line.equals("DONE")) {
                         childDone.set(true);
                     } else {
@@ -141,6 +149,39 @@ class TwoProcessTest {
             });
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** Counts this process's appends so the test can wait for one begun after a given moment. */
+    private static final class ParentProgress {
+        private long begun;
+        private long finished;
+
+        synchronized void begin() {
+            begun++;
+        }
+
+        synchronized void end() {
+            finished++;
+            notifyAll();
+        }
+
+        /** Waits until an append begun after this call has finished, or fails if the writer stops. */
+        synchronized void awaitOneBegunFromNow(Future<?> writer) throws Exception {
+            long target = begun + 1;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (finished < target) {
+                if (writer.isDone()) {
+                    writer.get(); // throws the writer's failure
+                    throw new AssertionError("the parent's writer stopped before the child's pause ended");
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("no parent append finished within 60 s of the child's pause");
+                }
+                // Woken by end(); the bounded wait only lets a stopped writer be noticed.
+                wait(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 100));
+            }
         }
     }
 }

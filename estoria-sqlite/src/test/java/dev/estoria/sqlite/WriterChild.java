@@ -22,7 +22,9 @@ import java.util.UUID;
  *
  * <p>Arguments: file, own stream, shared stream, number of rounds. After the first half of the
  * rounds it prints {@code HALF} and waits for a line on standard input, so the parent can make sure
- * both processes write at once; at the end it prints {@code DONE}.
+ * both processes write at once; after three quarters it prints {@code PAUSE} and waits again, so the
+ * parent can make sure one of its appends lands inside this process's second half; at the end it
+ * prints {@code DONE}.
  */
 public final class WriterChild {
 
@@ -39,16 +41,22 @@ public final class WriterChild {
         try (SqliteEventStore store = SqliteEventStore.open(file)) {
             for (int round = 0; round < rounds; round++) {
                 if (round == rounds / 2) {
-                    out.println("HALF");
-                    if (in.readLine() == null) {
-                        throw new IllegalStateException("parent went away");
-                    }
+                    awaitParent("HALF", out, in);
+                } else if (round == rounds * 3 / 4) {
+                    awaitParent("PAUSE", out, in);
                 }
                 out.println(Ack.line(own, store.appendStream(own, batch("child", 2))));
                 out.println(Ack.line(shared, appendExpectingTip(store, shared, batch("child", 1))));
             }
         }
         out.println("DONE");
+    }
+
+    private static void awaitParent(String signal, PrintStream out, BufferedReader in) throws java.io.IOException {
+        out.println(signal);
+        if (in.readLine() == null) {
+            throw new IllegalStateException("parent went away");
+        }
     }
 
     static List<WritableEvent> batch(String writer, int size) {
