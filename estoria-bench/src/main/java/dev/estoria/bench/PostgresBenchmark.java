@@ -225,30 +225,42 @@ public final class PostgresBenchmark {
                     + String.format(Locale.ROOT, "%.1f", populateSeconds) + " s");
             vacuum(schema);
             ResultTable.Builder table = new ResultTable.Builder("Catch-up reads (" + String.format(Locale.ROOT, "%,d",
-                    total) + " events)", "read", "events/s", "ratio to raw JDBC scan");
+                    total) + " events)", "read", "events/s", "ratio to the faster raw JDBC scan");
             double estoria;
-            double raw;
+            double text;
+            double binary;
             try (PostgresEventStore store = PostgresEventStore.open(url, PostgresOptions.defaults().withSchema(schema)
-                    .withFeedCheckInterval(Duration.ZERO)); Connection c = DriverManager.getConnection(url)) {
-                c.setAutoCommit(false);
+                    .withFeedCheckInterval(Duration.ZERO));
+                    Connection binaryConnection = DriverManager.getConnection(url);
+                    Connection textConnection = DriverManager.getConnection(url, textOnly())) {
+                binaryConnection.setAutoCommit(false);
+                textConnection.setAutoCommit(false);
                 ReadRun.Read storeAll = () -> ReadRun.drain(store.readAll(ReadAllOptions.defaults()));
                 String sql = "SELECT " + COLUMNS + " FROM \"" + schema + "\".events ORDER BY position";
-                ReadRun.Read rawAll = () -> scan(c, sql);
+                ReadRun.Read rawText = () -> scan(textConnection, sql, false);
+                ReadRun.Read rawBinary = () -> scan(binaryConnection, sql, true);
                 ReadRun.eventsPerSecond(storeAll, total);
-                ReadRun.eventsPerSecond(rawAll, total);
+                ReadRun.eventsPerSecond(rawText, total);
+                ReadRun.eventsPerSecond(rawBinary, total);
                 double[] s = new double[settings.repetitions()];
-                double[] r = new double[settings.repetitions()];
+                double[] t = new double[settings.repetitions()];
+                double[] b = new double[settings.repetitions()];
                 for (int i = 0; i < settings.repetitions(); i++) {
                     s[i] = ReadRun.eventsPerSecond(storeAll, total);
-                    r[i] = ReadRun.eventsPerSecond(rawAll, total);
+                    t[i] = ReadRun.eventsPerSecond(rawText, total);
+                    b[i] = ReadRun.eventsPerSecond(rawBinary, total);
                 }
                 estoria = Stats.median(s);
-                raw = Stats.median(r);
+                text = Stats.median(t);
+                binary = Stats.median(b);
             }
+            // The goal is measured against the faster raw scan, whichever result format that is.
+            double raw = Math.max(text, binary);
             table.row("Estoria readAll (whole global log)", Format.number(estoria), Format.ratio(estoria / raw));
-            table.row("raw JDBC scan of the same table", Format.number(raw), Format.ratio(1));
-            goals.add(GoalCheck.atLeast("catch-up read: ratio to raw JDBC scan", estoria / raw, 0.7));
-            settings.progress().step("reads: catch-up at " + Format.ratio(estoria / raw) + " the raw scan");
+            table.row("raw JDBC scan, binary results", Format.number(binary), Format.ratio(binary / raw));
+            table.row("raw JDBC scan, text results", Format.number(text), Format.ratio(text / raw));
+            goals.add(GoalCheck.atLeast("catch-up read: ratio to the faster raw JDBC scan", estoria / raw, 0.7));
+            settings.progress().step("reads: catch-up at " + Format.ratio(estoria / raw) + " the faster raw scan");
 
             long axonStart = System.nanoTime();
             double axon;
@@ -266,9 +278,12 @@ public final class PostgresBenchmark {
                 table.row("Axon readEvents (its own table, same event count)", Format.number(axon),
                         Format.ratio(axon / raw));
                 table.note(String.format(Locale.ROOT, "Populated through each store in appends of up to 1,000"
-                        + " events from 4 threads (Estoria %.1f s, Axon %.1f s), then VACUUM ANALYZE. Raw scan: one"
+                        + " events from 4 threads (Estoria %.1f s, Axon %.1f s), then VACUUM ANALYZE. Raw scans: one"
                         + " transaction, fetch size 256 (as the store), the same columns read with getLong/getString/"
-                        + "getObject/getBytes, no Event objects. Axon: readEvents(null, false) with its default batch"
+                        + "getObject/getBytes, no Event objects; binary results asked for from the first run (as"
+                        + " the store's long reads do), or text results from a connection with prepareThreshold=0"
+                        + " (what the driver's defaults give for a statement's first four runs). Ratios are to the"
+                        + " faster raw scan. Axon: readEvents(null, false) with its default batch"
                         + " size, messages not deserialized. One warm-up pass each, then %d repetitions; medians.",
                         populateSeconds, axonPopulate, settings.repetitions()));
             }
@@ -286,11 +301,28 @@ public final class PostgresBenchmark {
         }
     }
 
-    private static long scan(Connection c, String sql) throws SQLException {
+    /**
+     * Properties of a connection that never prepares statements on the server, and so always gets
+     * text results: what the driver's defaults give for the first four runs of a statement.
+     */
+    private static java.util.Properties textOnly() {
+        java.util.Properties properties = new java.util.Properties();
+        properties.setProperty("prepareThreshold", "0");
+        return properties;
+    }
+
+    /**
+     * Reads every row as the store does, without making events. With {@code binary}, the results
+     * come in binary format from the first run, as the store asks for them.
+     */
+    private static long scan(Connection c, String sql, boolean binary) throws SQLException {
         long count = 0;
         long checksum = 0;
         try (PreparedStatement s = c.prepareStatement(sql)) {
             s.setFetchSize(256);
+            if (binary) {
+                s.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(-1);
+            }
             try (ResultSet rs = s.executeQuery()) {
                 while (rs.next()) {
                     long position = rs.getLong(1);

@@ -708,8 +708,9 @@ final class GroupCommitter {
             s.setLong(3, firstVersion);
             s.setLong(4, firstVersion + n);
             try (ResultSet rs = s.executeQuery()) {
+                EventRows mapper = new EventRows(streamId);
                 while (rs.next()) {
-                    events.add(Sql.event(rs, streamId));
+                    events.add(mapper.read(rs));
                 }
             }
         }

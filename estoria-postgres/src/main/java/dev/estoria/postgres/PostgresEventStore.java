@@ -462,11 +462,12 @@ public final class PostgresEventStore
                     s.setString(i++, streamId.type());
                     s.setObject(i, streamId.uuid());
                     try (ResultSet rs = s.executeQuery()) {
+                        EventRows mapper = new EventRows(streamId);
                         while (rs.next()) {
                             exists = true;
                             rs.getLong(1);
                             if (!rs.wasNull()) { // a NULL position: the stream's row, no event in range
-                                first.add(Sql.event(rs, streamId));
+                                first.add(mapper.read(rs));
                             }
                         }
                     }
@@ -486,6 +487,7 @@ public final class PostgresEventStore
                 PreparedStatement s = c.prepareStatement(sql);
                 bindStreamRead(s, 1, streamId, options);
                 s.setFetchSize(FETCH_SIZE);
+                Sql.preferBinaryResults(s);
                 ResultSet rs = s.executeQuery();
                 if (rs.next()) {
                     return track(new CursorIterator(c, s, rs, streamId, true));
@@ -550,6 +552,7 @@ public final class PostgresEventStore
                 bindFilter(c, s, 3, filter);
             }
             s.setFetchSize(FETCH_SIZE);
+            Sql.preferBinaryResults(s);
             ResultSet rs = s.executeQuery();
             if (!rs.next()) {
                 closeQuietly(rs, s, c);
@@ -645,6 +648,7 @@ public final class PostgresEventStore
         private final PreparedStatement statement;
         private final ResultSet rows;
         private final TypeId streamId;
+        private final EventRows mapper;
         private boolean onRow;
 
         CursorIterator(Connection connection, PreparedStatement statement, ResultSet rows, TypeId streamId, boolean onRow) {
@@ -652,6 +656,7 @@ public final class PostgresEventStore
             this.statement = statement;
             this.rows = rows;
             this.streamId = streamId;
+            this.mapper = new EventRows(streamId);
             this.onRow = onRow;
         }
 
@@ -662,7 +667,7 @@ public final class PostgresEventStore
                     return null;
                 }
                 onRow = false;
-                return Sql.event(rows, streamId);
+                return mapper.read(rows);
             } catch (SQLException e) {
                 throw Sql.failure(streamId == null ? "reading all events" : "reading stream " + streamId, e);
             }
