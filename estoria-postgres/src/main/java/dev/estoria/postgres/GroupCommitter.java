@@ -112,6 +112,7 @@ final class GroupCommitter {
      *     been written
      */
     List<Event> append(Pending pending) {
+        long start = System.nanoTime();
         TypeId streamId = pending.streamId;
         Lane lane = lanes[Math.floorMod(streamId.hashCode(), lanes.length)];
         // Only with the store's own pool, whose socket timeout bounds a call run on this thread.
@@ -120,7 +121,9 @@ final class GroupCommitter {
         }
         Duration timeout = options.appendTimeout();
         try {
-            return pending.result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // The timeout counts from the call, including a first attempt made on this thread.
+            long left = timeout.toNanos() - (System.nanoTime() - start);
+            return pending.result.get(Math.max(0, left), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 // Rethrown in the caller's thread; keep the writer's stack as the cause for diagnosis.
@@ -258,30 +261,29 @@ final class GroupCommitter {
         }
 
         /**
-         * Commits a lone append on the caller's thread when the lane is idle, sparing it the two
-         * thread hand-offs of the queue; appends arriving meanwhile queue up and form the lane's
-         * next group. Returns false, having done nothing, if the lane is busy or has work queued.
+         * Makes the first attempt at a lone append on the caller's thread when the lane is idle,
+         * sparing it the two thread hand-offs of the queue; appends arriving meanwhile queue up and
+         * form the lane's next group. An attempt to be made again (after a deadlock or an event ID
+         * collision) goes to the lane, so the caller waits for it within the append timeout. Returns
+         * false, having done nothing, if the lane is busy or has work queued.
          */
         boolean runHere(Pending p) {
             if (waiting || !queue.isEmpty() || !turn.tryLock()) {
                 return false;
             }
+            List<Pending> carry = new ArrayList<>();
             try {
                 if (closed) {
                     return false;
                 }
-                List<Pending> group = new ArrayList<>(List.of(p));
-                List<Pending> carry = new ArrayList<>();
-                while (!group.isEmpty()) {
-                    commitGroup(group, carry);
-                    group = new ArrayList<>(carry);
-                    carry.clear();
-                }
+                commitGroup(new ArrayList<>(List.of(p)), carry);
             } catch (Throwable t) {
                 p.result.completeExceptionally(new EventStoreException("append to " + p.streamId + " failed: " + t, t));
+                carry.clear();
             } finally {
                 turn.unlock();
             }
+            carry.forEach(this::submit);
             return true;
         }
 

@@ -1,0 +1,101 @@
+package dev.estoria.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.estoria.eventstore.DuplicateEventIdException;
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Two processes append one event ID to two streams at once. The second insert waits on the unique
+ * index for the first transaction and fails when it commits; that append is made again in a later
+ * transaction, which finds the ID stored in the other stream and refuses it, writing nothing.
+ */
+@Timeout(60)
+class EventIdCollisionTest {
+
+    private final TestDatabase db = TestDatabase.get();
+
+    @Test
+    void collidingAppendIsRetriedAndRefusedAsADuplicate() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        PostgresOptions options = PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO);
+        UUID id = UUID.randomUUID();
+        TypeId first = TypeId.newV4("first");
+        TypeId second = TypeId.newV4("second");
+        CountDownLatch inserted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        // A thread each: the common pool may have one worker, which the first append keeps busy.
+        ExecutorService callers = Executors.newFixedThreadPool(2);
+        // Opened from the URL, as applications do: a lone append then starts on its caller's thread.
+        try (PostgresEventStore p1 = PostgresEventStore.open(db.jdbcUrl, options);
+                PostgresEventStore p2 = PostgresEventStore.open(db.jdbcUrl, options)) {
+            p1.setAppendHook((stream, written) -> {
+                inserted.countDown();
+                WatermarkRegressionTest.await(release);
+            });
+            try {
+                CompletableFuture<List<Event>> a = CompletableFuture.supplyAsync(() -> p1.appendStream(first, one(id)), callers);
+                assertThat(inserted.await(30, TimeUnit.SECONDS)).isTrue();
+                CompletableFuture<List<Event>> b = CompletableFuture.supplyAsync(() -> p2.appendStream(second, one(id)), callers);
+                awaitLockWaiter(schema);
+                release.countDown();
+                assertThat(a.get(30, TimeUnit.SECONDS)).hasSize(1);
+                assertThatThrownBy(() -> b.get(30, TimeUnit.SECONDS)).cause()
+                        .isInstanceOf(DuplicateEventIdException.class).hasMessageContaining(first.toString());
+            } finally {
+                release.countDown();
+            }
+            assertThat(p2.retriedAppends()).as("the colliding append was made again").isEqualTo(1);
+            assertThatThrownBy(() -> p2.readStream(second, ReadStreamOptions.defaults()))
+                    .isInstanceOf(StreamNotFoundException.class);
+            try (StreamIterator it = p2.readStream(first, ReadStreamOptions.defaults())) {
+                assertThat(it.toList()).extracting(e -> e.id().uuid()).containsExactly(id);
+            }
+        } finally {
+            callers.shutdownNow();
+            db.dropSchema(schema);
+        }
+    }
+
+    private static List<WritableEvent> one(UUID id) {
+        return List.of(WritableEvent.of("e", new byte[] {1}).withEventId(id));
+    }
+
+    /** Waits until a backend of this schema's stores waits on a lock: the second insert, on the first's. */
+    private void awaitLockWaiter(String schema) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE application_name = ? AND wait_event_type = 'Lock'")) {
+            s.setString(1, "estoria:" + schema);
+            while (true) {
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                assertThat(System.nanoTime()).as("the second insert waits on the first").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
+        }
+    }
+}
