@@ -2,13 +2,8 @@ package dev.estoria.cli;
 
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
-import dev.estoria.eventstore.Direction;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventFilter;
-import dev.estoria.eventstore.ReadStreamOptions;
-import dev.estoria.eventstore.StreamInfo;
-import dev.estoria.eventstore.StreamIterator;
-import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.subscription.Subscription;
 import dev.estoria.subscription.SubscriptionOptions;
 import java.io.PrintWriter;
@@ -96,7 +91,7 @@ final class TailCommand extends StoreCommand {
         PrintWriter out = out();
         OutputOptions.EventPrinter printer = output.printer(out);
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
-            long position = after != null ? after : lastPosition(store);
+            long position = after != null ? after : store.headPosition();
             if (environment().interactive()) {
                 err().println("following events after position " + position + " (Ctrl-C to stop)");
                 err().flush();
@@ -136,22 +131,6 @@ final class TailCommand extends StoreCommand {
                 live.set(null);
             }
         }
-    }
-
-    /** The global position of the newest event: the highest last position over all streams. */
-    private static long lastPosition(CliStore store) {
-        long last = 0;
-        for (StreamInfo stream : store.listStreams()) {
-            try (StreamIterator newest = store.readStream(stream.streamId(),
-                    ReadStreamOptions.defaults().direction(Direction.REVERSE).count(1))) {
-                if (newest.hasNext()) {
-                    last = Math.max(last, newest.next().globalPosition().orElse(0));
-                }
-            } catch (StreamNotFoundException deletedMeanwhile) {
-                // Deleted since it was listed: it has no newest event any more.
-            }
-        }
-        return last;
     }
 
     private static void awaitQuietly(CountDownLatch finished) {

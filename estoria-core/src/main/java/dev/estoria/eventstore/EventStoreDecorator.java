@@ -82,6 +82,11 @@ public abstract class EventStoreDecorator
     }
 
     @Override
+    public long headPosition() {
+        return ((GlobalReader) inner).headPosition();
+    }
+
+    @Override
     public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
         ((StreamDeleter) inner).deleteStream(streamId, options);
     }

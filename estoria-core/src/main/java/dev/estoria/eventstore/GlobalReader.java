@@ -37,4 +37,24 @@ public interface GlobalReader {
     default StreamIterator readAll() {
         return readAll(ReadAllOptions.defaults());
     }
+
+    /**
+     * The position of the newest event that a {@link #readAll()} started now would yield, or 0 if
+     * it would yield none. The position is in the stable prefix, so a consumer that starts after it
+     * misses none of the events committed later: it is where following the log "from now on"
+     * starts. Deleted events do not count; their positions are never reused.
+     *
+     * <p>The default reads the whole log; stores answer from an index.
+     *
+     * @throws EventStoreException if the backend fails
+     */
+    default long headPosition() {
+        long head = 0;
+        try (StreamIterator events = readAll()) {
+            while (events.hasNext()) {
+                head = events.next().globalPosition().orElse(head);
+            }
+        }
+        return head;
+    }
 }

@@ -565,6 +565,37 @@ public final class PostgresEventStore
         }
     }
 
+    /**
+     * The newest position below the watermark (in strict mode, the newest position), from the end
+     * of the position index: the same frontier {@link #readAll} fixes.
+     */
+    @Override
+    public long headPosition() {
+        ensureOpen();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                String sql = "SELECT coalesce(max(position), 0) FROM " + schema.events();
+                PreparedStatement s;
+                if (this.options.strictPositions()) {
+                    s = c.prepareStatement(sql);
+                } else {
+                    long watermark = watermark(c);
+                    s = c.prepareStatement(sql + " WHERE position < ?");
+                    s.setLong(1, watermark);
+                }
+                try (s; ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw Sql.failure("reading the head position", e);
+        }
+    }
+
     /** The SQL conditions of a filter, in the order {@link #bindFilter} binds them; the same rule as {@link EventFilter#test}. */
     private static String filterSql(EventFilter filter) {
         StringBuilder sql = new StringBuilder();

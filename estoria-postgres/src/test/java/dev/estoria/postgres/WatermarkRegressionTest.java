@@ -80,6 +80,9 @@ class WatermarkRegressionTest {
         assertThat(committedRows()).isEqualTo(1);
         assertThat(reader.readAll(ReadAllOptions.defaults()).toList()).isEmpty();
         assertThat(reader.readAll(ReadAllOptions.after(0).count(10)).toList()).isEmpty();
+        // Nor does the head: a follower starting "from now" after B's position would skip A.
+        long head = reader.headPosition();
+        assertThat(head).isLessThan(positionB);
         assertThat(a).isNotDone();
 
         release.countDown();
@@ -89,6 +92,8 @@ class WatermarkRegressionTest {
 
         List<Event> all = reader.readAll(ReadAllOptions.defaults()).toList();
         assertThat(all).containsExactly(written.get(0), b.get(0));
+        assertThat(reader.readAll(ReadAllOptions.after(head)).toList()).containsExactly(written.get(0), b.get(0));
+        assertThat(reader.headPosition()).isEqualTo(positionB);
         assertThat(reader.readAll(ReadAllOptions.after(positionB)).toList()).isEmpty();
     }
 

@@ -144,6 +144,7 @@ public final class SqliteEventStore
     private static final String READ_ALL = "SELECT " + EventRows.COLUMNS
             + " FROM events WHERE position > ? ORDER BY position ASC LIMIT ?";
     private static final String LIST_STREAMS = "SELECT stream_id, version FROM streams";
+    private static final String HEAD_POSITION = "SELECT coalesce(max(position), 0) FROM events";
 
     /** Room left in SQLite's row size limit for everything in a row but payload and metadata. */
     private static final int ROW_OVERHEAD = 64 * 1024;
@@ -351,6 +352,19 @@ public final class SqliteEventStore
             query.setString(1, stream);
             query.setLong(3, limit(options.count()));
             return query.executeQuery();
+        });
+    }
+
+    /**
+     * The newest stored position, from the end of the position index. Every committed event is in
+     * the stable prefix here, since one writer commits them in position order.
+     */
+    @Override
+    public long headPosition() {
+        return read("reading the head position", reader -> {
+            try (ResultSet rows = reader.prepare(HEAD_POSITION).executeQuery()) {
+                return rows.next() ? rows.getLong(1) : 0;
+            }
         });
     }
 

@@ -73,4 +73,20 @@ public abstract class DeletionGlobalReadContract<S extends EventStore & GlobalRe
         store.deleteStream(truncated, DeleteStreamOptions.truncateTo(2));
         assertThat(positions(append(truncated, 1))).allMatch(p -> p > tip);
     }
+
+    @Test
+    @DisplayName("GC-04 headPosition skips deleted events, and what follows it still comes after every old position")
+    void headPositionAfterDeletion() {
+        TypeId kept = newStreamId();
+        TypeId deleted = newStreamId();
+        Event survivor = append(kept, 1).get(0);
+        long oldHead = append(deleted, 2).get(1).globalPosition().orElseThrow();
+        store.deleteStream(deleted, DeleteStreamOptions.wholeStream());
+        assertThat(store.headPosition()).isEqualTo(survivor.globalPosition().orElseThrow());
+        List<Event> later = append(kept, 1);
+        assertThat(positions(later)).allMatch(p -> p > oldHead);
+        assertThat(globalRead(ReadAllOptions.after(store.headPosition()))).isEmpty();
+        store.deleteStream(kept, DeleteStreamOptions.wholeStream());
+        assertThat(store.headPosition()).isZero();
+    }
 }

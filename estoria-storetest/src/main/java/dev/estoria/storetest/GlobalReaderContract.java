@@ -215,6 +215,22 @@ public abstract class GlobalReaderContract<S extends EventStore & GlobalReader> 
     }
 
     @Test
+    @DisplayName("GR-10 headPosition is 0 on an empty log, then the position of the newest event a global read yields")
+    void headPositionIsTheNewestReadPosition() {
+        assertThat(store.headPosition()).isZero();
+        List<Event> written = interleavedFixture();
+        long newest = written.get(written.size() - 1).globalPosition().orElseThrow();
+        assertThat(store.headPosition()).isEqualTo(newest);
+        List<Event> all = globalRead(ReadAllOptions.defaults());
+        assertThat(all.get(all.size() - 1).globalPosition()).hasValue(store.headPosition());
+        // Following from the head sees exactly what comes after it.
+        long head = store.headPosition();
+        List<Event> later = append(b, 2);
+        assertThat(globalRead(ReadAllOptions.after(head))).containsExactlyElementsOf(later);
+        assertThat(store.headPosition()).isEqualTo(later.get(1).globalPosition().orElseThrow());
+    }
+
+    @Test
     @DisplayName("global iterators: close is idempotent and reading after close throws")
     void globalIteratorClose() {
         interleavedFixture();

@@ -65,6 +65,11 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
             }
 
             @Override
+            public long headPosition() {
+                return store.headPosition();
+            }
+
+            @Override
             public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
                 store.deleteStream(streamId, options);
             }

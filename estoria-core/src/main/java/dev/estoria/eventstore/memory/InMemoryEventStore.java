@@ -226,6 +226,16 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
         }
     }
 
+    @Override
+    public long headPosition() {
+        lock.readLock().lock();
+        try {
+            return log.isEmpty() ? 0 : log.get(log.size() - 1).globalPosition().orElseThrow();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     private static int limit(long count) {
         return count == 0 || count > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) count;
     }

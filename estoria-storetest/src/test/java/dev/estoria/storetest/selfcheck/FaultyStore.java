@@ -38,6 +38,11 @@ class FaultyStore implements EventStore, GlobalReader, StreamDeleter {
     }
 
     @Override
+    public long headPosition() {
+        return delegate.headPosition();
+    }
+
+    @Override
     public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
         delegate.deleteStream(streamId, options);
     }
