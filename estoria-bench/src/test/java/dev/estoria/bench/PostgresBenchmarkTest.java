@@ -40,8 +40,10 @@ class PostgresBenchmarkTest {
             }
         }
         List<String> reads = tables.get(2);
-        assertThat(reads).hasSize(2 + 3);
-        assertThat(Markdown.row(reads.get(4)).get(0)).startsWith("Axon readEvents");
+        assertThat(reads).hasSize(2 + 4);
+        assertThat(Markdown.row(reads.get(3)).get(0)).contains("binary results");
+        assertThat(Markdown.row(reads.get(4)).get(0)).contains("text results");
+        assertThat(Markdown.row(reads.get(5)).get(0)).startsWith("Axon readEvents");
         assertThat(Markdown.row(tables.get(3).get(2)).get(1)).as("the 256 MiB child JVM read everything")
                 .isEqualTo("yes");
         assertThat(report.goals()).extracting(GoalCheck::goal)
