@@ -80,7 +80,7 @@ class BulkAppendTest {
                 s.executeQuery().close();
             }
             blocked = CompletableFuture.supplyAsync(() -> store.appendStream(blocker, events("blocked")), callers);
-            awaitLaneWaitingForLock();
+            db.awaitLockWaiter("estoria:" + store.options().schema(), "the lane, on the blocker's row lock");
             queue(results, existingAny, events("a"), AppendStreamOptions.defaults());
             queue(results, existingNoStream, events("b"), AppendStreamOptions.expectingNoStream());
             queue(results, exactRight, events("c1", "c2", "c3"), AppendStreamOptions.expectingVersion(2));
@@ -163,24 +163,6 @@ class BulkAppendTest {
         assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS)).cause()
                 .isInstanceOfSatisfying(StreamVersionMismatchException.class,
                         e -> assertThat(e.actualVersion()).isEqualTo(actual));
-    }
-
-    private void awaitLaneWaitingForLock() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE application_name = ? AND wait_event_type = 'Lock'")) {
-            s.setString(1, "estoria:" + store.options().schema());
-            while (true) {
-                try (java.sql.ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    if (rs.getLong(1) > 0) {
-                        return;
-                    }
-                }
-                assertThat(System.nanoTime()).as("the lane waits for the blocker's row lock").isLessThan(deadline);
-                Thread.sleep(5);
-            }
-        }
     }
 
     private void awaitQueued(int n) {

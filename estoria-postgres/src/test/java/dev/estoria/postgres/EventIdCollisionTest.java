@@ -10,9 +10,6 @@ import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -56,7 +53,7 @@ class EventIdCollisionTest {
                 CompletableFuture<List<Event>> a = CompletableFuture.supplyAsync(() -> p1.appendStream(first, one(id)), callers);
                 assertThat(inserted.await(30, TimeUnit.SECONDS)).isTrue();
                 CompletableFuture<List<Event>> b = CompletableFuture.supplyAsync(() -> p2.appendStream(second, one(id)), callers);
-                awaitLockWaiter(schema);
+                db.awaitLockWaiter("estoria:" + schema, "the second insert, on the first transaction");
                 release.countDown();
                 assertThat(a.get(30, TimeUnit.SECONDS)).hasSize(1);
                 assertThatThrownBy(() -> b.get(30, TimeUnit.SECONDS)).cause()
@@ -78,24 +75,5 @@ class EventIdCollisionTest {
 
     private static List<WritableEvent> one(UUID id) {
         return List.of(WritableEvent.of("e", new byte[] {1}).withEventId(id));
-    }
-
-    /** Waits until a backend of this schema's stores waits on a lock: the second insert, on the first's. */
-    private void awaitLockWaiter(String schema) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE application_name = ? AND wait_event_type = 'Lock'")) {
-            s.setString(1, "estoria:" + schema);
-            while (true) {
-                try (ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    if (rs.getLong(1) > 0) {
-                        return;
-                    }
-                }
-                assertThat(System.nanoTime()).as("the second insert waits on the first").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
-        }
     }
 }

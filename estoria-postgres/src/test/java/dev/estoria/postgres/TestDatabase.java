@@ -6,11 +6,14 @@ import dev.estoria.postgres.testserver.PostgresTestServer;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 /**
@@ -98,6 +101,33 @@ final class TestDatabase {
     /** A connection outside the pool, for sessions that tests kill or leave open. */
     Connection rawConnection() throws SQLException {
         return DriverManager.getConnection(jdbcUrl);
+    }
+
+    /**
+     * Waits until a backend with the given {@code application_name} waits on a lock (the store's
+     * own pool names its connections {@code estoria:<schema>}), failing after 20 seconds.
+     *
+     * @param what the wait expected, for the failure message
+     */
+    void awaitLockWaiter(String applicationName, String what) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        try (Connection c = connect(); PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE application_name = ? AND wait_event_type = 'Lock'")) {
+            s.setString(1, applicationName);
+            while (true) {
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("within 20 s, no backend of " + applicationName + " waited on a lock: "
+                            + what);
+                }
+                Thread.onSpinWait();
+            }
+        }
     }
 
     /** The URL's parts, for command-line tools. */
