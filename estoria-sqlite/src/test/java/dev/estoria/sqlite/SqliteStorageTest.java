@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DuplicateEventIdException;
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamNotFoundException;
@@ -115,6 +116,43 @@ class SqliteStorageTest {
             }
             assertThat(read).isEqualTo(metadata);
             assertThat(SqliteFileTest.read(store, stream)).extracting(Event::metadata).isEqualTo(metadata);
+        }
+    }
+
+    @Test
+    @DisplayName("an append longer than one INSERT statement keeps version order in its positions, and fails whole")
+    void appendsAcrossSeveralInsertStatements() throws Exception {
+        int size = 2 * WriteStatements.ROWS_PER_INSERT + 6;
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("long.db"))) {
+            TypeId stream = TypeId.newV4("s");
+            List<WritableEvent> batch = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                batch.add(WritableEvent.of("e" + (i % 3), new byte[] {(byte) i}).withMetadata(Map.of("i", "" + i)));
+            }
+            List<Event> written = store.appendStream(stream, batch);
+            assertThat(written).extracting(Event::streamVersion)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, size).boxed().toList());
+            for (int i = 1; i < size; i++) {
+                assertThat(written.get(i).globalPosition().orElseThrow())
+                        .isGreaterThan(written.get(i - 1).globalPosition().orElseThrow());
+                assertThat(written.get(i).data()).containsExactly((byte) i);
+            }
+            assertThat(SqliteFileTest.read(store, stream)).isEqualTo(written);
+
+            // A failure in a later statement of the append (forced by a trigger, since the store
+            // refuses beforehand whatever it can foresee) takes the earlier statements' events with it.
+            try (Connection raw = java.sql.DriverManager.getConnection("jdbc:sqlite:" + store.file());
+                    Statement ddl = raw.createStatement()) {
+                ddl.execute("CREATE TRIGGER fail_late BEFORE INSERT ON events WHEN NEW.version = "
+                        + (WriteStatements.ROWS_PER_INSERT + 3) + " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+            }
+            TypeId other = TypeId.newV4("s");
+            assertThatThrownBy(() -> store.appendStream(other, batch)).isInstanceOf(EventStoreException.class)
+                    .hasMessageContaining("refused by the test");
+            assertThatThrownBy(() -> SqliteFileTest.read(store, other)).isInstanceOf(StreamNotFoundException.class);
+            try (StreamIterator it = store.readAll(ReadAllOptions.defaults())) {
+                assertThat(it.toList()).isEqualTo(written);
+            }
         }
     }
 
