@@ -1,5 +1,6 @@
 package dev.estoria.bench;
 
+import dev.estoria.sqlite.SqliteOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import org.sqlite.SQLiteConfig;
 /**
  * The SQLite baseline: one {@code BEGIN IMMEDIATE ... COMMIT} transaction per append over plain
  * JDBC, one connection per writer thread, with the store's driver and pragmas (WAL, {@code
- * synchronous=FULL}) and the same table shape. Each append reads its stream's row, checks the
+ * synchronous=FULL}, the store's {@code wal_autocheckpoint}) and the same table shape. Each append reads its stream's row, checks the
  * expected version, inserts its events and updates the row, as the store does, but without group
  * commit: concurrent writers wait on SQLite's lock through its busy timeout.
  */
@@ -66,7 +67,14 @@ final class SqliteBaseline implements AppendSubject {
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
         config.setBusyTimeout((int) BUSY_TIMEOUT.toMillis());
-        return config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        Connection connection = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("PRAGMA wal_autocheckpoint = " + SqliteOptions.DEFAULT_CHECKPOINT_PAGES);
+        } catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+        return connection;
     }
 
     @Override

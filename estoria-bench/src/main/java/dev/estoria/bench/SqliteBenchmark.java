@@ -4,6 +4,7 @@ import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.sqlite.SqliteEventStore;
+import dev.estoria.sqlite.SqliteOptions;
 import dev.estoria.typeid.TypeId;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -68,7 +69,8 @@ public final class SqliteBenchmark {
             }
         }
         List<String> environment = List.of(settings.describe(),
-                "SQLite " + sqliteVersion() + " via sqlite-jdbc; WAL, synchronous=FULL on both sides; files under "
+                "SQLite " + sqliteVersion() + " via sqlite-jdbc; WAL, synchronous=FULL, wal_autocheckpoint="
+                        + SqliteOptions.DEFAULT_CHECKPOINT_PAGES + " on both sides; files under "
                         + settings.workDirectory(),
                 Environment.describe());
         return new BenchReport("SQLite: SqliteEventStore vs plain JDBC", environment, tables, goals);

@@ -19,11 +19,26 @@ import java.util.Objects;
  *     SQLite's {@code PRAGMA quick_check} and refuses it if any page is damaged. Off by default,
  *     because the check reads every page and so takes time proportional to the file's size; the
  *     default open only checks the header, the schema and the tables' roots.
+ * @param checkpointPages how many pages the write-ahead log may hold before the committing writer
+ *     copies them into the database file (SQLite's {@code wal_autocheckpoint}); {@value
+ *     #DEFAULT_CHECKPOINT_PAGES} by default, about 40 MiB with SQLite's 4 KiB pages, where SQLite's
+ *     own default is 1,000. The log file keeps the size it reached; at least 1
  */
 public record SqliteOptions(
-        Durability durability, Duration busyTimeout, int readConnections, boolean integrityCheckOnOpen) {
+        Durability durability, Duration busyTimeout, int readConnections, boolean integrityCheckOnOpen,
+        int checkpointPages) {
 
-    private static final SqliteOptions DEFAULTS = new SqliteOptions(Durability.FULL, Duration.ofSeconds(5), 4, false);
+    /**
+     * Ten times SQLite's default. Under concurrent appends a group dirties the same index pages
+     * (each stream's last leaf) again and again, and a checkpoint copies each page once however
+     * often the log holds it, so rarer checkpoints copy fewer pages per append; a checkpoint also
+     * runs inside the commit that crosses the limit, holding up that whole group. Much larger logs
+     * gained little more and slow reads, which look pages up in the log's index first.
+     */
+    public static final int DEFAULT_CHECKPOINT_PAGES = 10_000;
+
+    private static final SqliteOptions DEFAULTS =
+            new SqliteOptions(Durability.FULL, Duration.ofSeconds(5), 4, false, DEFAULT_CHECKPOINT_PAGES);
 
     /**
      * When an append is acknowledged relative to the disk. The store always runs SQLite in WAL mode;
@@ -44,7 +59,8 @@ public record SqliteOptions(
          * operating system still writes the file. A power loss or an operating system crash may
          * lose the most recent acknowledged appends (those committed since the last checkpoint);
          * it never corrupts the file, and the appends that survive are whole and in order: the
-         * store reopens as it was after some earlier commit.
+         * store reopens as it was after some earlier commit. How much the log holds between
+         * checkpoints is {@link SqliteOptions#checkpointPages()}.
          */
         NORMAL
     }
@@ -52,7 +68,7 @@ public record SqliteOptions(
     /**
      * @throws NullPointerException if a component is null
      * @throws IllegalArgumentException if the busy timeout is negative or too long, or {@code
-     *     readConnections} is below 1
+     *     readConnections} or {@code checkpointPages} is below 1
      */
     public SqliteOptions {
         Objects.requireNonNull(durability, "durability");
@@ -66,30 +82,41 @@ public record SqliteOptions(
         if (readConnections < 1) {
             throw new IllegalArgumentException("readConnections must be at least 1, was " + readConnections);
         }
+        if (checkpointPages < 1) {
+            throw new IllegalArgumentException("checkpointPages must be at least 1, was " + checkpointPages);
+        }
     }
 
-    /** Full durability, a 5 second busy timeout, 4 pooled read connections, no full check on open. */
+    /**
+     * Full durability, a 5 second busy timeout, 4 pooled read connections, no full check on open,
+     * a checkpoint every {@value #DEFAULT_CHECKPOINT_PAGES} pages of log.
+     */
     public static SqliteOptions defaults() {
         return DEFAULTS;
     }
 
     /** Returns a copy with the given durability. */
     public SqliteOptions withDurability(Durability newDurability) {
-        return new SqliteOptions(newDurability, busyTimeout, readConnections, integrityCheckOnOpen);
+        return new SqliteOptions(newDurability, busyTimeout, readConnections, integrityCheckOnOpen, checkpointPages);
     }
 
     /** Returns a copy with the given busy timeout. */
     public SqliteOptions withBusyTimeout(Duration newBusyTimeout) {
-        return new SqliteOptions(durability, newBusyTimeout, readConnections, integrityCheckOnOpen);
+        return new SqliteOptions(durability, newBusyTimeout, readConnections, integrityCheckOnOpen, checkpointPages);
     }
 
     /** Returns a copy that keeps the given number of idle read connections. */
     public SqliteOptions withReadConnections(int newReadConnections) {
-        return new SqliteOptions(durability, busyTimeout, newReadConnections, integrityCheckOnOpen);
+        return new SqliteOptions(durability, busyTimeout, newReadConnections, integrityCheckOnOpen, checkpointPages);
     }
 
     /** Returns a copy that does, or does not, check every page of the file when opening it. */
     public SqliteOptions withIntegrityCheckOnOpen(boolean check) {
-        return new SqliteOptions(durability, busyTimeout, readConnections, check);
+        return new SqliteOptions(durability, busyTimeout, readConnections, check, checkpointPages);
+    }
+
+    /** Returns a copy that checkpoints the write-ahead log once it holds the given number of pages. */
+    public SqliteOptions withCheckpointPages(int pages) {
+        return new SqliteOptions(durability, busyTimeout, readConnections, integrityCheckOnOpen, pages);
     }
 }

@@ -1,15 +1,24 @@
 package dev.estoria.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.sqlite.SqliteOptions.Durability;
+import dev.estoria.typeid.TypeId;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The write connection runs in WAL mode with the synchronous setting the durability asks for. */
+/**
+ * The write connection runs in WAL mode with the synchronous setting the durability asks for, and
+ * checkpoints the log at the size the options ask for.
+ */
 class SqliteDurabilityTest {
 
     @TempDir
@@ -22,6 +31,8 @@ class SqliteDurabilityTest {
             assertThat(pragma(store, "journal_mode")).isEqualTo("wal");
             assertThat(pragma(store, "synchronous")).isEqualTo("2");
             assertThat(pragma(store, "busy_timeout")).isEqualTo("5000");
+            assertThat(pragma(store, "wal_autocheckpoint"))
+                    .isEqualTo(String.valueOf(SqliteOptions.DEFAULT_CHECKPOINT_PAGES));
         }
     }
 
@@ -30,11 +41,47 @@ class SqliteDurabilityTest {
     void normalWhenAsked() {
         SqliteOptions options = SqliteOptions.defaults()
                 .withDurability(Durability.NORMAL)
-                .withBusyTimeout(Duration.ofMillis(1234));
+                .withBusyTimeout(Duration.ofMillis(1234))
+                .withCheckpointPages(250);
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("normal.db"), options)) {
             assertThat(pragma(store, "journal_mode")).isEqualTo("wal");
             assertThat(pragma(store, "synchronous")).isEqualTo("1");
             assertThat(pragma(store, "busy_timeout")).isEqualTo("1234");
+            assertThat(pragma(store, "wal_autocheckpoint")).isEqualTo("250");
+        }
+    }
+
+    @Test
+    @DisplayName("the write-ahead log is checkpointed, and its file reused, once it holds checkpointPages pages")
+    void checkpointPagesBoundTheLog() throws Exception {
+        // 300 appends commit about 2,000 pages of log: with a limit of 20 pages the file stays near
+        // 20 frames; with the default it holds them all, where SQLite's own limit of 1,000 pages
+        // would have had it reused.
+        long small = walBytesAfterAppends(SqliteOptions.defaults().withCheckpointPages(20), "small.db");
+        long large = walBytesAfterAppends(SqliteOptions.defaults(), "large.db");
+        long frame = 24 + 4096;
+        assertThat(small).isPositive().isLessThan(60 * frame);
+        assertThat(large).isGreaterThan(1_500 * frame);
+    }
+
+    @Test
+    @DisplayName("checkpointPages below 1 is refused")
+    void checkpointPagesAtLeastOne() {
+        assertThatThrownBy(() -> SqliteOptions.defaults().withCheckpointPages(0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("checkpointPages must be at least 1, was 0");
+    }
+
+    private long walBytesAfterAppends(SqliteOptions options, String name) throws Exception {
+        Path file = directory.resolve(name);
+        try (SqliteEventStore store = SqliteEventStore.open(file, options)) {
+            TypeId stream = TypeId.newV7("account");
+            for (int version = 0; version < 300; version++) {
+                store.appendStream(stream, List.of(WritableEvent.of("deposited", new byte[200])),
+                        version == 0 ? AppendStreamOptions.expectingNoStream()
+                                : AppendStreamOptions.expectingVersion(version));
+            }
+            return Files.size(file.resolveSibling(name + "-wal"));
         }
     }
 
