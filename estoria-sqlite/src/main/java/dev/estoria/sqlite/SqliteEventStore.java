@@ -235,7 +235,8 @@ public final class SqliteEventStore
             // Statement and savepoint journals are scratch data, never needed after a crash; in a
             // temporary file every insert of a group would write its pages to disk a second time.
             statement.execute("PRAGMA temp_store = MEMORY");
-            // Only this connection commits, so only its setting decides when the log is checkpointed.
+            // Every write of the store commits on this connection, so its setting decides when the log is
+            // checkpointed (a connection of another process on the file brings its own).
             statement.execute("PRAGMA wal_autocheckpoint = " + options.checkpointPages());
             return connection;
         } catch (SQLException e) {
