@@ -18,8 +18,9 @@ import org.sqlite.SQLiteConfig;
  * The SQLite baseline: one {@code BEGIN IMMEDIATE ... COMMIT} transaction per append over plain
  * JDBC, one connection per writer thread, with the store's driver and pragmas (WAL, {@code
  * synchronous=FULL}, the store's {@code wal_autocheckpoint}) and the same table shape. Each append
- * reads its stream's row, checks the expected version, inserts its events and updates the row, as the store does, but without group
- * commit: concurrent writers wait on SQLite's lock through its busy timeout.
+ * reads its stream's row, checks the expected version, inserts its events and updates the row, as
+ * the store does, but without group commit: concurrent writers wait on SQLite's lock through its
+ * busy timeout.
  */
 final class SqliteBaseline implements AppendSubject {
 
