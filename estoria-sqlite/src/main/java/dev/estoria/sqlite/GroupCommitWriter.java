@@ -34,6 +34,12 @@ import org.sqlite.SQLiteConnection;
  * and if work is left, it wakes the store's writer thread, which serves the queue until it is
  * empty. Queued work is taken only under the lock and in queue order, whoever takes it.
  *
+ * <p>Consecutive {@link Batchable} items of one group with the same {@link Batcher} are applied
+ * together, inside one savepoint, with statements shared by all of them: a savepoint and a few
+ * statements per item were most of the connection holder's time under load. The batcher decides
+ * each item's outcome itself, and hands the run back to be applied item by item (each in its own
+ * savepoint, as other work) whenever it cannot: then nothing it did remains.
+ *
  * <p>Work submitted with {@link #submitAlone} runs in a transaction of its own instead, between the
  * groups before and after it in queue order, and always on the writer thread: it is caller code
  * that may misbehave (end the transaction itself, take long), and sharing a transaction, or a
@@ -50,6 +56,37 @@ final class GroupCommitWriter {
         T run(Connection connection) throws SQLException;
     }
 
+    /** Work that can also be applied together with neighbouring work of the same batcher. */
+    interface Batchable<T> extends Work<T> {
+        /** Applies a run of such work together; runs are formed of items with equal batchers. */
+        Batcher batcher();
+    }
+
+    /** The outcome of one item applied by a {@link Batcher}: its result, or the failure it alone gets. */
+    record Outcome(Object result, RuntimeException failure) {
+        static Outcome of(Object result) {
+            return new Outcome(result, null);
+        }
+
+        static Outcome failed(RuntimeException failure) {
+            return new Outcome(null, failure);
+        }
+    }
+
+    /** Applies a run of {@link Batchable} work in one go, inside the write transaction. */
+    interface Batcher {
+        /**
+         * Applies the items, in order, as if each ran alone in turn. An item whose outcome is a
+         * failure must have written nothing.
+         *
+         * @return each item's outcome, in the order of {@code items}; or null, having written
+         *     nothing, when the items must be applied one at a time instead
+         * @throws SQLException if a statement failed; the writer undoes whatever was written and
+         *     applies the items one at a time
+         */
+        Outcome[] applyAll(List<Batchable<?>> items) throws SQLException;
+    }
+
     /** Points where tests can observe or stall the writer. */
     interface Hooks {
         Hooks NONE = new Hooks() {
@@ -61,6 +98,10 @@ final class GroupCommitWriter {
 
         /** Called on the thread holding the connection, with the transaction open and every item applied. */
         default void beforeCommit(int items) {
+        }
+
+        /** Called on the thread holding the connection after a run of work was applied together. */
+        default void batched(int items) {
         }
 
         /** Called on the closing thread once no more work is accepted, before it waits for the writer. */
@@ -137,6 +178,12 @@ final class GroupCommitWriter {
 
         void apply(Connection connection) throws SQLException {
             result = work.run(connection);
+        }
+
+        @SuppressWarnings("unchecked")
+        void take(Outcome outcome) {
+            result = (T) outcome.result();
+            failure = outcome.failure();
         }
 
         void complete() {
@@ -466,39 +513,133 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Applies each item of a shared transaction in its own savepoint.
+     * Applies the items of a shared transaction: runs of batchable work together, the rest each in
+     * its own savepoint.
      *
      * @return false if SQLite ended the whole transaction; every item has then been completed with
      *     a failure
      */
     private boolean applyEach(List<Request<?>> group) {
-        for (int i = 0; i < group.size(); i++) {
-            Request<?> request = group.get(i);
-            try {
-                savepoint.execute();
-                request.apply(connection);
-                release.execute();
-            } catch (SQLException | RuntimeException e) {
-                RuntimeException failure = asFailure(e);
-                if (!rollbackToSavepoint()) {
-                    // SQLite ended the whole transaction (an I/O error, a full disk): nothing of
-                    // this group is written, and every item must hear so.
-                    rollbackQuietly();
-                    request.failure = failure;
-                    for (int j = 0; j < group.size(); j++) {
-                        // Items that failed on their own keep their own, more precise, failure.
-                        if (j != i && group.get(j).failure == null) {
-                            group.get(j).failure = new EventStoreException("write to " + file
-                                    + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
-                        }
-                    }
-                    group.forEach(Request::complete);
+        int i = 0;
+        while (i < group.size()) {
+            int end = runEnd(group, i);
+            if (end - i > 1) {
+                Applied applied = applyTogether(group, i, end);
+                if (applied == Applied.LOST) {
                     return false;
                 }
-                request.failure = failure;
+                if (applied == Applied.DONE) {
+                    i = end;
+                    continue;
+                }
+            }
+            for (; i < end; i++) {
+                if (!applyAlone(group, i)) {
+                    return false;
+                }
             }
         }
         return true;
+    }
+
+    /** The end of the run of work, starting at {@code from}, that one batcher can apply together. */
+    private static int runEnd(List<Request<?>> group, int from) {
+        if (!(group.get(from).work instanceof Batchable<?> first)) {
+            return from + 1;
+        }
+        int end = from + 1;
+        while (end < group.size() && group.get(end).work instanceof Batchable<?> next
+                && next.batcher() == first.batcher()) {
+            end++;
+        }
+        return end;
+    }
+
+    private enum Applied { DONE, ONE_BY_ONE, LOST }
+
+    /** Applies {@code group[from, end)} with its batcher, inside one savepoint. */
+    private Applied applyTogether(List<Request<?>> group, int from, int end) {
+        List<Request<?>> run = group.subList(from, end);
+        List<Batchable<?>> items = new ArrayList<>(run.size());
+        for (Request<?> request : run) {
+            items.add((Batchable<?>) request.work);
+        }
+        Outcome[] outcomes;
+        try {
+            savepoint.execute();
+            outcomes = items.get(0).batcher().applyAll(items);
+        } catch (SQLException | RuntimeException e) {
+            outcomes = null;
+        }
+        if (outcomes == null || outcomes.length != run.size()) {
+            if (!rollbackToSavepoint()) {
+                failLostTransaction(group, -1, new EventStoreException("write to " + file
+                        + " was not made: the transaction it shared failed"));
+                return Applied.LOST;
+            }
+            return Applied.ONE_BY_ONE;
+        }
+        try {
+            release.execute();
+        } catch (SQLException e) {
+            if (!rollbackToSavepoint()) {
+                failLostTransaction(group, -1, asFailure(e));
+                return Applied.LOST;
+            }
+            return Applied.ONE_BY_ONE;
+        }
+        for (int k = 0; k < run.size(); k++) {
+            run.get(k).take(outcomes[k]);
+        }
+        hooks.batched(run.size());
+        return Applied.DONE;
+    }
+
+    /**
+     * Applies {@code group[i]} in its own savepoint.
+     *
+     * @return false if SQLite ended the whole transaction; every item has then been completed with
+     *     a failure
+     */
+    private boolean applyAlone(List<Request<?>> group, int i) {
+        Request<?> request = group.get(i);
+        try {
+            savepoint.execute();
+            request.apply(connection);
+            release.execute();
+        } catch (SQLException | RuntimeException e) {
+            RuntimeException failure = asFailure(e);
+            if (!rollbackToSavepoint()) {
+                // SQLite ended the whole transaction (an I/O error, a full disk): nothing of
+                // this group is written, and every item must hear so.
+                failLostTransaction(group, i, failure);
+                return false;
+            }
+            request.failure = failure;
+        }
+        return true;
+    }
+
+    /**
+     * Rolls back what is left of a transaction SQLite ended, and completes the whole group: item
+     * {@code failed} (if not -1) with {@code failure}, the others with a failure that points to it,
+     * except items that failed on their own, which keep their own, more precise, failure.
+     */
+    private void failLostTransaction(List<Request<?>> group, int failed, RuntimeException failure) {
+        rollbackQuietly();
+        if (failed >= 0) {
+            group.get(failed).failure = failure;
+        }
+        for (int j = 0; j < group.size(); j++) {
+            Request<?> other = group.get(j);
+            if (j != failed) {
+                if (other.failure == null) {
+                    other.failure = new EventStoreException("write to " + file
+                            + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
+                }
+            }
+        }
+        group.forEach(Request::complete);
     }
 
     private long totalChanges() {

@@ -70,10 +70,11 @@ import org.sqlite.SQLiteConnection;
  * the calling thread and queued. If the connection is free, the calling thread takes it and commits
  * the queue itself; otherwise it waits while the thread holding it, or the store's writer thread
  * after it, does. Whoever commits takes everything queued at that moment (never waiting for more,
- * so a lone append costs one transaction and no added delay), runs each append in its own savepoint
- * inside one {@code BEGIN IMMEDIATE} transaction and commits once: appends arriving together share
- * one commit and one flush. An append that fails (a version mismatch, a duplicate
- * event ID) is rolled back to its savepoint and fails alone; the others commit. No append is
+ * so a lone append costs one transaction and no added delay), applies the appends inside one {@code
+ * BEGIN IMMEDIATE} transaction and commits once: appends arriving together share one commit and one
+ * flush. They are applied together, with statements shared by all, when their event IDs are all
+ * new, and otherwise each in its own savepoint. An append that fails (a version mismatch, a
+ * duplicate event ID) writes nothing and fails alone; the others commit. No append is
  * acknowledged before the commit has returned, and if the commit fails every append of the group
  * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
  * the effects of the earlier ones, as if they had run one after another. Deletions go through the
@@ -269,7 +270,7 @@ public final class SqliteEventStore
         for (int i = 0; i < batch.size(); i++) {
             pending.add(prepare(streamId, i, batch.get(i)));
         }
-        List<Event> written = writer.submit(connection -> writes.append(streamId, batch, pending, options.expectedVersion()));
+        List<Event> written = writer.submit(writes.appendWork(streamId, batch, pending, options.expectedVersion()));
         notifyListeners();
         return written;
     }

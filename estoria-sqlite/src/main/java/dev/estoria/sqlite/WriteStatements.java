@@ -28,8 +28,15 @@ import java.util.UUID;
  * transaction (in the savepoint of one work item when the transaction is shared).
  * The {@code streams} row of a stream is its existence authority and holds its tip; it is read and
  * changed in the same transaction as the events, so the expectation check and the write are atomic.
+ *
+ * <p>Appends that share a transaction are applied together ({@link #applyAll}): one lookup of all
+ * their event IDs, one of all their streams' tips, the expectation checks in memory, then
+ * multi-row inserts of all their events and one upsert of the tips. That gives each append the
+ * outcome it would have had alone, after the ones before it in the group, as long as none of its
+ * event IDs is stored already or claimed twice in the group; groups with such an ID are handed
+ * back, to be applied one append at a time, where the idempotency rules are worked out.
  */
-final class WriteStatements implements AutoCloseable {
+final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable {
 
     /** An event ready to insert: validated and encoded on the appending thread. */
     record PendingEvent(String type, UUID uuid, byte[] data, String contentType, Map<String, String> metadata,
@@ -38,6 +45,9 @@ final class WriteStatements implements AutoCloseable {
 
     /** The most events one INSERT statement carries (9 parameters each). */
     static final int ROWS_PER_INSERT = 32;
+
+    /** The most keys one lookup of a batch carries, and the most streams one upsert of a batch. */
+    static final int KEYS_PER_STATEMENT = 64;
 
     private final Path file;
     private final Clock clock;
@@ -50,6 +60,14 @@ final class WriteStatements implements AutoCloseable {
     private final PreparedStatement storedRun;
     private final PreparedStatement deleteEvents;
     private final PreparedStatement deleteStreamRow;
+    /** Whether any of up to {@link #KEYS_PER_STATEMENT} event IDs is stored. */
+    private final PreparedStatement anyStored;
+    /** The tips of up to {@link #KEYS_PER_STATEMENT} streams. */
+    private final PreparedStatement tips;
+    /** By row count: the multi-stream INSERT of a batch, which names each row's stream. */
+    private final PreparedStatement[] insertBatch = new PreparedStatement[ROWS_PER_INSERT + 1];
+    /** By row count: the upsert of that many streams' tips. */
+    private final PreparedStatement[] upsertTips = new PreparedStatement[KEYS_PER_STATEMENT + 1];
 
     WriteStatements(Path file, Connection connection, Clock clock) throws SQLException {
         this.file = file;
@@ -66,6 +84,263 @@ final class WriteStatements implements AutoCloseable {
                 + " FROM events WHERE stream_id = ? AND version >= ? ORDER BY version LIMIT ?");
         deleteEvents = connection.prepareStatement("DELETE FROM events WHERE stream_id = ? AND version <= ?");
         deleteStreamRow = connection.prepareStatement("DELETE FROM streams WHERE stream_id = ?");
+        // Fixed-size lists, padded with repeats of their last key: one statement serves every batch.
+        anyStored = connection.prepareStatement("SELECT 1 FROM events WHERE event_uuid IN ("
+                + placeholders(KEYS_PER_STATEMENT) + ") LIMIT 1");
+        tips = connection.prepareStatement("SELECT stream_id, version FROM streams WHERE stream_id IN ("
+                + placeholders(KEYS_PER_STATEMENT) + ")");
+    }
+
+    private static String placeholders(int n) {
+        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+    }
+
+    /** An append, ready to be applied alone or together with the others of its group. */
+    GroupCommitWriter.Batchable<List<Event>> appendWork(TypeId streamId, List<WritableEvent> batch,
+            List<PendingEvent> pending, ExpectedVersion expected) {
+        return new Append(streamId, batch, pending, expected);
+    }
+
+    private final class Append implements GroupCommitWriter.Batchable<List<Event>> {
+        final TypeId streamId;
+        final String stream;
+        final List<WritableEvent> batch;
+        final List<PendingEvent> pending;
+        final ExpectedVersion expected;
+
+        Append(TypeId streamId, List<WritableEvent> batch, List<PendingEvent> pending, ExpectedVersion expected) {
+            this.streamId = streamId;
+            this.stream = streamId.toString();
+            this.batch = batch;
+            this.pending = pending;
+            this.expected = expected;
+        }
+
+        @Override
+        public List<Event> run(Connection connection) throws SQLException {
+            return append(streamId, batch, pending, expected);
+        }
+
+        @Override
+        public GroupCommitWriter.Batcher batcher() {
+            return WriteStatements.this;
+        }
+    }
+
+    /** The events a batch writes to one stream: versions {@code base + 1} to {@code tip}. */
+    private static final class StreamRun {
+        final long base;
+        long tip;
+        long[] positions;
+
+        StreamRun(long base) {
+            this.base = base;
+            this.tip = base;
+        }
+    }
+
+    /**
+     * Applies a group's appends together; see the class comment. Returns null, having written
+     * nothing, if an event ID of the group is stored already or claimed twice.
+     */
+    @Override
+    public GroupCommitWriter.Outcome[] applyAll(List<GroupCommitWriter.Batchable<?>> items) throws SQLException {
+        List<Append> appends = new ArrayList<>(items.size());
+        int events = 0;
+        for (GroupCommitWriter.Batchable<?> item : items) {
+            Append append = (Append) item;
+            appends.add(append);
+            events += append.pending.size();
+        }
+        List<byte[]> ids = new ArrayList<>(events);
+        java.util.Set<UUID> seen = new java.util.HashSet<>(events * 2);
+        for (Append append : appends) {
+            for (PendingEvent event : append.pending) {
+                if (!seen.add(event.uuid())) {
+                    return null;
+                }
+                ids.add(Encoding.uuidBytes(event.uuid()));
+            }
+        }
+        if (anyStored(ids)) {
+            return null;
+        }
+        Map<String, StreamRun> runs = tips(appends);
+
+        GroupCommitWriter.Outcome[] outcomes = new GroupCommitWriter.Outcome[appends.size()];
+        long[] firsts = new long[appends.size()];
+        List<Append> accepted = new ArrayList<>(appends.size());
+        for (int i = 0; i < appends.size(); i++) {
+            Append append = appends.get(i);
+            StreamRun run = runs.get(append.stream);
+            if (!append.expected.isSatisfiedBy(run.tip)) {
+                outcomes[i] = GroupCommitWriter.Outcome.failed(
+                        new StreamVersionMismatchException(append.streamId, append.expected, run.tip));
+                continue;
+            }
+            firsts[i] = run.tip + 1;
+            run.tip += append.pending.size();
+            accepted.add(append);
+        }
+        if (accepted.isEmpty()) {
+            return outcomes;
+        }
+        for (StreamRun run : runs.values()) {
+            run.positions = new long[(int) (run.tip - run.base)];
+        }
+        Instant now = Encoding.truncate(clock.instant());
+        insertBatch(appends, outcomes, firsts, runs, Encoding.toMicros(now));
+        upsertTips(runs);
+
+        for (int i = 0; i < appends.size(); i++) {
+            if (outcomes[i] != null) {
+                continue;
+            }
+            Append append = appends.get(i);
+            StreamRun run = runs.get(append.stream);
+            List<Event> written = new ArrayList<>(append.pending.size());
+            for (int e = 0; e < append.pending.size(); e++) {
+                PendingEvent event = append.pending.get(e);
+                long version = firsts[i] + e;
+                written.add(new Event(new TypeId(event.type(), event.uuid()), append.streamId, version,
+                        OptionalLong.of(run.positions[(int) (version - run.base - 1)]), now, event.data(),
+                        event.contentType(), event.metadata()));
+            }
+            outcomes[i] = GroupCommitWriter.Outcome.of(List.copyOf(written));
+        }
+        return outcomes;
+    }
+
+    private boolean anyStored(List<byte[]> ids) throws SQLException {
+        for (int from = 0; from < ids.size(); from += KEYS_PER_STATEMENT) {
+            int to = Math.min(ids.size(), from + KEYS_PER_STATEMENT);
+            for (int p = 0; p < KEYS_PER_STATEMENT; p++) {
+                anyStored.setBytes(p + 1, ids.get(Math.min(from + p, to - 1)));
+            }
+            try (ResultSet rows = anyStored.executeQuery()) {
+                if (rows.next()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The tip of every stream the appends write to, by stream ID (0 for a stream that does not exist). */
+    private Map<String, StreamRun> tips(List<Append> appends) throws SQLException {
+        Map<String, StreamRun> runs = new java.util.LinkedHashMap<>();
+        for (Append append : appends) {
+            runs.putIfAbsent(append.stream, new StreamRun(0));
+        }
+        List<String> streams = new ArrayList<>(runs.keySet());
+        for (int from = 0; from < streams.size(); from += KEYS_PER_STATEMENT) {
+            int to = Math.min(streams.size(), from + KEYS_PER_STATEMENT);
+            for (int p = 0; p < KEYS_PER_STATEMENT; p++) {
+                tips.setString(p + 1, streams.get(Math.min(from + p, to - 1)));
+            }
+            try (ResultSet rows = tips.executeQuery()) {
+                while (rows.next()) {
+                    runs.put(rows.getString(1), new StreamRun(rows.getLong(2)));
+                }
+            }
+        }
+        return runs;
+    }
+
+    /** Inserts the events of the accepted appends (those without an outcome yet), recording their positions. */
+    private void insertBatch(List<Append> appends, GroupCommitWriter.Outcome[] outcomes, long[] firsts,
+            Map<String, StreamRun> runs, long micros) throws SQLException {
+        List<Object[]> rows = new ArrayList<>();
+        for (int i = 0; i < appends.size(); i++) {
+            if (outcomes[i] == null) {
+                Append append = appends.get(i);
+                for (int e = 0; e < append.pending.size(); e++) {
+                    rows.add(new Object[] {append, append.pending.get(e), firsts[i] + e});
+                }
+            }
+        }
+        for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
+            int count = Math.min(ROWS_PER_INSERT, rows.size() - from);
+            PreparedStatement insert = insertBatch(count);
+            int p = 1;
+            for (int r = from; r < from + count; r++) {
+                Object[] row = rows.get(r);
+                Append append = (Append) row[0];
+                PendingEvent event = (PendingEvent) row[1];
+                insert.setString(p++, append.stream);
+                insert.setString(p++, append.streamId.type());
+                insert.setLong(p++, (Long) row[2]);
+                insert.setBytes(p++, Encoding.uuidBytes(event.uuid()));
+                insert.setString(p++, event.type());
+                insert.setLong(p++, micros);
+                insert.setBytes(p++, event.data());
+                insert.setString(p++, event.contentType());
+                insert.setBytes(p++, event.encodedMetadata());
+            }
+            int returned = 0;
+            try (ResultSet inserted = insert.executeQuery()) {
+                // RETURNING gives no order, so each row says which event it is.
+                while (inserted.next()) {
+                    StreamRun run = runs.get(inserted.getString(1));
+                    run.positions[(int) (inserted.getLong(2) - run.base - 1)] = inserted.getLong(3);
+                    returned++;
+                }
+            }
+            if (returned != count) {
+                throw new SQLException("INSERT ... RETURNING returned " + returned + " rows for " + count + " events");
+            }
+        }
+    }
+
+    private PreparedStatement insertBatch(int rows) throws SQLException {
+        PreparedStatement insert = insertBatch[rows];
+        if (insert == null) {
+            insert = connection.prepareStatement(insertSql(rows) + " RETURNING stream_id, version, position");
+            insertBatch[rows] = insert;
+        }
+        return insert;
+    }
+
+    /** Sets the tip of every stream the batch wrote to. */
+    private void upsertTips(Map<String, StreamRun> runs) throws SQLException {
+        List<Map.Entry<String, StreamRun>> changed = new ArrayList<>(runs.size());
+        for (Map.Entry<String, StreamRun> entry : runs.entrySet()) {
+            if (entry.getValue().tip != entry.getValue().base) {
+                changed.add(entry);
+            }
+        }
+        for (int from = 0; from < changed.size(); from += KEYS_PER_STATEMENT) {
+            int count = Math.min(KEYS_PER_STATEMENT, changed.size() - from);
+            PreparedStatement upsert = upsertTips(count);
+            int p = 1;
+            for (int r = from; r < from + count; r++) {
+                upsert.setString(p++, changed.get(r).getKey());
+                upsert.setLong(p++, changed.get(r).getValue().tip);
+            }
+            int returned = 0;
+            try (ResultSet rows = upsert.executeQuery()) {
+                while (rows.next()) {
+                    returned++;
+                }
+            }
+            if (returned != count) {
+                throw new SQLException("the upsert of " + count + " stream tips returned " + returned + " rows");
+            }
+        }
+    }
+
+    private PreparedStatement upsertTips(int rows) throws SQLException {
+        PreparedStatement upsert = upsertTips[rows];
+        if (upsert == null) {
+            StringBuilder sql = new StringBuilder("INSERT INTO streams (stream_id, version) VALUES ");
+            for (int i = 0; i < rows; i++) {
+                sql.append(i == 0 ? "" : ", ").append("(?, ?)");
+            }
+            upsert = connection.prepareStatement(sql.append(" ON CONFLICT (stream_id) DO UPDATE SET version ="
+                    + " excluded.version RETURNING version").toString());
+            upsertTips[rows] = upsert;
+        }
+        return upsert;
     }
 
     /** Appends one validated batch; see {@link dev.estoria.eventstore.StreamWriter#appendStream}. */
@@ -149,15 +424,19 @@ final class WriteStatements implements AutoCloseable {
     private PreparedStatement insertEvents(int rows) throws SQLException {
         PreparedStatement insert = insertEvents[rows];
         if (insert == null) {
-            StringBuilder sql = new StringBuilder("INSERT INTO events (stream_id, stream_type, version, event_uuid,"
-                    + " event_type, recorded_us, data, content_type, metadata) VALUES ");
-            for (int i = 0; i < rows; i++) {
-                sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-            }
-            insert = connection.prepareStatement(sql.append(" RETURNING version, position").toString());
+            insert = connection.prepareStatement(insertSql(rows) + " RETURNING version, position");
             insertEvents[rows] = insert;
         }
         return insert;
+    }
+
+    private static String insertSql(int rows) {
+        StringBuilder sql = new StringBuilder("INSERT INTO events (stream_id, stream_type, version, event_uuid,"
+                + " event_type, recorded_us, data, content_type, metadata) VALUES ");
+        for (int i = 0; i < rows; i++) {
+            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        }
+        return sql.toString();
     }
 
     /** Deletes or truncates a stream; see {@link dev.estoria.eventstore.StreamDeleter#deleteStream}. */
@@ -228,12 +507,14 @@ final class WriteStatements implements AutoCloseable {
     @Override
     public void close() throws SQLException {
         for (PreparedStatement statement : List.of(streamVersion, locate, upsertStream, storedRun, deleteEvents,
-                deleteStreamRow)) {
+                deleteStreamRow, anyStored, tips)) {
             statement.close();
         }
-        for (PreparedStatement insert : insertEvents) {
-            if (insert != null) {
-                insert.close();
+        for (PreparedStatement[] cache : List.of(insertEvents, insertBatch, upsertTips)) {
+            for (PreparedStatement statement : cache) {
+                if (statement != null) {
+                    statement.close();
+                }
             }
         }
     }
