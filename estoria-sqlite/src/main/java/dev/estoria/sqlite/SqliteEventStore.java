@@ -72,9 +72,9 @@ import org.sqlite.SQLiteConnection;
  * after it, does. Whoever commits takes everything queued at that moment (never waiting for more,
  * so a lone append costs one transaction and no added delay), applies the appends inside one {@code
  * BEGIN IMMEDIATE} transaction and commits once: appends arriving together share one commit and one
- * flush. They are applied together, with statements shared by all, when their event IDs are all
- * new, and otherwise each in its own savepoint. An append that fails (a version mismatch, a
- * duplicate event ID) writes nothing and fails alone; the others commit. No append is
+ * flush. They are applied together, with statements shared by all, when their caller-chosen event
+ * IDs are all new, and otherwise each in its own savepoint. An append that fails (a version
+ * mismatch, a duplicate event ID) writes nothing and fails alone; the others commit. No append is
  * acknowledged before the commit has returned, and if the commit fails every append of the group
  * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
  * the effects of the earlier ones, as if they had run one after another. Deletions go through the

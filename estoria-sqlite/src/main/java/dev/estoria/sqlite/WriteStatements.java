@@ -30,11 +30,11 @@ import java.util.UUID;
  * changed in the same transaction as the events, so the expectation check and the write are atomic.
  *
  * <p>Appends that share a transaction are applied together ({@link #applyAll}): one lookup of all
- * their event IDs, one of all their streams' tips, the expectation checks in memory, then
+ * their caller-chosen event IDs, one of all their streams' tips, the expectation checks in memory, then
  * multi-row inserts of all their events and one upsert of the tips. That gives each append the
  * outcome it would have had alone, after the ones before it in the group, as long as none of its
- * event IDs is stored already or claimed twice in the group; groups with such an ID are handed
- * back, to be applied one append at a time, where the idempotency rules are worked out.
+ * caller-chosen event IDs is stored already or claimed twice in the group; groups with such an ID
+ * are handed back, to be applied one append at a time, where the idempotency rules are worked out.
  */
 final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable {
 
@@ -146,23 +146,26 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
     @Override
     public GroupCommitWriter.Outcome[] applyAll(List<GroupCommitWriter.Batchable<?>> items) throws SQLException {
         List<Append> appends = new ArrayList<>(items.size());
-        int events = 0;
         for (GroupCommitWriter.Batchable<?> item : items) {
-            Append append = (Append) item;
-            appends.add(append);
-            events += append.pending.size();
+            appends.add((Append) item);
         }
-        List<byte[]> ids = new ArrayList<>(events);
-        java.util.Set<UUID> seen = new java.util.HashSet<>(events * 2);
+        // Only caller-chosen IDs can be stored already or repeated, as in IdempotentAppends: the
+        // store mints fresh time-ordered ones (and the unique index would refuse a collision, which
+        // sends the group one append at a time).
+        List<byte[]> chosen = new ArrayList<>();
+        java.util.Set<UUID> seen = new java.util.HashSet<>();
         for (Append append : appends) {
-            for (PendingEvent event : append.pending) {
-                if (!seen.add(event.uuid())) {
-                    return null;
+            for (WritableEvent event : append.batch) {
+                if (event.eventId().isPresent()) {
+                    UUID id = event.eventId().get();
+                    if (!seen.add(id)) {
+                        return null;
+                    }
+                    chosen.add(Encoding.uuidBytes(id));
                 }
-                ids.add(Encoding.uuidBytes(event.uuid()));
             }
         }
-        if (anyStored(ids)) {
+        if (anyStored(chosen)) {
             return null;
         }
         Map<String, StreamRun> runs = tips(appends);
