@@ -18,10 +18,15 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntFunction;
 
 /**
  * The writes of the store, run only by the holder of the write connection, inside the write
@@ -92,7 +97,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
     }
 
     private static String placeholders(int n) {
-        return String.join(", ", java.util.Collections.nCopies(n, "?"));
+        return String.join(", ", Collections.nCopies(n, "?"));
     }
 
     /** An append, ready to be applied alone or together with the others of its group. */
@@ -153,7 +158,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         // store mints fresh time-ordered ones (and the unique index would refuse a collision, which
         // sends the group one append at a time).
         List<byte[]> chosen = new ArrayList<>();
-        java.util.Set<UUID> seen = new java.util.HashSet<>();
+        Set<UUID> seen = new HashSet<>();
         for (Append append : appends) {
             for (WritableEvent event : append.batch) {
                 if (event.eventId().isPresent()) {
@@ -231,7 +236,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
 
     /** The tip of every stream the appends write to, by stream ID (0 for a stream that does not exist). */
     private Map<String, StreamRun> tips(List<Append> appends) throws SQLException {
-        Map<String, StreamRun> runs = new java.util.LinkedHashMap<>();
+        Map<String, StreamRun> runs = new LinkedHashMap<>();
         for (Append append : appends) {
             runs.putIfAbsent(append.stream, new StreamRun(0));
         }
@@ -264,7 +269,8 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         }
         for (int from = 0; from < rows.size(); from += ROWS_PER_INSERT) {
             int count = Math.min(ROWS_PER_INSERT, rows.size() - from);
-            PreparedStatement insert = insertBatch(count);
+            PreparedStatement insert =
+                    cached(insertBatch, count, n -> insertSql(n) + " RETURNING stream_id, version, position");
             int p = 1;
             for (int r = from; r < from + count; r++) {
                 Object[] row = rows.get(r);
@@ -295,14 +301,6 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         }
     }
 
-    private PreparedStatement insertBatch(int rows) throws SQLException {
-        PreparedStatement insert = insertBatch[rows];
-        if (insert == null) {
-            insert = connection.prepareStatement(insertSql(rows) + " RETURNING stream_id, version, position");
-            insertBatch[rows] = insert;
-        }
-        return insert;
-    }
 
     /** Sets the tip of every stream the batch wrote to. */
     private void upsertTips(Map<String, StreamRun> runs) throws SQLException {
@@ -314,7 +312,9 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         }
         for (int from = 0; from < changed.size(); from += KEYS_PER_STATEMENT) {
             int count = Math.min(KEYS_PER_STATEMENT, changed.size() - from);
-            PreparedStatement upsert = upsertTips(count);
+            PreparedStatement upsert = cached(upsertTips, count, n -> "INSERT INTO streams (stream_id, version) VALUES "
+                    + String.join(", ", Collections.nCopies(n, "(?, ?)"))
+                    + " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version RETURNING version");
             int p = 1;
             for (int r = from; r < from + count; r++) {
                 upsert.setString(p++, changed.get(r).getKey());
@@ -332,19 +332,6 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         }
     }
 
-    private PreparedStatement upsertTips(int rows) throws SQLException {
-        PreparedStatement upsert = upsertTips[rows];
-        if (upsert == null) {
-            StringBuilder sql = new StringBuilder("INSERT INTO streams (stream_id, version) VALUES ");
-            for (int i = 0; i < rows; i++) {
-                sql.append(i == 0 ? "" : ", ").append("(?, ?)");
-            }
-            upsert = connection.prepareStatement(sql.append(" ON CONFLICT (stream_id) DO UPDATE SET version ="
-                    + " excluded.version RETURNING version").toString());
-            upsertTips[rows] = upsert;
-        }
-        return upsert;
-    }
 
     /** Appends one validated batch; see {@link dev.estoria.eventstore.StreamWriter#appendStream}. */
     List<Event> append(TypeId streamId, List<WritableEvent> batch, List<PendingEvent> pending, ExpectedVersion expected)
@@ -395,7 +382,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         long[] positions = new long[pending.size()];
         for (int from = 0; from < pending.size(); from += ROWS_PER_INSERT) {
             int rows = Math.min(ROWS_PER_INSERT, pending.size() - from);
-            PreparedStatement insert = insertEvents(rows);
+            PreparedStatement insert = cached(insertEvents, rows, n -> insertSql(n) + " RETURNING version, position");
             int p = 1;
             for (int i = from; i < from + rows; i++) {
                 PendingEvent event = pending.get(i);
@@ -424,22 +411,20 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         return positions;
     }
 
-    private PreparedStatement insertEvents(int rows) throws SQLException {
-        PreparedStatement insert = insertEvents[rows];
-        if (insert == null) {
-            insert = connection.prepareStatement(insertSql(rows) + " RETURNING version, position");
-            insertEvents[rows] = insert;
+    /** The statement for {@code rows} rows from {@code cache}, prepared from {@code sql} on first use. */
+    private PreparedStatement cached(PreparedStatement[] cache, int rows, IntFunction<String> sql) throws SQLException {
+        PreparedStatement statement = cache[rows];
+        if (statement == null) {
+            statement = connection.prepareStatement(sql.apply(rows));
+            cache[rows] = statement;
         }
-        return insert;
+        return statement;
     }
 
     private static String insertSql(int rows) {
-        StringBuilder sql = new StringBuilder("INSERT INTO events (stream_id, stream_type, version, event_uuid,"
-                + " event_type, recorded_us, data, content_type, metadata) VALUES ");
-        for (int i = 0; i < rows; i++) {
-            sql.append(i == 0 ? "" : ", ").append("(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        }
-        return sql.toString();
+        return "INSERT INTO events (stream_id, stream_type, version, event_uuid, event_type, recorded_us, data,"
+                + " content_type, metadata) VALUES "
+                + String.join(", ", Collections.nCopies(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     }
 
     /** Deletes or truncates a stream; see {@link dev.estoria.eventstore.StreamDeleter#deleteStream}. */

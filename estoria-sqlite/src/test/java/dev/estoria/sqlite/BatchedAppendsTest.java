@@ -20,13 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -50,40 +47,9 @@ class BatchedAppendsTest {
         pool.shutdownNow();
     }
 
-    /** Holds the writer in its first commit until every append of the test is queued behind it. */
-    private static final class Gate implements GroupCommitWriter.Hooks {
-        final CountDownLatch held = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final CountDownLatch queued;
-        final List<Integer> batches = new CopyOnWriteArrayList<>();
-        private final AtomicBoolean first = new AtomicBoolean(true);
-
-        Gate(int expectedQueued) {
-            queued = new CountDownLatch(expectedQueued);
-        }
-
-        @Override
-        public void enqueued() {
-            queued.countDown();
-        }
-
-        @Override
-        public void beforeCommit(int items) {
-            if (first.getAndSet(false)) {
-                held.countDown();
-                GroupCommitTest.await(release);
-            }
-        }
-
-        @Override
-        public void batched(int items) {
-            batches.add(items);
-        }
-    }
-
     /** Runs the appends as one group behind a held commit and returns each one's result or failure. */
     private Map<String, Object> runAsOneGroup(SqliteEventStore store, Map<String, Callable<List<Event>>> appends,
-            Gate gate) throws Exception {
+            WriterGate gate) throws Exception {
         long commitsBefore = store.commitCount();
         store.setWriterHooks(gate);
         Future<List<Event>> blocker = pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
@@ -151,7 +117,7 @@ class BatchedAppendsTest {
             appends.put("shared-a", () -> store.appendStream(shared, events("a", 2)));
             appends.put("shared-b", () -> store.appendStream(shared, events("b", 3)));
 
-            Gate gate = new Gate(1 + appends.size());
+            WriterGate gate = new WriterGate(1 + appends.size());
             Map<String, Object> outcomes = runAsOneGroup(store, appends, gate);
 
             assertThat(gate.batches).as("every queued append went through the shared statements at once")
@@ -192,7 +158,8 @@ class BatchedAppendsTest {
     void storedIdSendsTheGroupOneByOne() throws Exception {
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("retry.db"))) {
             TypeId retried = TypeId.newV4("retried");
-            List<WritableEvent> original = List.of(WritableEvent.of("once", new byte[] {1}).withEventId(UUID.randomUUID()));
+            List<WritableEvent> original =
+                    List.of(WritableEvent.of("once", new byte[] {1}).withEventId(UUID.randomUUID()));
             List<Event> stored = store.appendStream(retried, original);
 
             Map<String, Callable<List<Event>>> appends = new LinkedHashMap<>();
@@ -204,7 +171,7 @@ class BatchedAppendsTest {
             }
             appends.put("retry", () -> store.appendStream(retried, original));
 
-            Gate gate = new Gate(1 + appends.size());
+            WriterGate gate = new WriterGate(1 + appends.size());
             Map<String, Object> outcomes = runAsOneGroup(store, appends, gate);
 
             assertThat(gate.batches).isEmpty();
@@ -237,13 +204,14 @@ class BatchedAppendsTest {
             TypeId refusedStream = TypeId.newV4("refused");
             appends.put("refused", () -> store.appendStream(refusedStream, events("refused", 1)));
 
-            Gate gate = new Gate(1 + appends.size());
+            WriterGate gate = new WriterGate(1 + appends.size());
             Map<String, Object> outcomes = runAsOneGroup(store, appends, gate);
 
             assertThat(gate.batches).isEmpty();
             assertThat(outcomes.get("refused")).isInstanceOfSatisfying(EventStoreException.class,
                     e -> assertThat(e).hasMessageContaining("refused by the test"));
-            assertThatThrownBy(() -> SqliteFileTest.read(store, refusedStream)).isInstanceOf(StreamNotFoundException.class);
+            assertThatThrownBy(() -> SqliteFileTest.read(store, refusedStream))
+                    .isInstanceOf(StreamNotFoundException.class);
             for (int i = 0; i < streams.size(); i++) {
                 assertThat(outcomes.get("good-" + i)).isInstanceOf(List.class);
                 assertThat(SqliteFileTest.read(store, streams.get(i))).isEqualTo(outcomes.get("good-" + i));

@@ -84,29 +84,14 @@ class GlobalOrderTest {
                 SqliteEventStore other = SqliteEventStore.open(file)) {
             Event seed = store.appendStream(TypeId.newV4("seed"), SqliteFileTest.events(1)).get(0);
 
-            CountDownLatch held = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch queuedBehind = new CountDownLatch(2);
-            AtomicBoolean first = new AtomicBoolean(true);
-            store.setWriterHooks(new GroupCommitWriter.Hooks() {
-                @Override
-                public void enqueued() {
-                    queuedBehind.countDown();
-                }
-
-                @Override
-                public void beforeCommit(int items) {
-                    if (first.getAndSet(false)) {
-                        // Positions 2 and 3 are assigned in this open transaction, not yet committed.
-                        held.countDown();
-                        GroupCommitTest.await(release);
-                    }
-                }
-            });
+            // Positions 2 and 3 are assigned in the held transaction, not yet committed; two appends
+            // queue behind it.
+            WriterGate gate = new WriterGate(3);
+            store.setWriterHooks(gate);
             other.setWriterHooks(new GroupCommitWriter.Hooks() {
                 @Override
                 public void enqueued() {
-                    queuedBehind.countDown();
+                    gate.queued.countDown();
                 }
             });
 
@@ -124,12 +109,12 @@ class GlobalOrderTest {
 
             TypeId held1 = TypeId.newV4("held");
             Future<List<Event>> heldAppend = pool.submit(() -> store.appendStream(held1, SqliteFileTest.events(2)));
-            assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.held.await(30, TimeUnit.SECONDS)).isTrue();
             // Queued behind the open transaction: one on the same store, one on a second store on the
             // same file (which waits for SQLite's write lock).
             Future<List<Event>> sameStore = pool.submit(() -> store.appendStream(TypeId.newV4("behind"), SqliteFileTest.events(1)));
             Future<List<Event>> otherStore = pool.submit(() -> other.appendStream(TypeId.newV4("other"), SqliteFileTest.events(1)));
-            assertThat(queuedBehind.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.queued.await(30, TimeUnit.SECONDS)).isTrue();
             for (int i = 0; i < 20; i++) {
                 try (StreamIterator it = store.readAll(); StreamIterator viaOther = other.readAll()) {
                     assertThat(it.toList()).containsExactly(seed);
@@ -137,7 +122,7 @@ class GlobalOrderTest {
                 }
             }
             assertThat(heldAppend.isDone() || sameStore.isDone() || otherStore.isDone()).isFalse();
-            release.countDown();
+            gate.release.countDown();
 
             List<Event> heldEvents = heldAppend.get();
             assertThat(positions(heldEvents)).containsExactly(2L, 3L);

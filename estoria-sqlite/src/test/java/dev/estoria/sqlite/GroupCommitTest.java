@@ -48,37 +48,6 @@ class GroupCommitTest {
         pool.shutdownNow();
     }
 
-    /** Holds the writer inside its first transaction until released, and counts queued appends. */
-    private static final class Gate implements GroupCommitWriter.Hooks {
-        final CountDownLatch held = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final CountDownLatch queued;
-        final CountDownLatch closing = new CountDownLatch(1);
-        private final AtomicBoolean first = new AtomicBoolean(true);
-
-        Gate(int expectedQueued) {
-            queued = new CountDownLatch(expectedQueued);
-        }
-
-        @Override
-        public void enqueued() {
-            queued.countDown();
-        }
-
-        @Override
-        public void beforeCommit(int items) {
-            if (first.getAndSet(false)) {
-                held.countDown();
-                await(release);
-            }
-        }
-
-        @Override
-        public void closing() {
-            closing.countDown();
-        }
-    }
-
     static void await(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {
@@ -133,7 +102,7 @@ class GroupCommitTest {
             appends.put("claim-b", () -> store.appendStream(TypeId.newV4("claim"),
                     List.of(WritableEvent.of("claim", new byte[0]).withEventId(claimed))));
 
-            Gate gate = new Gate(1 + appends.size());
+            WriterGate gate = new WriterGate(1 + appends.size());
             store.setWriterHooks(gate);
             Future<List<Event>> blocker = pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
             await(gate.held);
@@ -196,7 +165,7 @@ class GroupCommitTest {
     @DisplayName("a failed commit fails every append of its group and writes none of them; the store goes on")
     void failedCommitFailsTheGroup() throws Exception {
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("failing.db"))) {
-            Gate gate = new Gate(6);
+            WriterGate gate = new WriterGate(6);
             java.util.concurrent.atomic.AtomicInteger commits = new java.util.concurrent.atomic.AtomicInteger();
             store.setWriterHooks(new GroupCommitWriter.Hooks() {
                 @Override
@@ -287,7 +256,7 @@ class GroupCommitTest {
     @DisplayName("close lets the group in progress commit, fails queued appends clearly, and refuses later calls")
     void closeFailsQueuedWork() throws Exception {
         SqliteEventStore store = SqliteEventStore.open(directory.resolve("close.db"));
-        Gate gate = new Gate(2);
+        WriterGate gate = new WriterGate(2);
         store.setWriterHooks(gate);
         TypeId inFlightStream = TypeId.newV4("inflight");
         Future<List<Event>> inFlight = pool.submit(() -> store.appendStream(inFlightStream, events("e", 2)));
