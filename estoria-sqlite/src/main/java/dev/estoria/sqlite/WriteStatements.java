@@ -275,16 +275,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             for (int r = from; r < from + count; r++) {
                 Object[] row = rows.get(r);
                 Append append = (Append) row[0];
-                PendingEvent event = (PendingEvent) row[1];
-                insert.setString(p++, append.stream);
-                insert.setString(p++, append.streamId.type());
-                insert.setLong(p++, (Long) row[2]);
-                insert.setBytes(p++, Encoding.uuidBytes(event.uuid()));
-                insert.setString(p++, event.type());
-                insert.setLong(p++, micros);
-                insert.setBytes(p++, event.data());
-                insert.setString(p++, event.contentType());
-                insert.setBytes(p++, event.encodedMetadata());
+                p = bindEvent(insert, p, append.streamId, append.stream, (Long) row[2], (PendingEvent) row[1], micros);
             }
             int returned = 0;
             try (ResultSet inserted = insert.executeQuery()) {
@@ -385,16 +376,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             PreparedStatement insert = cached(insertEvents, rows, n -> insertSql(n) + " RETURNING version, position");
             int p = 1;
             for (int i = from; i < from + rows; i++) {
-                PendingEvent event = pending.get(i);
-                insert.setString(p++, stream);
-                insert.setString(p++, streamId.type());
-                insert.setLong(p++, current + i + 1);
-                insert.setBytes(p++, Encoding.uuidBytes(event.uuid()));
-                insert.setString(p++, event.type());
-                insert.setLong(p++, micros);
-                insert.setBytes(p++, event.data());
-                insert.setString(p++, event.contentType());
-                insert.setBytes(p++, event.encodedMetadata());
+                p = bindEvent(insert, p, streamId, stream, current + i + 1, pending.get(i), micros);
             }
             int returned = 0;
             try (ResultSet inserted = insert.executeQuery()) {
@@ -419,6 +401,21 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             cache[rows] = statement;
         }
         return statement;
+    }
+
+    /** Binds one event's row of {@link #insertSql} from parameter {@code p} on; returns the next parameter. */
+    private static int bindEvent(PreparedStatement insert, int p, TypeId streamId, String stream, long version,
+            PendingEvent event, long micros) throws SQLException {
+        insert.setString(p++, stream);
+        insert.setString(p++, streamId.type());
+        insert.setLong(p++, version);
+        insert.setBytes(p++, Encoding.uuidBytes(event.uuid()));
+        insert.setString(p++, event.type());
+        insert.setLong(p++, micros);
+        insert.setBytes(p++, event.data());
+        insert.setString(p++, event.contentType());
+        insert.setBytes(p++, event.encodedMetadata());
+        return p;
     }
 
     private static String insertSql(int rows) {
