@@ -565,16 +565,20 @@ final class GroupCommitWriter {
             items.add((Batchable<?>) request.work);
         }
         Outcome[] outcomes;
+        Exception thrown = null;
         try {
             savepoint.execute();
             outcomes = items.get(0).batcher().applyAll(items);
         } catch (SQLException | RuntimeException e) {
             outcomes = null;
+            thrown = e;
         }
         if (outcomes == null || outcomes.length != run.size()) {
             if (!rollbackToSavepoint()) {
-                failLostTransaction(group, -1, new EventStoreException("write to " + file
-                        + " was not made: the transaction it shared failed"));
+                // SQLite ended the whole transaction; which append's statement did it is unknown, but
+                // the error (a full disk, an I/O error) is what every caller needs to see.
+                failLostTransaction(group, -1, thrown != null ? asFailure(thrown) : new EventStoreException(
+                        "write to " + file + " failed: the transaction ended while its appends were applied"));
                 return Applied.LOST;
             }
             return Applied.ONE_BY_ONE;

@@ -220,6 +220,53 @@ class BatchedAppendsTest {
         }
     }
 
+    @Test
+    @DisplayName("a statement that ends the whole transaction fails every append of the group, with SQLite's error")
+    void lostTransactionFailsTheGroupWithItsCause() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("lost.db"))) {
+            // RAISE(ROLLBACK) ends the transaction, as an I/O error or a full disk does.
+            try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + store.file());
+                    Statement ddl = raw.createStatement()) {
+                ddl.execute("CREATE TRIGGER lose BEFORE INSERT ON events WHEN NEW.event_type = 'lost'"
+                        + " BEGIN SELECT RAISE(ROLLBACK, 'simulated disk full'); END");
+            }
+            Map<String, Callable<List<Event>>> appends = new LinkedHashMap<>();
+            List<TypeId> streams = new ArrayList<>();
+            for (String type : List.of("good", "lost", "good")) {
+                TypeId stream = TypeId.newV4(type);
+                streams.add(stream);
+                appends.put(type + "-" + streams.size(), () -> store.appendStream(stream, events(type, 1)));
+            }
+            WriterGate gate = new WriterGate(1 + appends.size());
+            long commitsBefore = store.commitCount();
+            store.setWriterHooks(gate);
+            Future<List<Event>> blocker =
+                    pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
+            GroupCommitTest.await(gate.held);
+            List<Future<List<Event>>> futures = new ArrayList<>();
+            appends.values().forEach(call -> futures.add(pool.submit(call)));
+            GroupCommitTest.await(gate.queued);
+            gate.release.countDown();
+            assertThat(blocker.get()).hasSize(1);
+
+            for (Future<List<Event>> future : futures) {
+                assertThatThrownBy(future::get).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(EventStoreException.class)
+                        .hasMessageContaining("simulated disk full")
+                        .hasRootCauseInstanceOf(java.sql.SQLException.class);
+            }
+            assertThat(store.commitCount() - commitsBefore).as("only the blocker's commit").isEqualTo(1);
+            for (TypeId stream : streams) {
+                assertThatThrownBy(() -> SqliteFileTest.read(store, stream))
+                        .isInstanceOf(StreamNotFoundException.class);
+            }
+            // The store goes on.
+            TypeId after = TypeId.newV4("after");
+            assertThat(store.appendStream(after, events("after", 1))).hasSize(1);
+            GroupCommitTest.assertGlobalLogConsistent(store);
+        }
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Event> cast(Object outcome) {
         assertThat(outcome).isInstanceOf(List.class);
