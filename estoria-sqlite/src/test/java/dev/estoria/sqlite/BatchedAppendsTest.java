@@ -50,6 +50,12 @@ class BatchedAppendsTest {
     /** Runs the appends as one group behind a held commit and returns each one's result or failure. */
     private Map<String, Object> runAsOneGroup(SqliteEventStore store, Map<String, Callable<List<Event>>> appends,
             WriterGate gate) throws Exception {
+        return runAsOneGroup(store, appends, gate, 1);
+    }
+
+    /** As above, expecting {@code groupCommits} commits of the group (0 if its transaction is lost). */
+    private Map<String, Object> runAsOneGroup(SqliteEventStore store, Map<String, Callable<List<Event>>> appends,
+            WriterGate gate, int groupCommits) throws Exception {
         long commitsBefore = store.commitCount();
         store.setWriterHooks(gate);
         Future<List<Event>> blocker = pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
@@ -68,8 +74,8 @@ class BatchedAppendsTest {
             }
         }
         store.setWriterHooks(null);
-        assertThat(store.commitCount() - commitsBefore).as("the blocker's commit and one for the whole group")
-                .isEqualTo(2);
+        assertThat(store.commitCount() - commitsBefore).as("the blocker's commit and the whole group's")
+                .isEqualTo(1 + groupCommits);
         return outcomes;
     }
 
@@ -189,11 +195,7 @@ class BatchedAppendsTest {
     void failingStatementSendsTheGroupOneByOne() throws Exception {
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("refused.db"))) {
             // The store refuses beforehand whatever it can foresee; a trigger fails an INSERT it cannot.
-            try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + store.file());
-                    Statement ddl = raw.createStatement()) {
-                ddl.execute("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.event_type = 'refused'"
-                        + " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
-            }
+            raiseOnInsert(store, "refused", "ABORT, 'refused by the test'");
             Map<String, Callable<List<Event>>> appends = new LinkedHashMap<>();
             List<TypeId> streams = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
@@ -225,11 +227,7 @@ class BatchedAppendsTest {
     void lostTransactionFailsTheGroupWithItsCause() throws Exception {
         try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("lost.db"))) {
             // RAISE(ROLLBACK) ends the transaction, as an I/O error or a full disk does.
-            try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + store.file());
-                    Statement ddl = raw.createStatement()) {
-                ddl.execute("CREATE TRIGGER lose BEFORE INSERT ON events WHEN NEW.event_type = 'lost'"
-                        + " BEGIN SELECT RAISE(ROLLBACK, 'simulated disk full'); END");
-            }
+            raiseOnInsert(store, "lost", "ROLLBACK, 'simulated disk full'");
             Map<String, Callable<List<Event>>> appends = new LinkedHashMap<>();
             List<TypeId> streams = new ArrayList<>();
             for (String type : List.of("good", "lost", "good")) {
@@ -237,25 +235,12 @@ class BatchedAppendsTest {
                 streams.add(stream);
                 appends.put(type + "-" + streams.size(), () -> store.appendStream(stream, events(type, 1)));
             }
-            WriterGate gate = new WriterGate(1 + appends.size());
-            long commitsBefore = store.commitCount();
-            store.setWriterHooks(gate);
-            Future<List<Event>> blocker =
-                    pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
-            GroupCommitTest.await(gate.held);
-            List<Future<List<Event>>> futures = new ArrayList<>();
-            appends.values().forEach(call -> futures.add(pool.submit(call)));
-            GroupCommitTest.await(gate.queued);
-            gate.release.countDown();
-            assertThat(blocker.get()).hasSize(1);
+            Map<String, Object> outcomes = runAsOneGroup(store, appends, new WriterGate(1 + appends.size()), 0);
 
-            for (Future<List<Event>> future : futures) {
-                assertThatThrownBy(future::get).isInstanceOf(ExecutionException.class)
-                        .cause().isInstanceOf(EventStoreException.class)
-                        .hasMessageContaining("simulated disk full")
-                        .hasRootCauseInstanceOf(java.sql.SQLException.class);
-            }
-            assertThat(store.commitCount() - commitsBefore).as("only the blocker's commit").isEqualTo(1);
+            assertThat(outcomes.values()).hasSize(3).allSatisfy(outcome -> assertThat(outcome)
+                    .isInstanceOfSatisfying(EventStoreException.class, e -> assertThat(e)
+                            .hasMessageContaining("simulated disk full")
+                            .hasRootCauseInstanceOf(java.sql.SQLException.class)));
             for (TypeId stream : streams) {
                 assertThatThrownBy(() -> SqliteFileTest.read(store, stream))
                         .isInstanceOf(StreamNotFoundException.class);
@@ -264,6 +249,15 @@ class BatchedAppendsTest {
             TypeId after = TypeId.newV4("after");
             assertThat(store.appendStream(after, events("after", 1))).hasSize(1);
             GroupCommitTest.assertGlobalLogConsistent(store);
+        }
+    }
+
+    /** Makes SQLite raise {@code raise} (as in {@code RAISE(ABORT, 'why')}) on inserting an event of that type. */
+    private static void raiseOnInsert(SqliteEventStore store, String eventType, String raise) throws Exception {
+        try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + store.file());
+                Statement ddl = raw.createStatement()) {
+            ddl.execute("CREATE TRIGGER raise_on_" + eventType + " BEFORE INSERT ON events WHEN NEW.event_type = '"
+                    + eventType + "' BEGIN SELECT RAISE(" + raise + "); END");
         }
     }
 
