@@ -636,11 +636,9 @@ final class GroupCommitWriter {
         }
         for (int j = 0; j < group.size(); j++) {
             Request<?> other = group.get(j);
-            if (j != failed) {
-                if (other.failure == null) {
-                    other.failure = new EventStoreException("write to " + file
-                            + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
-                }
+            if (j != failed && other.failure == null) {
+                other.failure = new EventStoreException("write to " + file
+                        + " was not made: the transaction it shared failed: " + failure.getMessage(), failure);
             }
         }
         group.forEach(Request::complete);

@@ -30,13 +30,13 @@ import java.util.function.IntFunction;
 
 /**
  * The writes of the store, run only by the holder of the write connection, inside the write
- * transaction (in the savepoint of one work item when the transaction is shared).
+ * transaction (in a savepoint when the transaction is shared).
  * The {@code streams} row of a stream is its existence authority and holds its tip; it is read and
  * changed in the same transaction as the events, so the expectation check and the write are atomic.
  *
  * <p>Appends that share a transaction are applied together ({@link #applyAll}): one lookup of all
- * their caller-chosen event IDs, one of all their streams' tips, the expectation checks in memory, then
- * multi-row inserts of all their events and one upsert of the tips. That gives each append the
+ * their caller-chosen event IDs, one of all their streams' tips, the expectation checks in memory,
+ * then multi-row inserts of all their events and one upsert of the tips. That gives each append the
  * outcome it would have had alone, after the ones before it in the group, as long as none of its
  * caller-chosen event IDs is stored already or claimed twice in the group; groups with such an ID
  * are handed back, to be applied one append at a time, where the idempotency rules are worked out.
@@ -146,7 +146,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
 
     /**
      * Applies a group's appends together; see the class comment. Returns null, having written
-     * nothing, if an event ID of the group is stored already or claimed twice.
+     * nothing, if a caller-chosen event ID of the group is stored already or claimed twice.
      */
     @Override
     public GroupCommitWriter.Outcome[] applyAll(List<GroupCommitWriter.Batchable<?>> items) throws SQLException {
@@ -177,7 +177,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
 
         GroupCommitWriter.Outcome[] outcomes = new GroupCommitWriter.Outcome[appends.size()];
         long[] firsts = new long[appends.size()];
-        List<Append> accepted = new ArrayList<>(appends.size());
+        boolean anyAccepted = false;
         for (int i = 0; i < appends.size(); i++) {
             Append append = appends.get(i);
             StreamRun run = runs.get(append.stream);
@@ -188,9 +188,9 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             }
             firsts[i] = run.tip + 1;
             run.tip += append.pending.size();
-            accepted.add(append);
+            anyAccepted = true;
         }
-        if (accepted.isEmpty()) {
+        if (!anyAccepted) {
             return outcomes;
         }
         for (StreamRun run : runs.values()) {
@@ -221,10 +221,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
 
     private boolean anyStored(List<byte[]> ids) throws SQLException {
         for (int from = 0; from < ids.size(); from += KEYS_PER_STATEMENT) {
-            int to = Math.min(ids.size(), from + KEYS_PER_STATEMENT);
-            for (int p = 0; p < KEYS_PER_STATEMENT; p++) {
-                anyStored.setBytes(p + 1, ids.get(Math.min(from + p, to - 1)));
-            }
+            bindPadded(anyStored, ids, from);
             try (ResultSet rows = anyStored.executeQuery()) {
                 if (rows.next()) {
                     return true;
@@ -232,6 +229,17 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             }
         }
         return false;
+    }
+
+    /**
+     * Binds {@code keys[from, from + KEYS_PER_STATEMENT)} to the statement's fixed-size IN list,
+     * repeating the last key where fewer are left.
+     */
+    private static void bindPadded(PreparedStatement statement, List<?> keys, int from) throws SQLException {
+        int last = Math.min(keys.size(), from + KEYS_PER_STATEMENT) - 1;
+        for (int p = 0; p < KEYS_PER_STATEMENT; p++) {
+            statement.setObject(p + 1, keys.get(Math.min(from + p, last)));
+        }
     }
 
     /** The tip of every stream the appends write to, by stream ID (0 for a stream that does not exist). */
@@ -242,10 +250,7 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         }
         List<String> streams = new ArrayList<>(runs.keySet());
         for (int from = 0; from < streams.size(); from += KEYS_PER_STATEMENT) {
-            int to = Math.min(streams.size(), from + KEYS_PER_STATEMENT);
-            for (int p = 0; p < KEYS_PER_STATEMENT; p++) {
-                tips.setString(p + 1, streams.get(Math.min(from + p, to - 1)));
-            }
+            bindPadded(tips, streams, from);
             try (ResultSet rows = tips.executeQuery()) {
                 while (rows.next()) {
                     runs.put(rows.getString(1), new StreamRun(rows.getLong(2)));
@@ -255,15 +260,19 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         return runs;
     }
 
+    /** One event of a batch, with the version it gets. */
+    private record Row(Append append, PendingEvent event, long version) {
+    }
+
     /** Inserts the events of the accepted appends (those without an outcome yet), recording their positions. */
     private void insertBatch(List<Append> appends, GroupCommitWriter.Outcome[] outcomes, long[] firsts,
             Map<String, StreamRun> runs, long micros) throws SQLException {
-        List<Object[]> rows = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
         for (int i = 0; i < appends.size(); i++) {
             if (outcomes[i] == null) {
                 Append append = appends.get(i);
                 for (int e = 0; e < append.pending.size(); e++) {
-                    rows.add(new Object[] {append, append.pending.get(e), firsts[i] + e});
+                    rows.add(new Row(append, append.pending.get(e), firsts[i] + e));
                 }
             }
         }
@@ -272,10 +281,8 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             PreparedStatement insert =
                     cached(insertBatch, count, n -> insertSql(n) + " RETURNING stream_id, version, position");
             int p = 1;
-            for (int r = from; r < from + count; r++) {
-                Object[] row = rows.get(r);
-                Append append = (Append) row[0];
-                p = bindEvent(insert, p, append.streamId, append.stream, (Long) row[2], (PendingEvent) row[1], micros);
+            for (Row row : rows.subList(from, from + count)) {
+                p = bindEvent(insert, p, row.append.streamId, row.append.stream, row.version, row.event, micros);
             }
             int returned = 0;
             try (ResultSet inserted = insert.executeQuery()) {
@@ -291,7 +298,6 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             }
         }
     }
-
 
     /** Sets the tip of every stream the batch wrote to. */
     private void upsertTips(Map<String, StreamRun> runs) throws SQLException {
@@ -322,7 +328,6 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
             }
         }
     }
-
 
     /** Appends one validated batch; see {@link dev.estoria.eventstore.StreamWriter#appendStream}. */
     List<Event> append(TypeId streamId, List<WritableEvent> batch, List<PendingEvent> pending, ExpectedVersion expected)

@@ -11,7 +11,6 @@ import dev.estoria.typeid.TypeId;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -84,8 +83,8 @@ class GlobalOrderTest {
                 SqliteEventStore other = SqliteEventStore.open(file)) {
             Event seed = store.appendStream(TypeId.newV4("seed"), SqliteFileTest.events(1)).get(0);
 
-            // Positions 2 and 3 are assigned in the held transaction, not yet committed; two appends
-            // queue behind it.
+            // Positions 2 and 3 are assigned in the held transaction, not yet committed. The gate
+            // counts that append and the two that queue behind it, one of them on the other store.
             WriterGate gate = new WriterGate(3);
             store.setWriterHooks(gate);
             other.setWriterHooks(new GroupCommitWriter.Hooks() {
