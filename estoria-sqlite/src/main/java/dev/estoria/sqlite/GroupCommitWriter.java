@@ -202,14 +202,16 @@ final class GroupCommitWriter {
      * @return what the work returned
      * @throws RuntimeException whatever the work threw (the write was rolled back), or an {@link
      *     EventStoreException} if the store is closed or the transaction failed
+     * @throws IllegalStateException if the calling thread holds the connection (see {@link
+     *     #refuseNested})
      */
     <T> T submit(Work<T> work) {
+        refuseNested();
         Request<T> request = new Request<>(work, false);
         enqueue(request);
         // An interrupted caller leaves the work to the writer thread, so that the interrupt cannot
-        // reach anything run for the group; it still waits for the outcome below. A caller already
-        // holding the connection (work submitted from inside work) cannot start another transaction.
-        if (!Thread.currentThread().isInterrupted() && !connectionLock.isHeldByCurrentThread()) {
+        // reach anything run for the group; it still waits for the outcome below.
+        if (!Thread.currentThread().isInterrupted()) {
             lead(request);
         } else {
             wake.release();
@@ -225,16 +227,32 @@ final class GroupCommitWriter {
      * @return what the work returned
      * @throws IllegalStateException if the transaction ended inside the work: the work ran {@code
      *     COMMIT}, {@code END} or {@code ROLLBACK} (what it wrote before may have been committed), or
-     *     SQLite rolled the transaction back after an error
+     *     SQLite rolled the transaction back after an error, or the calling thread holds the
+     *     connection (see {@link #refuseNested})
      * @throws RuntimeException whatever the work threw (nothing was written), or an {@link
      *     EventStoreException} if the store is closed, an {@link SQLException} of the work (wrapped;
      *     nothing was written) or the commit failed
      */
     <T> T submitAlone(Work<T> work) {
+        refuseNested();
         Request<T> request = new Request<>(work, true);
         enqueue(request);
         wake.release();
         return await(request);
+    }
+
+    /**
+     * Work that holds the connection (caller code run by {@link #submitAlone}, such as a projection
+     * handler) cannot wait for another write: that write is served only after the work's own
+     * transaction ends, so it would wait for itself, and every later write of the store behind it.
+     */
+    private void refuseNested() {
+        if (connectionLock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("a write to " + file + " was made from inside work that holds its write"
+                    + " transaction (inWriteTransaction work or a projection handler), and would wait for that"
+                    + " transaction to end; nothing was written. Write through the connection lent to the work, or"
+                    + " after the work returns");
+        }
     }
 
     private void enqueue(Request<?> request) {

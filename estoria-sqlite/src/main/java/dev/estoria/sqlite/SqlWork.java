@@ -14,6 +14,11 @@ import java.sql.SQLException;
  * END}, {@code ROLLBACK} or {@code PRAGMA} statements that change the connection's settings;
  * nested {@code SAVEPOINT}s are fine.
  *
+ * <p>Work in a write transaction must not call the store's own writes (appends, deletions,
+ * snapshot or checkpoint saves): they wait for the write transaction, which is the work's own, so
+ * they fail at once with an {@link IllegalStateException} and write nothing. Reads through the
+ * store are fine, but see only what was committed before the work began.
+ *
  * @param <T> what the work returns
  */
 @FunctionalInterface

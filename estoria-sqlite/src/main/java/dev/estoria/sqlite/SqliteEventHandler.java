@@ -9,10 +9,13 @@ import java.sql.Connection;
  * with the checkpoint past this event, or not at all.
  *
  * <p>The connection is lent under the rules of {@link SqlWork}: use it only during the call, do
- * not end the transaction, and write only the application's own tables. Each call runs in its own
- * savepoint, so an exception undoes exactly what this call wrote. Because handler and checkpoint
- * commit atomically, each event changes the read model exactly once, even across crashes: the
- * handler needs no idempotency of its own.
+ * not end the transaction, write only the application's own tables, and do not call the store's
+ * writes: they would wait for this very transaction, so they fail at once (a process manager that
+ * appends events runs under a {@link dev.estoria.projection.ProjectionProcessor}, whose handlers
+ * run outside the store's write transaction). Each call runs in its own savepoint, so an exception
+ * undoes exactly what this call wrote. Because handler and checkpoint commit atomically, each event
+ * changes the read model exactly once, even across crashes: the handler needs no idempotency of its
+ * own.
  */
 @FunctionalInterface
 public interface SqliteEventHandler {

@@ -580,7 +580,8 @@ public final class SqliteEventStore
      * your own tables such names.
      *
      * @throws IllegalStateException if the transaction ended inside the work (the work ran {@code
-     *     COMMIT}, {@code END} or {@code ROLLBACK}, or SQLite rolled it back after an error)
+     *     COMMIT}, {@code END} or {@code ROLLBACK}, or SQLite rolled it back after an error), or if
+     *     this is called from inside work that holds the write transaction
      * @throws EventStoreException if the store is closed, the work failed with an {@link
      *     SQLException}, or the commit failed
      * @throws NullPointerException if {@code work} is null
