@@ -231,23 +231,30 @@ final class Schema {
     }
 
     /**
-     * Raises the position base when positions already used (stored, or deleted) would otherwise be
-     * at or above new ones. That happens after a dump is restored into another cluster, whose
-     * transaction IDs start low again. Every transaction that will ever write has an ID at or above
-     * the snapshot's xmin, so new positions then start above every old one, and the old rows, which
-     * are all below the new base, are below every later watermark.
+     * Raises the position base when positions already used (stored, or deleted) come from
+     * transaction IDs this cluster has not handed out yet. That happens after a dump is restored
+     * into another cluster, whose transaction IDs start low again.
+     *
+     * <p>The test is against the snapshot's xmax: every transaction of this cluster that has ended
+     * has an ID below it, so its positions are below {@code base + (xmax << INDEX_BITS)}. Testing
+     * against xmin instead would also catch the ordinary case of a later transaction committing
+     * while an earlier one is still open, and raising the base then would lift the watermark over
+     * the later events before the earlier one commits below them: readers would skip it. Once
+     * raised, every transaction that may still write has an ID at or above the snapshot's xmin, so
+     * new positions start above every old one, and the old rows are below every later watermark.
      */
     private void raisePositionBase(Connection c) throws SQLException {
         try (Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT m.position_base, pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
-                        + " greatest((SELECT max(position) FROM " + events() + "), m.deleted_position_high)"
+                        + " greatest((SELECT max(position) FROM " + events() + "), m.deleted_position_high),"
+                        + " pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
                         + " FROM " + meta() + " m FOR UPDATE")) {
             rs.next();
             long base = rs.getLong(1);
             long xmin = rs.getLong(2);
             long used = rs.getLong(3);
-            long firstNew = base + (xmin << INDEX_BITS);
-            if (used >= firstNew) {
+            long xmax = rs.getLong(4);
+            if (used >= base + (xmax << INDEX_BITS)) {
                 long newBase = used + 1 - (xmin << INDEX_BITS);
                 try (PreparedStatement u = c.prepareStatement("UPDATE " + meta() + " SET position_base = ?")) {
                     u.setLong(1, newBase);

@@ -98,6 +98,34 @@ class WatermarkRegressionTest {
     }
 
     @Test
+    void storeOpenedWhileEarlierTransactionIsOpenKeepsTheLaterCommitHidden() throws Exception {
+        CountDownLatch inserted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        latches.add(release);
+        storeA.setAppendHook((stream, written) -> {
+            inserted.countDown();
+            await(release);
+        });
+        CompletableFuture<List<Event>> a = CompletableFuture.supplyAsync(
+                () -> storeA.appendStream(TypeId.newV4("account"), one("A")));
+        assertThat(inserted.await(30, TimeUnit.SECONDS)).isTrue();
+        List<Event> b = storeB.appendStream(TypeId.newV4("account"), one("B"));
+        long baseBefore = positionBase();
+
+        // Another process opens the store now (a rolling deploy, say). B's position is above what
+        // A's older, open transaction ID gives; that is the ordinary out-of-order commit, not a
+        // restore from another cluster, and must not move the positions readers compare against.
+        try (PostgresEventStore late = PostgresEventStore.open(db.dataSource(), reader.options())) {
+            assertThat(late.readAll(ReadAllOptions.defaults()).toList()).as("B stays hidden while A is open").isEmpty();
+
+            release.countDown();
+            List<Event> written = a.get(30, TimeUnit.SECONDS);
+            assertThat(late.readAll(ReadAllOptions.defaults()).toList()).containsExactly(written.get(0), b.get(0));
+        }
+        assertThat(positionBase()).isEqualTo(baseBefore);
+    }
+
+    @Test
     void rolledBackEarlierTransactionLeavesOnlyTheLaterEvent() throws Exception {
         CountDownLatch inserted = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -137,6 +165,14 @@ class WatermarkRegressionTest {
                     .isGreaterThanOrEqualTo(Duration.ofMillis(250));
             idle.commit();
             assertThat(own.readAll(ReadAllOptions.defaults()).toList()).containsExactlyElementsOf(mine);
+        }
+    }
+
+    private long positionBase() throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT position_base FROM \"" + schema + "\".meta")) {
+            rs.next();
+            return rs.getLong(1);
         }
     }
 
