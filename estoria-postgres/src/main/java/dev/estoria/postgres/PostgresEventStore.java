@@ -562,6 +562,10 @@ public final class PostgresEventStore
         } catch (SQLException e) {
             closeQuietly(c);
             throw Sql.failure("reading all events after position " + options.afterPosition(), e);
+        } catch (RuntimeException | Error e) {
+            // An interrupt while the feed settles, say: the connection goes back to the pool.
+            closeQuietly(c);
+            throw e;
         }
     }
 

@@ -43,4 +43,41 @@ class ReadFailureTest {
         store.appendStream(healthy, List.of(WritableEvent.of("e", new byte[] {2})));
         assertThat(store.readStream(healthy, ReadStreamOptions.defaults()).toList()).hasSize(1);
     }
+
+    @Test
+    void aReadAllInterruptedWhileTheFeedSettlesReleasesTheConnection() throws Exception {
+        store = db.newOwnedStore(PostgresOptions.defaults().withPoolSize(2)
+                .withConnectionTimeout(java.time.Duration.ofSeconds(2))
+                .withReadSettleTimeout(java.time.Duration.ofSeconds(60)));
+        try (Connection holder = db.rawConnection()) {
+            // An older transaction holding an ID keeps this store's own append above the watermark,
+            // so a global read waits for the feed to settle, and an interrupt ends that wait.
+            holder.setAutoCommit(false);
+            holder.createStatement().executeQuery("SELECT pg_current_xact_id()").close();
+            store.appendStream(TypeId.newV4("held"), List.of(WritableEvent.of("e", new byte[] {1})));
+            for (int i = 0; i < 3; i++) {
+                java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread reader = new Thread(() -> {
+                    try {
+                        store.readAll(dev.estoria.eventstore.ReadAllOptions.defaults()).close();
+                    } catch (Throwable t) {
+                        failure.set(t);
+                    }
+                });
+                reader.start();
+                // The read pauses between its looks at the feed; interrupt it in such a pause.
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+                while (reader.getState() != Thread.State.TIMED_WAITING) {
+                    assertThat(System.nanoTime()).as("reader waiting for the feed").isLessThan(deadline);
+                    Thread.onSpinWait();
+                }
+                reader.interrupt();
+                reader.join();
+                assertThat(failure.get()).hasMessageContaining("interrupted while waiting for the global feed");
+            }
+            holder.rollback();
+        }
+        // Two pooled connections: had each interrupted read kept one, this would time out on the pool.
+        assertThat(store.readAll(dev.estoria.eventstore.ReadAllOptions.defaults()).toList()).hasSize(1);
+    }
 }
