@@ -170,7 +170,7 @@ public final class PostgresEventStore
         this.ownedPool = ownedPool;
         this.options = options;
         this.schema = new Schema(options.schema());
-        this.localTimeout = new Sql.LocalTimeout(ownedPool == null, options.statementTimeout());
+        this.localTimeout = new Sql.LocalTimeout(ownedPool == null, options.statementTimeout(), options.lockTimeout());
         this.committer = new GroupCommitter(dataSource, ownedPool != null, options, schema, localTimeout,
                 this::committed);
         crossProcess = options.crossProcessNotifications()
@@ -231,7 +231,8 @@ public final class PostgresEventStore
         // A dead peer must not hang a read: the socket gives up a little after the server would have.
         config.addDataSourceProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
         config.addDataSourceProperty("tcpKeepAlive", "true");
-        config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis());
+        config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis()
+                + " -c lock_timeout=" + options.lockTimeout().toMillis());
         config.addDataSourceProperty("ApplicationName", "estoria:" + options.schema());
         HikariDataSource pool = new HikariDataSource(config);
         // The LISTEN/NOTIFY connections live outside the pool, so they never take a pooled slot.
@@ -253,9 +254,9 @@ public final class PostgresEventStore
     }
 
     /**
-     * Opens a store over the caller's data source, which the store does not close. Append
-     * transactions and global reads set the options' {@code statement_timeout} for themselves
-     * ({@code SET LOCAL}); other statements, and socket and connection timeouts, are the data
+     * Opens a store over the caller's data source, which the store does not close. Its transactions
+     * and global reads set the options' {@code statement_timeout} and {@code lock_timeout} for
+     * themselves ({@code SET LOCAL}); other statements, and socket and connection timeouts, are the data
      * source's to configure. Appends give up waiting after {@link PostgresOptions#appendTimeout()}.
      *
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
@@ -311,8 +312,8 @@ public final class PostgresEventStore
     }
 
     /**
-     * A pooled connection in a new transaction, with the options' statement timeout set for the
-     * transaction when the pool is the caller's; for the store's companions. The caller commits or
+     * A pooled connection in a new transaction, with the options' statement and lock timeouts set
+     * for the transaction when the pool is the caller's; for the store's companions. The caller commits or
      * rolls back, and closes it.
      *
      * @throws EventStoreException if the store is closed
@@ -323,7 +324,7 @@ public final class PostgresEventStore
         try {
             c.setAutoCommit(false);
             if (ownedPool == null) {
-                try (PreparedStatement s = c.prepareStatement("SELECT set_config('statement_timeout', ?, true)")) {
+                try (PreparedStatement s = c.prepareStatement("SELECT 1" + localTimeout.selectItem())) {
                     localTimeout.bind(s, 1).execute();
                 }
             }

@@ -17,8 +17,9 @@ import java.util.regex.Pattern;
  * @param connectionTimeout how long to wait for a connection: the pool's acquisition timeout and,
  *     for a pool the store owns, the TCP connect timeout
  * @param statementTimeout the server-side {@code statement_timeout} (and client socket timeout) of
- *     connections in a pool the store owns; also bounds how long an append waits for its answer
- *     (see {@link #appendTimeout()})
+ *     connections in a pool the store owns, set per transaction on a caller's pool; also bounds how
+ *     long an append waits for its answer (see {@link #appendTimeout()}) and for a row lock (see
+ *     {@link #lockTimeout()})
  * @param poolSize the maximum number of connections of a pool the store owns; each open iterator
  *     holds one until it is exhausted or closed
  * @param writerLanes how many writer threads commit appends (1 by default); streams are assigned
@@ -116,6 +117,19 @@ public record PostgresOptions(
             throw new IllegalArgumentException("schema names starting with pg_ are reserved by PostgreSQL, was \""
                     + schema + "\"");
         }
+    }
+
+    /**
+     * How long a write waits for a row lock another transaction holds (PostgreSQL's {@code
+     * lock_timeout}): half the statement timeout. An append whose stream's row stays locked that
+     * long (by another process's transaction left open, say) then fails alone, saying so, while the
+     * other appends of its group commit; without it the wait would run into the statement timeout,
+     * which fails the whole group as if the server were unavailable.
+     */
+    public Duration lockTimeout() {
+        // At least 1 ms: PostgreSQL reads 0 as no timeout at all.
+        return statementTimeout.dividedBy(2).compareTo(Duration.ofMillis(1)) < 0
+                ? Duration.ofMillis(1) : statementTimeout.dividedBy(2);
     }
 
     /** How long an append waits for its answer before it reports an unknown outcome. */

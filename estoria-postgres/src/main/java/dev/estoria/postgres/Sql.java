@@ -42,6 +42,9 @@ final class Sql {
             "25P03" // idle-in-transaction session timeout
     );
 
+    /** A lock wait ran out of {@code lock_timeout}: only the statement that waited failed. */
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
     private static final Set<String> RETRYABLE_STATES = Set.of(
             "40P01", // deadlock detected: locks taken by appends of several processes' groups
             "40001" // serialization failure
@@ -51,21 +54,22 @@ final class Sql {
     }
 
     /**
-     * How a transaction on a caller's pool gets the store's statement timeout: a select-list item
-     * that sets it for the rest of the transaction. With the store's own pool the connections have
-     * it already, and the item is empty.
+     * How a transaction on a caller's pool gets the store's statement and lock timeouts: select-list
+     * items that set them for the rest of the transaction. With the store's own pool the connections
+     * have them already, and there are no items.
      */
-    record LocalTimeout(boolean applies, Duration timeout) {
+    record LocalTimeout(boolean applies, Duration timeout, Duration lockTimeout) {
 
-        /** The select-list item, with a leading comma, or empty. */
+        /** The select-list items, with a leading comma, or empty. */
         String selectItem() {
-            return applies ? ", set_config('statement_timeout', ?, true)" : "";
+            return applies ? ", set_config('statement_timeout', ?, true), set_config('lock_timeout', ?, true)" : "";
         }
 
-        /** Binds the item's parameter at {@code index}, if there is one; returns the statement. */
+        /** Binds the items' parameters from {@code index}, if there are any; returns the statement. */
         PreparedStatement bind(PreparedStatement s, int index) throws SQLException {
             if (applies) {
                 s.setString(index, timeout.toMillis() + "ms");
+                s.setString(index + 1, lockTimeout.toMillis() + "ms");
             }
             return s;
         }
@@ -146,6 +150,11 @@ final class Sql {
 
     /** Wraps a JDBC failure in the store's exception hierarchy. */
     static EventStoreException failure(String action, Throwable e) {
+        if (e instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState())) {
+            return new EventStoreException(action + " failed: another transaction held a row it had to lock (for an"
+                    + " append, the stream's) for longer than the lock timeout; nothing of it was written ("
+                    + e.getMessage() + ")", e);
+        }
         if (isUnavailable(e)) {
             return new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in time ("
                     + e.getMessage() + ")", e);

@@ -136,7 +136,7 @@ class FaultTest {
     }
 
     @Test
-    void appendBlockedOnALockedStreamFailsWithinTheStatementTimeout() throws Exception {
+    void appendBlockedOnALockedStreamFailsWithinTheLockTimeout() throws Exception {
         String schema = TestDatabase.randomSchema();
         PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
         try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, options)) {
@@ -147,9 +147,9 @@ class FaultTest {
     }
 
     @Test
-    void appendBlockedOnALockedStreamFailsWithinTheStatementTimeoutWithTheCallersPool() throws Exception {
+    void appendBlockedOnALockedStreamFailsWithinTheLockTimeoutWithTheCallersPool() throws Exception {
         String schema = TestDatabase.randomSchema();
-        // The shared test pool sets a 30 s statement_timeout; the store's own 1 s must apply.
+        // The shared test pool sets a 30 s statement_timeout and no lock_timeout; the store's own apply.
         PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
         try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options)) {
             blockedAppendTimesOut(store, schema);
@@ -161,22 +161,119 @@ class FaultTest {
     private void blockedAppendTimesOut(PostgresEventStore store, String schema) throws Exception {
         try (Connection locker = db.rawConnection()) {
             TypeId stream = TypeId.newV4("locked");
-            store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {1})));
-            locker.setAutoCommit(false);
-            try (PreparedStatement s = locker.prepareStatement("SELECT tip FROM \"" + schema
-                    + "\".streams WHERE stream_uuid = ? FOR UPDATE")) {
-                s.setObject(1, stream.uuid());
-                s.executeQuery().close();
-            }
+            store.appendStream(stream, one("e"));
+            lockStreamRow(locker, schema, stream);
             long start = System.nanoTime();
-            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {2}))))
-                    .isInstanceOf(StoreUnavailableException.class).hasMessageContaining(stream.toString())
-                    // The server answered with the timeout, so the outcome is known: nothing written.
-                    .hasMessageContaining("was not written");
+            assertThatThrownBy(() -> store.appendStream(stream, one("e")))
+                    .isInstanceOf(EventStoreException.class).hasMessageContaining(stream.toString())
+                    // The server answered that the lock wait ran out, so the outcome is known.
+                    .hasMessageContaining("lock timeout").hasMessageContaining("nothing of it was written");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
             locker.commit();
-            store.appendStream(stream, List.of(WritableEvent.of("e", new byte[] {3})));
+            store.appendStream(stream, one("e"));
             assertThat(store.readStream(stream, ReadStreamOptions.defaults()).toList()).hasSize(2);
+        }
+    }
+
+    @Test
+    void aStreamLockedByAnotherTransactionFailsOnlyItsOwnAppendInAGroup() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, faultOptions(schema).withWriterLanes(1))) {
+            lockedStreamFailsOnlyItsOwnAppend(store, schema);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void aStreamLockedByAnotherTransactionFailsOnlyItsOwnAppendInAGroupWithTheCallersPool() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), faultOptions(schema).withWriterLanes(1))) {
+            lockedStreamFailsOnlyItsOwnAppend(store, schema);
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    /**
+     * Another transaction (another process's, left open) holds one stream's row while that stream's
+     * append shares a group with an append to a free stream: the lock wait must fail the one append
+     * that waited, not its group.
+     */
+    private void lockedStreamFailsOnlyItsOwnAppend(PostgresEventStore store, String schema) throws Exception {
+        TypeId blocker = TypeId.newV4("locked");
+        TypeId hot = TypeId.newV4("locked");
+        TypeId free = TypeId.newV4("locked");
+        store.appendStream(blocker, one("b0"));
+        store.appendStream(hot, one("h0"));
+        ExecutorService callers = Executors.newCachedThreadPool();
+        try (Connection blockerLock = db.rawConnection(); Connection hotLock = db.rawConnection()) {
+            lockStreamRow(blockerLock, schema, blocker);
+            lockStreamRow(hotLock, schema, hot);
+            // The lane's first append waits on the blocker's lock, so the next two queue into one group.
+            Future<List<Event>> b = callers.submit(() -> store.appendStream(blocker, one("b1")));
+            awaitBlockedBy(blockerLock);
+            Future<List<Event>> h = callers.submit(() -> store.appendStream(hot, one("h1")));
+            awaitQueued(store, 1);
+            Future<List<Event>> f = callers.submit(() -> store.appendStream(free, one("f1")));
+            awaitQueued(store, 2);
+            blockerLock.rollback();
+            assertThat(b.get(30, TimeUnit.SECONDS)).hasSize(1);
+
+            assertThat(f.get(30, TimeUnit.SECONDS)).as("the append to the free stream").hasSize(1);
+            assertThatThrownBy(() -> h.get(30, TimeUnit.SECONDS)).cause().isInstanceOf(EventStoreException.class)
+                    .isNotInstanceOf(StoreUnavailableException.class).hasMessageContaining(hot.toString())
+                    .hasMessageContaining("lock timeout").hasMessageContaining("nothing of it was written");
+            hotLock.rollback();
+            assertThat(store.readStream(hot, ReadStreamOptions.defaults()).toList()).hasSize(1);
+            assertThat(store.readStream(free, ReadStreamOptions.defaults()).toList()).hasSize(1);
+        } finally {
+            callers.shutdownNow();
+        }
+    }
+
+    private static List<WritableEvent> one(String text) {
+        return List.of(WritableEvent.of("e", text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private static void lockStreamRow(Connection locker, String schema, TypeId stream) throws Exception {
+        locker.setAutoCommit(false);
+        try (PreparedStatement s = locker.prepareStatement("SELECT tip FROM \"" + schema
+                + "\".streams WHERE stream_uuid = ? FOR UPDATE")) {
+            s.setObject(1, stream.uuid());
+            s.executeQuery().close();
+        }
+    }
+
+    /** Waits until a backend waits on a lock that {@code holder}'s session holds. */
+    private void awaitBlockedBy(Connection holder) throws Exception {
+        long pid;
+        try (ResultSet rs = holder.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getLong(1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
+            s.setLong(1, pid);
+            while (true) {
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                assertThat(System.nanoTime()).as("a backend waiting on the held lock").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private static void awaitQueued(PostgresEventStore store, int n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (store.queuedAppends() < n) {
+            assertThat(System.nanoTime()).as("%d appends queued", n).isLessThan(deadline);
+            Thread.onSpinWait();
         }
     }
 
