@@ -180,6 +180,11 @@ public final class Aggregate<S, E> {
         }
     }
 
+    /** Records the ID of the stored event at the current stored version, once a read confirmed it. */
+    void confirmStored(TypeId eventId) {
+        lastEventId = eventId;
+    }
+
     void markSaved(TypeId lastWritten) {
         storedVersion = version;
         lastEventId = lastWritten;

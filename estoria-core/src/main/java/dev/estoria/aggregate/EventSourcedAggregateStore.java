@@ -108,14 +108,21 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
                     if (!atVersion.test(first)) {
                         return false;
                     }
+                    aggregate.confirmStored(first.id());
                 } else if (first.streamVersion() == from + 1) {
-                    apply(aggregate, first); // the event at the version was truncated away
+                    if (toVersion == 0 || first.streamVersion() <= toVersion) {
+                        apply(aggregate, first); // the event at the version was truncated away
+                    }
                 } else {
                     return false;
                 }
             }
             while (events.hasNext()) {
-                apply(aggregate, events.next());
+                Event next = events.next();
+                if (toVersion > 0 && next.streamVersion() > toVersion) {
+                    break;
+                }
+                apply(aggregate, next);
             }
         } catch (StreamNotFoundException e) {
             throw new AggregateNotFoundException(aggregate.id());

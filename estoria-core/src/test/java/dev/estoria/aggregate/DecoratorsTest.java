@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.estoria.aggregate.Counter.CounterEvent;
 import dev.estoria.aggregate.Counter.Incremented;
 import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreDecorator;
@@ -486,5 +487,51 @@ class DecoratorsTest {
         }
         base.save(reborn);
         assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(3);
+    }
+
+    @Test
+    void aVersionedLoadFromASnapshotWhoseEventWasTruncatedStopsAtTheVersion() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var base = new EventSourcedAggregateStore<>(events, Counter.type());
+        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(3),
+                Counter.class);
+        Aggregate<Counter, CounterEvent> counter = store.create();
+        for (int i = 0; i < 8; i++) {
+            counter.record(new Incremented(1));
+        }
+        store.save(counter); // snapshots at 3 and 6
+        // Housekeeping: the events the snapshot at 3 covers are dropped, so a load from it finds 4 first.
+        events.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(3));
+
+        Aggregate<Counter, CounterEvent> at3 = store.load(counter.id().uuid(), 3);
+        assertThat(at3.version()).isEqualTo(3);
+        assertThat(at3.state().value()).isEqualTo(3);
+        Aggregate<Counter, CounterEvent> at5 = store.load(counter.id().uuid(), 5);
+        assertThat(at5.version()).isEqualTo(5);
+        assertThat(at5.state().value()).isEqualTo(5);
+        assertThat(store.load(counter.id().uuid()).version()).isEqualTo(8);
+    }
+
+    @Test
+    void anAggregateCachedFromASnapshotIsNotMixedWithARewrittenStream() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var base = new EventSourcedAggregateStore<>(events, Counter.type());
+        var snapshotting = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(),
+                SnapshotPolicy.everyNEvents(5), Counter.class);
+        var cached = new CachedAggregateStore<>(snapshotting, new MapCache());
+        Aggregate<Counter, CounterEvent> old = snapshotting.create();
+        for (int i = 0; i < 5; i++) {
+            old.record(new Incremented(1));
+        }
+        snapshotting.save(old); // snapshot at 5, the tip
+        assertThat(cached.load(old.id().uuid()).state().value()).isEqualTo(5); // restored from it, and cached
+
+        events.deleteStream(old.id());
+        Aggregate<Counter, CounterEvent> reborn = base.create(old.id().uuid());
+        for (int i = 0; i < 6; i++) {
+            reborn.record(new Incremented(10));
+        }
+        base.save(reborn);
+        assertThat(cached.load(old.id().uuid()).state().value()).isEqualTo(60);
     }
 }
