@@ -31,7 +31,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each partition's handler and checkpoint saves are fenced by its lease: once the worker may have
  * lost it (renewal failed, or its time ran out by this worker's clock), the partition handles nothing
- * more and saves no checkpoint. Stopping a partition never delays renewing the others. A partition
+ * more and saves no checkpoint: its processor stops at the first event it may no longer handle, even
+ * with {@code continueOnError} (skipping would let a checkpoint saved after a late renewal pass over
+ * that event), and the partition is released and taken up again from its checkpoint. Stopping a partition never delays renewing the others. A partition
  * whose handler fails is released and left alone by this worker for a while, so another may try it;
  * {@link #partitionStatus()} shows each held partition's state.
  *
@@ -223,7 +225,7 @@ public final class PartitionedProjection implements AutoCloseable {
             // checkpoint.
             EventHandler fencedHandler = event -> {
                 if (!h.valid()) {
-                    throw new IllegalStateException("the lease on partition " + partition + " of " + id + " lapsed");
+                    throw new LeaseLapsedException("the lease on partition " + partition + " of " + id + " lapsed");
                 }
                 if (partitionOf(event.streamId(), partitions) == partition) {
                     handler.handle(event);

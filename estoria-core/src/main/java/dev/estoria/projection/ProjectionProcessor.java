@@ -183,6 +183,12 @@ public final class ProjectionProcessor implements AutoCloseable {
             lagTime = Duration.between(event.timestamp(), clock.instant());
             handler.handle(event);
             return true;
+        } catch (LeaseLapsedException e) {
+            life.failed(e);
+            LOG.log(Level.WARNING, "projection " + id + " stopped before position " + event.globalPosition().orElseThrow()
+                    + ": " + e.getMessage());
+            trySaveCheckpoint();
+            return false;
         } catch (Exception e) {
             ProjectionFailure recorded = life.recordFailure(event, e, clock.instant());
             if (options.continueOnError()) {

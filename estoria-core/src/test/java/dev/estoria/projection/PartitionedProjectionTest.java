@@ -213,4 +213,118 @@ class PartitionedProjectionTest {
     static long count(Map<TypeId, List<Event>> m) {
         return m.values().stream().mapToLong(List::size).sum();
     }
+
+    /** Lease store whose renewals can be held up, as a slow database would hold them. */
+    private static final class HeldRenewals implements LeaseStore {
+        private final LeaseStore inner;
+        private volatile java.util.concurrent.CountDownLatch gate;
+
+        HeldRenewals(LeaseStore inner) {
+            this.inner = inner;
+        }
+
+        void hold() {
+            gate = new java.util.concurrent.CountDownLatch(1);
+        }
+
+        void release() {
+            java.util.concurrent.CountDownLatch g = gate;
+            gate = null;
+            if (g != null) {
+                g.countDown();
+            }
+        }
+
+        @Override
+        public java.util.Optional<Lease> tryAcquire(String group, int partition, String owner, Duration ttl) {
+            return inner.tryAcquire(group, partition, owner, ttl);
+        }
+
+        @Override
+        public java.util.Optional<Lease> renew(Lease lease, Duration ttl) {
+            java.util.concurrent.CountDownLatch g = gate;
+            if (g != null) {
+                try {
+                    g.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return inner.renew(lease, ttl);
+        }
+
+        @Override
+        public void release(Lease lease) {
+            inner.release(lease);
+        }
+
+        @Override
+        public List<Lease> leases(String group) {
+            return inner.leases(group);
+        }
+
+        @Override
+        public Set<String> heartbeat(String group, String owner, Duration ttl) {
+            return inner.heartbeat(group, owner, ttl);
+        }
+    }
+
+    @Test
+    void aPartitionWhoseLeaseLapsedStopsRatherThanSkipEventsEvenWithContinueOnError() throws Exception {
+        // The lease store's clock stands still, so its leases never expire and every renewal
+        // succeeds: only the worker's own fence, timed by its clock, lapses while a renewal is held.
+        HeldRenewals renewals = new HeldRenewals(InMemoryLeaseStore.withClock(
+                java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC)));
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger processorLog = java.util.logging.Logger.getLogger(ProjectionProcessor.class.getName());
+        java.util.logging.Handler recorder = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        processorLog.addHandler(recorder);
+        List<Long> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Duration ttl = Duration.ofMillis(300);
+        ProjectionProcessor.Options options = ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20))
+                .checkpointEvery(1).continueOnError(true);
+        TypeId stream = TypeId.newV4("parcel");
+        long p0 = append(stream);
+        PartitionedProjection worker = PartitionedProjection.start(store, checkpoints, renewals, id,
+                event -> seen.add(event.globalPosition().orElseThrow()),
+                new PartitionedProjection.Settings(1, "w1", ttl, options));
+        try {
+            ProjectionId partition = worker.partitionId(0);
+            await(() -> checkpoints.load(partition).map(c -> c.position() == p0).orElse(false), "caught up");
+            renewals.hold();
+            long heldAt = System.nanoTime();
+            await(() -> System.nanoTime() - heldAt > ttl.toNanos(), "the worker's own lease time ran out");
+
+            long p1 = append(stream);
+            long p2 = append(stream);
+            // The processor meets p1 without a valid lease: it stops there, or (the fault) skips it.
+            await(() -> logged.stream().anyMatch(m -> m.contains("position " + p1)), "the processor met " + p1);
+            renewals.release();
+            long p3 = append(stream);
+            await(() -> checkpoints.load(partition).map(c -> c.position() >= p3).orElse(false), "checkpoint at " + p3);
+            assertThat(seen).as("events handled").contains(p1, p2, p3);
+        } finally {
+            renewals.release();
+            worker.close();
+            processorLog.removeHandler(recorder);
+        }
+    }
+
+    private long append(TypeId stream) {
+        return store.appendStream(stream, List.of(WritableEvent.of("moved", new byte[0]))).get(0).globalPosition()
+                .orElseThrow();
+    }
 }
