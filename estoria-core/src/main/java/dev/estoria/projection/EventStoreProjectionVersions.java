@@ -57,8 +57,10 @@ public final class EventStoreProjectionVersions implements ProjectionVersions {
         TypeId stream = streamId(id.name());
         WritableEvent event = WritableEvent.of(ACTIVATED, Integer.toString(id.version()).getBytes(StandardCharsets.UTF_8))
                 .withContentType("text/plain");
+        // A stream truncated to empty reads as empty but keeps its version: the last mismatch says it.
+        long emptyTip = 0;
         while (true) {
-            long tip = 0;
+            long tip = emptyTip;
             try (StreamIterator events = store.readStream(stream, ReadStreamOptions.reverse().count(1))) {
                 if (events.hasNext()) {
                     Event last = events.next();
@@ -74,7 +76,8 @@ public final class EventStoreProjectionVersions implements ProjectionVersions {
                 store.appendStream(stream, List.of(event), AppendStreamOptions.expecting(ExpectedVersion.exact(tip)));
                 return;
             } catch (StreamVersionMismatchException e) {
-                // Another process activated a version meanwhile; look again.
+                // Another process activated a version meanwhile, or the stream was truncated; look again.
+                emptyTip = e.actualVersion();
             }
         }
     }

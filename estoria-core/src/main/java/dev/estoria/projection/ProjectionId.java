@@ -36,7 +36,8 @@ public record ProjectionId(String name, int version) {
     }
 
     /**
-     * Parses {@code name_vN}.
+     * Parses {@code name_vN}, as {@link #toString} writes it: {@code N} in decimal digits without a
+     * sign or leading zeros, so that the text of an ID is always the same.
      *
      * @throws IllegalArgumentException if the text is not of that form
      */
@@ -44,6 +45,11 @@ public record ProjectionId(String name, int version) {
         int v = text.lastIndexOf("_v");
         if (v <= 0) {
             throw new IllegalArgumentException("invalid projection ID \"" + text + "\": expected <name>_v<version>");
+        }
+        String digits = text.substring(v + 2);
+        if (!digits.matches("[1-9][0-9]*")) {
+            throw new IllegalArgumentException("invalid projection ID \"" + text + "\": the version must be written as"
+                    + " a positive decimal number without a sign or leading zeros");
         }
         try {
             return new ProjectionId(text.substring(0, v), Integer.parseInt(text.substring(v + 2)));

@@ -262,5 +262,9 @@ class ProjectionProcessorTest {
         }
         assertThatThrownBy(() -> ProjectionId.of("abc", 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> ProjectionId.parse("abc")).isInstanceOf(IllegalArgumentException.class);
+        // Only the form toString writes: one text per ID.
+        for (String bad : List.of("orders_v+2", "orders_v002", "orders_v0", "orders_v-1", "orders_v", "orders_v 2")) {
+            assertThatThrownBy(() -> ProjectionId.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+        }
     }
 }

@@ -2,7 +2,9 @@ package dev.estoria.projection;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
@@ -106,5 +108,19 @@ class ProjectionRebuildTest {
         assertThat(versions.active("orders")).isEqualTo(OptionalInt.of(2));
         assertThat(versions.active("nothing")).isEmpty();
         assertThat(store.readStream(EventStoreProjectionVersions.streamId("orders")).toList()).hasSize(2);
+    }
+
+    @Test
+    void activationAfterTheVersionsStreamWasTruncatedToEmptyAppendsAfterItsTip() {
+        versions.activate(ProjectionId.of("orders", 1));
+        versions.activate(ProjectionId.of("orders", 2));
+        store.deleteStream(EventStoreProjectionVersions.streamId("orders"), DeleteStreamOptions.truncateTo(2));
+        assertThat(versions.active("orders")).isEmpty();
+
+        // Preemptive: the fault this guards against is a busy loop, which an interrupt does not end.
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> versions.activate(ProjectionId.of("orders", 3)));
+        assertThat(versions.active("orders")).isEqualTo(OptionalInt.of(3));
+        assertThat(store.readStream(EventStoreProjectionVersions.streamId("orders")).toList())
+                .singleElement().extracting(Event::streamVersion).isEqualTo(3L);
     }
 }
