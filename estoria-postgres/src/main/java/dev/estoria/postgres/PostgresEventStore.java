@@ -395,8 +395,8 @@ public final class PostgresEventStore
      * {@inheritDoc}
      *
      * <p>Also refused with {@link IllegalArgumentException}, before anything is written: more than
-     * 2<sup>20</sup> events, a content type containing U+0000, and metadata strings with unpaired
-     * surrogates.
+     * 2<sup>20</sup> events, a stream type, event type or content type containing U+0000 or an
+     * unpaired surrogate, and metadata strings with unpaired surrogates.
      *
      * @throws StoreUnavailableException if PostgreSQL cannot be reached or no answer came within
      *     {@link PostgresOptions#appendTimeout()}; the append may or may not have been written
@@ -408,9 +408,11 @@ public final class PostgresEventStore
             throw new IllegalArgumentException("append to " + streamId + " has " + batch.size()
                     + " events; at most " + Schema.MAX_EVENTS_PER_TRANSACTION + " are allowed in one append");
         }
+        MetadataCodec.requireStorableText(streamId.type(), "append to " + streamId + ": the stream type");
         List<GroupCommitter.Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             WritableEvent w = batch.get(i);
+            MetadataCodec.requireStorableText(w.type(), "append to " + streamId + ": event " + i + " event type");
             MetadataCodec.requireStorableText(w.contentType(), "append to " + streamId + ": event " + i + " content type");
             byte[] metadata;
             try {

@@ -218,8 +218,15 @@ class SchemaTest {
             assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("x", new byte[0])
                     .withMetadata("k", "broken \uD800 surrogate")))).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("surrogate");
+            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("x\u0000y", new byte[0]))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("event type")
+                    .hasMessageContaining("U+0000");
+            assertThatThrownBy(() -> store.appendStream(TypeId.newV4("b\u0000d"), List.of(WritableEvent.of("x", new byte[0]))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stream type")
+                    .hasMessageContaining("U+0000");
             assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()))
                     .isInstanceOf(StreamNotFoundException.class);
+            assertThat(store.readAll(dev.estoria.eventstore.ReadAllOptions.defaults()).toList()).isEmpty();
         } finally {
             db.discard(store);
         }
