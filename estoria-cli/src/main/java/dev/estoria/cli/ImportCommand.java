@@ -7,6 +7,7 @@ import dev.estoria.cli.store.OpenMode;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DuplicateEventIdException;
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
@@ -31,7 +32,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code import FILE}: appends the events of an export (or of any event lines) to the store.
  *
- * <p>The file is checked completely before anything is written, so a bad line writes nothing. Each
+ * <p>The file is checked completely before anything is written, so a malformed line writes nothing.
+ * An event the store refuses (its ID taken by another event, or a value the store cannot hold) stops
+ * the import at its line, with the events before it written; a second run skips those. Each
  * event is appended with its original UUID; the store's idempotent append then makes a re-import of
  * the same file write nothing, and a re-import after an interrupted one write only what is missing.
  * Consecutive events of one stream are appended together, in order, up to {@value #BATCH} at a time.
@@ -77,25 +80,30 @@ final class ImportCommand extends StoreCommand {
                 knownTips.put(stream.streamId(), stream.version());
             }
             List<ExportedEvent> batch = new ArrayList<>();
+            List<Integer> lines = new ArrayList<>();
             try (BufferedReader reader = reader()) {
                 String line;
+                int number = 0;
                 while ((line = reader.readLine()) != null) {
+                    number++;
                     if (line.isBlank()) {
                         continue;
                     }
                     ExportedEvent event = EventJson.read(line);
                     if (!batch.isEmpty() && (batch.size() == BATCH || !batch.get(0).streamId().equals(event.streamId()))) {
-                        append(store, batch);
+                        append(store, batch, lines);
                         progress.advance(batch.size());
                         batch.clear();
+                        lines.clear();
                     }
                     batch.add(event);
+                    lines.add(number);
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
             if (!batch.isEmpty()) {
-                append(store, batch);
+                append(store, batch, lines);
                 progress.advance(batch.size());
             }
         } finally {
@@ -139,21 +147,42 @@ final class ImportCommand extends StoreCommand {
         return new BufferedReader(new InputStreamReader(Files.newInputStream(file), decoder), 1 << 16);
     }
 
-    private void append(CliStore store, List<ExportedEvent> batch) {
+    /** Appends one stream's run of events; {@code lines} holds each one's line number in the file. */
+    private void append(CliStore store, List<ExportedEvent> batch, List<Integer> lines) {
         TypeId streamId = batch.get(0).streamId();
         List<WritableEvent> events = batch.stream().map(ExportedEvent::toWritable).toList();
         try {
             count(streamId, store.appendStream(streamId, events, RESTORE));
-        } catch (DuplicateEventIdException e) {
+        } catch (DuplicateEventIdException | IllegalArgumentException e) {
             if (events.size() == 1) {
-                throw e;
+                throw refused(lines.get(0), e);
             }
             // Part of this batch is stored already (an earlier import stopped midway, or batched
-            // differently): append one by one, so each stored event is skipped and the rest written.
-            for (WritableEvent event : events) {
-                count(streamId, store.appendStream(streamId, List.of(event), RESTORE));
+            // differently), or one event is refused: append one by one, so each stored event is
+            // skipped, the rest written, and a refused one named by its line.
+            for (int i = 0; i < events.size(); i++) {
+                try {
+                    count(streamId, store.appendStream(streamId, List.of(events.get(i)), RESTORE));
+                } catch (DuplicateEventIdException | IllegalArgumentException refusal) {
+                    throw refused(lines.get(i), refusal);
+                }
             }
         }
+    }
+
+    /**
+     * An event the store refuses though its line is well formed: its ID belongs to another event
+     * (stored, or earlier in the file), or the store cannot hold a value of it. The check before
+     * writing cannot see these, so the import stops here, with what came before written.
+     */
+    private RuntimeException refused(int line, RuntimeException refusal) {
+        String message = file + " line " + line + ": " + refusal.getMessage() + "; the import stopped there, after"
+                + " writing " + written + " events (" + alreadyPresent + " were already present). Correct or remove"
+                + " that line and import again: what is stored is skipped";
+        // A value the store cannot hold is bad input; an ID another event holds is a conflict with the store.
+        return refusal instanceof IllegalArgumentException
+                ? new BadInputException(message, refusal)
+                : new EventStoreException(message, refusal);
     }
 
     /** Tells new events from stored ones by their versions: new ones land past the stream's tip. */

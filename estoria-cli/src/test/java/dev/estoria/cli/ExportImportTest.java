@@ -137,6 +137,34 @@ class ExportImportTest {
     }
 
     @Test
+    void anIdTakenByAnotherEventStopsTheImportAtItsLineAndARerunResumes() throws Exception {
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(export(StoreOptions.DEFAULT_DB)));
+        // Line 5 reuses line 1's event ID for a different event in another stream: well formed, so
+        // the check passes it, but no store can hold both.
+        String firstUuid = lines.get(0).replaceAll("^\\{\"id\":\"[a-z_]+_([0-9a-f-]{36})\".*$", "$1");
+        String taken = lines.get(4).replaceAll("^\\{\"id\":\"([a-z_]+)_[0-9a-f-]{36}\"", "{\"id\":\"$1_" + firstUuid + "\"");
+        List<String> conflicting = new java.util.ArrayList<>(lines);
+        conflicting.set(4, taken);
+        Path file = dir.resolve("conflicting.ndjson");
+        Files.write(file, conflicting);
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(taken).isNotEqualTo(lines.get(4)).contains(firstUuid);
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.STORE_ERROR);
+        assertThat(result.err()).startsWith("error: " + file + " line 5: duplicate event ID " + firstUuid)
+                .contains("after writing 4 events");
+        assertThat(result.err().lines()).hasSize(1);
+        assertThat(cli.store("copy.db").readAll().toList()).hasSize(4);
+
+        // With the line corrected, a second run writes the rest and skips what is there.
+        CliHarness.Result rerun = cli.run("import", export(StoreOptions.DEFAULT_DB).toString(), "--db", "copy.db");
+        assertThat(rerun.exitCode()).as(rerun.err()).isZero();
+        assertThat(rerun.out()).endsWith(": 4 written, 4 already present\n");
+        assertThat(facts(cli.store("copy.db").readAll().toList())).isEqualTo(facts(cli.allEvents()));
+    }
+
+    @Test
     void malformedJsonAndMissingFilesAreBadInput() throws Exception {
         Path file = dir.resolve("broken.ndjson");
         Files.writeString(file, "\n{\"id\": \n");
@@ -161,7 +189,8 @@ class ExportImportTest {
         CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
 
         assertThat(result.exitCode()).isEqualTo(ExitCodes.STORE_ERROR);
-        assertThat(result.err()).startsWith("error: duplicate event ID " + first.id().uuid());
+        assertThat(result.err()).startsWith("error: " + file + " line 1: duplicate event ID " + first.id().uuid())
+                .contains("after writing 0 events");
     }
 
     @Test
