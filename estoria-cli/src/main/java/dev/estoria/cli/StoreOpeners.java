@@ -52,6 +52,10 @@ final class StoreOpeners {
             if (parent != null && !Files.isDirectory(parent)) {
                 throw new StoreUnavailableException("cannot create " + file + ": directory " + parent + " does not exist");
             }
+        } else if (mode == OpenMode.MUST_EXIST && isEmpty(file)) {
+            // SQLite would take it for a new database, and opening would write the schema into it.
+            throw new StoreUnavailableException(file + " is empty, not an Estoria database"
+                    + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
         }
         SqliteEventStore store;
         try {
@@ -64,6 +68,14 @@ final class StoreOpeners {
             }
         }
         return CliStore.of(store, SqliteCheckpointStore.of(store), store::close);
+    }
+
+    private static boolean isEmpty(Path file) {
+        try {
+            return Files.size(file) == 0;
+        } catch (java.io.IOException e) {
+            return false; // opening will say what is wrong with it
+        }
     }
 
     private static CliStore openPostgres(StoreTarget.Postgres target, OpenMode mode) {

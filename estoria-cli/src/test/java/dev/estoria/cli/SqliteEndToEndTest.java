@@ -103,6 +103,21 @@ class SqliteEndToEndTest {
     }
 
     @Test
+    void commandsThatOnlyReadLeaveAnEmptyFileEmpty() throws Exception {
+        Path db = dir.resolve("empty.db");
+        Files.createFile(db);
+
+        CliHarness.Result result = run("streams", "--db", db.toString());
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).startsWith("error: " + db + " is empty, not an Estoria database");
+        assertThat(Files.size(db)).isZero();
+        // A command that writes takes an empty file as a new database, as SQLite does.
+        assertThat(run("append", STREAM, "--type", "t", "--data", "{}", "--db", db.toString()).exitCode()).isZero();
+        assertThat(run("streams", "--db", db.toString()).outLines()).hasSize(1);
+    }
+
+    @Test
     void aFileThatIsNotAnEstoriaDatabaseIsBadInputAndLeftAlone() throws Exception {
         Path notes = dir.resolve("notes.txt");
         Files.writeString(notes, "shopping list\n");
