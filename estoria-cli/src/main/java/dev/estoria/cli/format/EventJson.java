@@ -115,7 +115,7 @@ public final class EventJson {
         Map<String, String> metadata = Map.of();
         String inlineData = null;
         String base64 = null;
-        try (JsonParser parser = Json.FACTORY.createParser(line)) {
+        try (JsonParser parser = Json.LINE_FACTORY.createParser(line)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("expected a JSON object");
             }

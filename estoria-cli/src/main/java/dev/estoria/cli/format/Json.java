@@ -31,6 +31,13 @@ public final class Json {
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
             .build();
 
+    // An event line holds its payload one level down, so it may nest one level deeper than a payload:
+    // every payload this tool writes inline must read back.
+    static final JsonFactory LINE_FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE)
+                    .maxNestingDepth(FACTORY.streamReadConstraints().getMaxNestingDepth() + 1).build())
+            .build();
+
     static final ObjectMapper MAPPER = JsonMapper.builder(FACTORY)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)

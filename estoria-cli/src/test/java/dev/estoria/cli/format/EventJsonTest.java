@@ -39,6 +39,18 @@ class EventJsonTest {
     }
 
     @Test
+    void aPayloadNestedAsDeepAsJsonDataMayBeReadsBackFromItsLine() {
+        // The deepest payload the command line accepts as JSON data; in a line it sits one level deeper.
+        String deepest = "[".repeat(1000) + "]".repeat(1000);
+        Json.parse(deepest);
+        assertThatThrownBy(() -> Json.parse("[" + deepest + "]")).isInstanceOf(IllegalArgumentException.class);
+
+        String line = EventJson.write(event(deepest, "application/json"));
+        assertThat(line).contains("\"data\":" + deepest);
+        assertThat(new String(EventJson.read(line).data(), StandardCharsets.UTF_8)).isEqualTo(deepest);
+    }
+
+    @Test
     void writesEveryFieldInOrder() {
         assertThat(EventJson.write(event("{\"x\":1}", "application/json; charset=utf-8"))).isEqualTo(
                 "{\"id\":\"" + ID + "\",\"type\":\"noted\",\"streamId\":\"" + STREAM + "\",\"streamVersion\":3,"
