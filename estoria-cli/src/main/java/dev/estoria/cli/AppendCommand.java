@@ -200,7 +200,7 @@ final class AppendCommand extends StoreCommand {
     }
 
     private List<byte[]> stdinPayloads(boolean json) {
-        if (environment().interactive()) {
+        if (environment().stdinIsTerminal()) {
             throw new BadInputException("no data: give --data JSON or --data-file FILE, or pipe NDJSON lines to stdin");
         }
         List<byte[]> payloads = new ArrayList<>();

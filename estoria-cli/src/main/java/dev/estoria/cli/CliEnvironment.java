@@ -10,8 +10,10 @@ import java.util.Objects;
  *
  * @param opener opens the store named by {@code --db} or {@code --postgres}
  * @param stdin the standard input ({@code append} reads NDJSON lines from it)
- * @param interactive whether the user sits at a terminal: enables the progress bar of {@code import}
- *     and keeps {@code append} from waiting for typed input
+ * @param stdinIsTerminal whether standard input is a terminal: keeps {@code append} from waiting
+ *     for typed input
+ * @param stderrIsTerminal whether standard error is a terminal: enables the progress bar of {@code
+ *     import} and the notice of {@code tail}
  * @param programName how the user invoked the command, for the hints {@code demo} prints
  * @param interrupts how {@code tail} learns of Ctrl-C
  * @param debug whether to print stack traces of unexpected errors
@@ -20,7 +22,8 @@ import java.util.Objects;
 public record CliEnvironment(
         StoreOpener opener,
         InputStream stdin,
-        boolean interactive,
+        boolean stdinIsTerminal,
+        boolean stderrIsTerminal,
         String programName,
         Interrupts interrupts,
         boolean debug,

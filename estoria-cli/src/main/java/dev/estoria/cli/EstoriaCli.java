@@ -133,7 +133,8 @@ public final class EstoriaCli implements Callable<Integer> {
         CliEnvironment environment = new CliEnvironment(
                 StoreOpeners.standard(),
                 System.in,
-                isInteractive(),
+                isTerminal("estoria.stdinIsTerminal"),
+                isTerminal("estoria.stderrIsTerminal"),
                 System.getProperty("estoria.program", "estoria"),
                 Interrupts.shutdownHooks(),
                 System.getenv("ESTORIA_DEBUG") != null,
@@ -142,8 +143,18 @@ public final class EstoriaCli implements Callable<Integer> {
     }
 
     /**
+     * Whether a standard stream is a terminal, as the launcher found it ({@code true} or {@code false}
+     * in the system property {@code property}); run without the launcher, whether a person sits at
+     * the terminal at all, which is the best the JDK can tell.
+     */
+    static boolean isTerminal(String property) {
+        String told = System.getProperty(property);
+        return told != null ? Boolean.parseBoolean(told) : isInteractive();
+    }
+
+    /**
      * Whether a person sits at the terminal: {@link System#console()} is present and, on JDKs that
-     * can tell (22+), attached to a terminal.
+     * can tell (22+), attached to a terminal (which it is only when stdin and stdout both are).
      */
     static boolean isInteractive() {
         java.io.Console console = System.console();

@@ -74,7 +74,7 @@ final class ImportCommand extends StoreCommand {
         streamsTouched.clear();
         written = 0;
         alreadyPresent = 0;
-        Progress progress = Progress.create(err(), environment().interactive(), "importing", total);
+        Progress progress = Progress.create(err(), environment().stderrIsTerminal(), "importing", total);
         try (CliStore store = open(OpenMode.CREATE_IF_MISSING)) {
             for (StreamInfo stream : store.listStreams()) {
                 knownTips.put(stream.streamId(), stream.version());

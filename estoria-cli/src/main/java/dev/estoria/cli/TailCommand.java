@@ -92,7 +92,7 @@ final class TailCommand extends StoreCommand {
         OutputOptions.EventPrinter printer = output.printer(out);
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
             long position = after != null ? after : store.headPosition();
-            if (environment().interactive()) {
+            if (environment().stderrIsTerminal()) {
                 err().println("following events after position " + position + " (Ctrl-C to stop)");
                 err().flush();
             }

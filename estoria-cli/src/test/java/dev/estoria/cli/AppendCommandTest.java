@@ -206,12 +206,22 @@ class AppendCommandTest {
 
     @Test
     void aPromptWithoutDataIsRefusedInsteadOfWaitingForTypedInput() {
-        cli.interactive = true;
+        cli.stdinIsTerminal = true;
 
         CliHarness.Result result = cli.run("append", STREAM, "--type", "t");
 
         assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(result.err()).startsWith("error: no data:");
+    }
+
+    @Test
+    void linesPipedInAreReadWhileStderrIsATerminal() {
+        cli.stderrIsTerminal = true;
+
+        CliHarness.Result result = cli.runWithStdin("{\"n\":1}\n{\"n\":2}\n", "append", STREAM, "--type", "t");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(cli.allEvents()).hasSize(2);
     }
 
     @Test

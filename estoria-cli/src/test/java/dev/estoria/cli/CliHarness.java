@@ -41,7 +41,8 @@ final class CliHarness {
     final List<Runnable> interruptHandlers = new CopyOnWriteArrayList<>();
     volatile int openCount;
     volatile int closeCount;
-    boolean interactive;
+    boolean stdinIsTerminal;
+    boolean stderrIsTerminal;
     StoreOpener opener = this::openMemory;
 
     private CliStore openMemory(StoreTarget target, OpenMode mode) {
@@ -81,7 +82,7 @@ final class CliHarness {
     }
 
     CliEnvironment environment(InputStream stdin) {
-        return new CliEnvironment(opener, stdin, interactive, "estoria",
+        return new CliEnvironment(opener, stdin, stdinIsTerminal, stderrIsTerminal, "estoria",
                 onInterrupt -> {
                     interruptHandlers.add(onInterrupt);
                     return () -> interruptHandlers.remove(onInterrupt);

@@ -26,7 +26,7 @@ class SqliteEndToEndTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false, "estoria",
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false, false, "estoria",
                 onInterrupt -> () -> { }, false, java.time.Clock.systemUTC());
         int code = EstoriaCli.run(environment, new PrintWriter(out), new PrintWriter(err), args);
         return new CliHarness.Result(code, out.toString(), err.toString());

@@ -74,7 +74,7 @@ class TailCommandTest {
 
     @Test
     void withoutAfterItStartsAtTheCurrentEnd() throws Exception {
-        cli.interactive = true;
+        cli.stderrIsTerminal = true;
         Future<Integer> tail = tail("--interval", "5");
 
         assertThat(err.take()).isEqualTo("following events after position 2 (Ctrl-C to stop)");
