@@ -212,7 +212,7 @@ class FaultTest {
             lockStreamRow(hotLock, schema, hot);
             // The lane's first append waits on the blocker's lock, so the next two queue into one group.
             Future<List<Event>> b = callers.submit(() -> store.appendStream(blocker, one("b1")));
-            awaitBlockedBy(blockerLock);
+            db.awaitBlockedBy(blockerLock);
             Future<List<Event>> h = callers.submit(() -> store.appendStream(hot, one("h1")));
             awaitQueued(store, 1);
             Future<List<Event>> f = callers.submit(() -> store.appendStream(free, one("f1")));
@@ -242,30 +242,6 @@ class FaultTest {
                 + "\".streams WHERE stream_uuid = ? FOR UPDATE")) {
             s.setObject(1, stream.uuid());
             s.executeQuery().close();
-        }
-    }
-
-    /** Waits until a backend waits on a lock that {@code holder}'s session holds. */
-    private void awaitBlockedBy(Connection holder) throws Exception {
-        long pid;
-        try (ResultSet rs = holder.createStatement().executeQuery("SELECT pg_backend_pid()")) {
-            rs.next();
-            pid = rs.getLong(1);
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
-                "SELECT count(*) FROM pg_stat_activity WHERE ? = ANY (pg_blocking_pids(pid))")) {
-            s.setLong(1, pid);
-            while (true) {
-                try (ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    if (rs.getLong(1) > 0) {
-                        return;
-                    }
-                }
-                assertThat(System.nanoTime()).as("a backend waiting on the held lock").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
         }
     }
 

@@ -110,10 +110,26 @@ final class TestDatabase {
      * @param what the wait expected, for the failure message
      */
     void awaitLockWaiter(String applicationName, String what) throws SQLException {
+        awaitSome("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'",
+                applicationName, "no backend of " + applicationName + " waited on a lock: " + what);
+    }
+
+    /** Waits until a backend waits on a lock that {@code holder}'s session holds, failing after 20 seconds. */
+    void awaitBlockedBy(Connection holder) throws SQLException {
+        long pid;
+        try (ResultSet rs = holder.createStatement().executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getLong(1);
+        }
+        awaitSome("SELECT count(*) FROM pg_stat_activity WHERE ?::int = ANY (pg_blocking_pids(pid))",
+                Long.toString(pid), "no backend waited on a lock of session " + pid);
+    }
+
+    /** Polls a count query with one parameter until it counts something, failing after 20 seconds. */
+    private void awaitSome(String countSql, String parameter, String failure) throws SQLException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        try (Connection c = connect(); PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE application_name = ? AND wait_event_type = 'Lock'")) {
-            s.setString(1, applicationName);
+        try (Connection c = connect(); PreparedStatement s = c.prepareStatement(countSql)) {
+            s.setString(1, parameter);
             while (true) {
                 try (ResultSet rs = s.executeQuery()) {
                     rs.next();
@@ -122,8 +138,7 @@ final class TestDatabase {
                     }
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new AssertionError("within 20 s, no backend of " + applicationName + " waited on a lock: "
-                            + what);
+                    throw new AssertionError("within 20 s, " + failure);
                 }
                 Thread.onSpinWait();
             }

@@ -61,13 +61,9 @@ class WatermarkRegressionTest {
 
     @Test
     void laterCommitIsHiddenWhileEarlierTransactionIsOpenThenBothInPositionOrder() throws Exception {
-        CountDownLatch inserted = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        latches.add(release);
-        storeA.setAppendHook((stream, written) -> {
-            inserted.countDown();
-            await(release);
-        });
+        Held held = holdStoreAsNextAppend();
+        CountDownLatch inserted = held.inserted();
+        CountDownLatch release = held.release();
         TypeId streamA = TypeId.newV4("account");
         TypeId streamB = TypeId.newV4("account");
         CompletableFuture<List<Event>> a = CompletableFuture.supplyAsync(() -> storeA.appendStream(streamA, one("A")));
@@ -99,13 +95,9 @@ class WatermarkRegressionTest {
 
     @Test
     void storeOpenedWhileEarlierTransactionIsOpenKeepsTheLaterCommitHidden() throws Exception {
-        CountDownLatch inserted = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        latches.add(release);
-        storeA.setAppendHook((stream, written) -> {
-            inserted.countDown();
-            await(release);
-        });
+        Held held = holdStoreAsNextAppend();
+        CountDownLatch inserted = held.inserted();
+        CountDownLatch release = held.release();
         CompletableFuture<List<Event>> a = CompletableFuture.supplyAsync(
                 () -> storeA.appendStream(TypeId.newV4("account"), one("A")));
         assertThat(inserted.await(30, TimeUnit.SECONDS)).isTrue();
@@ -166,6 +158,21 @@ class WatermarkRegressionTest {
             idle.commit();
             assertThat(own.readAll(ReadAllOptions.defaults()).toList()).containsExactlyElementsOf(mine);
         }
+    }
+
+    /** Latches of an append held inside its transaction: counted down once inserted; releases it. */
+    private record Held(CountDownLatch inserted, CountDownLatch release) {
+    }
+
+    /** Makes store A's appends wait, after their insert and before their commit, for the release. */
+    private Held holdStoreAsNextAppend() {
+        Held held = new Held(new CountDownLatch(1), new CountDownLatch(1));
+        latches.add(held.release());
+        storeA.setAppendHook((stream, written) -> {
+            held.inserted().countDown();
+            await(held.release());
+        });
+        return held;
     }
 
     private long positionBase() throws Exception {
