@@ -63,10 +63,15 @@ public interface AggregateStore<S, E> {
      * was deleted and written again, or does not reach that version — the aggregate is left as it was
      * and the method returns false, so the caller can replay from the start instead. When the events
      * up to that version were truncated away, nothing can be checked and the events after it are
-     * applied.
+     * applied. When every event was truncated away, the aggregate is up to date if the stream stands
+     * at its version; if the stream went further, the state cannot be rebuilt (as far as the store
+     * can tell: only a {@link dev.estoria.eventstore.StreamLister} reports the version of a stream
+     * without events).
      *
      * @return whether the aggregate was brought up to date
      * @throws AggregateNotFoundException if the stream does not exist
+     * @throws AggregateHydrationException if every event was truncated away and the stream went past
+     *     the aggregate's version
      */
     boolean hydrateIfStreamHolds(Aggregate<S, E> aggregate, long toVersion,
             java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion);

@@ -6,7 +6,9 @@ import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
@@ -142,16 +144,37 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
         }
     }
 
-    /** Whether the stream reaches {@code version}, even if the events up to it were truncated. */
+    /**
+     * Whether the stream, which holds no event from {@code version} on, stands at {@code version}
+     * with the events up to it truncated away.
+     *
+     * @throws AggregateHydrationException if the stream went past the version and every event was
+     *     truncated: the state after {@code version} cannot be rebuilt
+     */
     private boolean reachesVersion(UUID id, long version) {
-        try (StreamIterator events = eventStore.readStream(type.streamId(id),
+        TypeId streamId = type.streamId(id);
+        try (StreamIterator events = eventStore.readStream(streamId,
                 ReadStreamOptions.reverse().afterVersion(version).count(1))) {
-            // An empty read means the events up to this version were truncated away; the stream
-            // still went past them.
-            return !events.hasNext() || events.next().streamVersion() == version;
+            if (events.hasNext()) {
+                return events.next().streamVersion() == version;
+            }
         } catch (StreamNotFoundException e) {
             return false;
         }
+        // The stream holds no event at all: it was truncated to empty. Only its tip tells whether it
+        // stopped at this version, and only a store that lists its streams can tell the tip; others
+        // are taken to have stopped here.
+        if (!(eventStore instanceof StreamLister lister)) {
+            return true;
+        }
+        long tip = lister.listStreams().stream().filter(info -> info.streamId().equals(streamId))
+                .mapToLong(StreamInfo::version).findFirst().orElse(0);
+        if (tip > version) {
+            throw new AggregateHydrationException(streamId, version + 1, "the stream is at version " + tip
+                    + " but every event was truncated away, those after version " + version + " too, so its state"
+                    + " past version " + version + " cannot be rebuilt", null);
+        }
+        return tip == version;
     }
 
     @Override

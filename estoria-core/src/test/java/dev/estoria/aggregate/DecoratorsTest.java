@@ -534,4 +534,28 @@ class DecoratorsTest {
         base.save(reborn);
         assertThat(cached.load(old.id().uuid()).state().value()).isEqualTo(60);
     }
+
+    @Test
+    void aStreamTruncatedToEmptyLoadsFromItsSnapshotOnlyIfItStoppedThere() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var base = new EventSourcedAggregateStore<>(events, Counter.type());
+        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(5),
+                Counter.class);
+        Aggregate<Counter, CounterEvent> exact = store.create();
+        Aggregate<Counter, CounterEvent> past = store.create();
+        for (Aggregate<Counter, CounterEvent> counter : List.of(exact, past)) {
+            for (int i = 0; i < (counter == exact ? 5 : 8); i++) {
+                counter.record(new Incremented(1));
+            }
+            store.save(counter); // a snapshot at 5; the tips are 5 and 8
+            events.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(counter == exact ? 5 : 8));
+        }
+
+        Aggregate<Counter, CounterEvent> loaded = store.load(exact.id().uuid());
+        assertThat(loaded.version()).isEqualTo(5);
+        assertThat(loaded.state().value()).isEqualTo(5);
+        // Events 6 to 8 are gone: the state at 8 cannot be rebuilt, and version 5 would be stale.
+        assertThatThrownBy(() -> store.load(past.id().uuid())).isInstanceOf(AggregateHydrationException.class)
+                .hasMessageContaining(past.id().toString()).hasMessageContaining("at version 8");
+    }
 }
