@@ -44,8 +44,9 @@ import java.util.Optional;
  *       once, and the runners take turns rather than work in parallel.
  *   <li><b>Failures</b>: a handler exception rolls the batch back and stops the runner ({@link
  *       State#FAILED}) at the last committed batch. A transient failure (deadlock, serialization
- *       failure, lost connection, timeout) is retried from the committed checkpoint a few times
- *       with backoff first.
+ *       failure, lost connection, timeout) is retried from the committed checkpoint first, with
+ *       backoff, up to four times in a row without a batch committed in between. An {@link Error}
+ *       thrown by the handler stops the runner as failed too.
  *   <li><b>Heartbeat</b>: at the head the checkpoint is saved again every poll interval (same
  *       position), so its {@code updatedAt} shows the runner is alive; the first such save happens
  *       before {@link #awaitCaughtUp} first returns true.
@@ -157,7 +158,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     private void run() {
         life.catchingUp();
+        // Counted per episode: a batch committed since the last failure starts the count again.
         int transientFailures = 0;
+        long failedAt = -1;
         try {
             while (!life.stopping()) {
                 try {
@@ -170,6 +173,10 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                 } catch (Exception e) {
                     if (life.stopping()) {
                         break;
+                    }
+                    if (committed != failedAt) {
+                        transientFailures = 0;
+                        failedAt = committed;
                     }
                     if (isTransient(e) && ++transientFailures < MAX_TRANSIENT_ATTEMPTS) {
                         LOG.log(Level.WARNING, "projection " + id + ": batch after position " + committed
@@ -186,6 +193,10 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             life.stopped();
+        } catch (Error e) {
+            // A handler's Error ends the thread: say so, or the state would still read as running.
+            life.failed(e);
+            LOG.log(Level.ERROR, "projection " + id + " stopped at position " + committed, e);
         }
     }
 

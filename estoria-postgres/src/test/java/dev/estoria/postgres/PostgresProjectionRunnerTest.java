@@ -136,4 +136,40 @@ class PostgresProjectionRunnerTest {
         assertThat(runner.position()).isEqualTo(wanted);
         assertThat(handledRows()).isEqualTo(1);
     }
+
+    @Test
+    void isolatedTransientFailuresAreRetriedEachTimeWithoutAddingUp() throws Exception {
+        append(5, 1);
+        java.util.Set<java.util.UUID> failedOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        // Each event fails once, as a serialization failure would, then succeeds: more failures in all
+        // than the retries one episode gets, but never two in a row without progress.
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, (tx, event) -> {
+            if (failedOnce.add(event.id().uuid())) {
+                throw new java.sql.SQLException("could not serialize access (simulated)", "40001");
+            }
+        }, PostgresProjectionRunner.Options.defaults().batchSize(1).pollInterval(Duration.ofMillis(50))).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).as("caught up").isTrue();
+            assertThat(runner.failure()).isEmpty();
+            assertThat(failedOnce).hasSize(5);
+        } finally {
+            runner.close();
+        }
+    }
+
+    @Test
+    void anErrorThrownByTheHandlerMarksTheRunnerFailed() throws Exception {
+        append(1, 1);
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, (tx, event) -> {
+            throw new AssertionError("handler bug");
+        }, PostgresProjectionRunner.Options.defaults().pollInterval(Duration.ofMillis(50))).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).isFalse();
+            assertThat(runner.state()).isEqualTo(State.FAILED);
+            assertThat(runner.failure()).get().isInstanceOf(AssertionError.class);
+            assertThat(handledRows()).isZero();
+        } finally {
+            runner.close();
+        }
+    }
 }
