@@ -77,7 +77,7 @@ public final class SqliteLeaseStore implements LeaseStore {
     }
 
     /**
-     * @throws IllegalArgumentException if {@code partition} is negative or {@code ttl} not positive;
+     * @throws IllegalArgumentException if {@code partition} is negative or {@code ttl} not positive or over 100 years;
      *     nothing is written
      * @throws EventStoreException if the write fails
      */
@@ -115,7 +115,7 @@ public final class SqliteLeaseStore implements LeaseStore {
     }
 
     /**
-     * @throws IllegalArgumentException if {@code ttl} is not positive
+     * @throws IllegalArgumentException if {@code ttl} is not positive or over 100 years
      * @throws EventStoreException if the write fails
      */
     @Override
@@ -180,7 +180,7 @@ public final class SqliteLeaseStore implements LeaseStore {
     /**
      * Also forgets the group's members whose heartbeats expired.
      *
-     * @throws IllegalArgumentException if {@code ttl} is not positive
+     * @throws IllegalArgumentException if {@code ttl} is not positive or over 100 years
      * @throws EventStoreException if the write fails
      */
     @Override
@@ -230,10 +230,17 @@ public final class SqliteLeaseStore implements LeaseStore {
         }
     }
 
+    /** The longest lease: a hundred years, as good as forever. */
+    static final Duration MAX_TTL = Duration.ofDays(365L * 100);
+
     private static long ttlMicros(Duration ttl) {
         Objects.requireNonNull(ttl, "ttl");
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("ttl must be positive, was " + ttl);
+        }
+        if (ttl.compareTo(MAX_TTL) > 0) {
+            // Expiry times are stored to the microsecond; far enough out, they no longer fit.
+            throw new IllegalArgumentException("ttl must be at most " + MAX_TTL.toDays() + " days, was " + ttl);
         }
         // At least one microsecond, so a positive ttl never yields a lease that is born expired.
         return Math.max(1, ttl.toNanos() / 1_000);

@@ -40,6 +40,9 @@ class SqliteLeaseStoreContractTest extends LeaseStoreContract<SqliteLeaseStore> 
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
         assertThatThrownBy(() -> store.heartbeat("g_v1", "a", Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl");
+        // Past what a stored expiry time holds: refused as such, not with an arithmetic overflow.
+        assertThatThrownBy(() -> store.tryAcquire("g_v1", 0, "a", Duration.ofDays(365L * 300)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl must be at most");
         assertThatThrownBy(() -> store.tryAcquire(null, 0, "a", Duration.ofSeconds(1)))
                 .isInstanceOf(NullPointerException.class);
         assertThat(store.leases("g_v1")).isEmpty();
