@@ -1,6 +1,7 @@
 package dev.estoria.bench;
 
 import dev.estoria.sqlite.SqliteOptions;
+import dev.estoria.typeid.TypeId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -68,6 +69,9 @@ final class SqliteBaseline implements AppendSubject {
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
         config.setBusyTimeout((int) BUSY_TIMEOUT.toMillis());
+        // Otherwise the driver follows every INSERT with a SELECT last_insert_rowid(); the store's
+        // statements do without it, and so must the baseline's.
+        config.setGetGeneratedKeys(false);
         Connection connection = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
         try (Statement statement = connection.createStatement()) {
             statement.execute("PRAGMA wal_autocheckpoint = " + SqliteOptions.DEFAULT_CHECKPOINT_PAGES);
@@ -124,7 +128,7 @@ final class SqliteBaseline implements AppendSubject {
                     insert.setString(1, stream);
                     insert.setString(2, Payloads.STREAM_TYPE);
                     insert.setLong(3, current + i + 1);
-                    insert.setBytes(4, uuidBytes(UUID.randomUUID()));
+                    insert.setBytes(4, uuidBytes(TypeId.timeOrderedV7())); // the store's own ID scheme
                     insert.setString(5, Payloads.EVENT_TYPE);
                     insert.setLong(6, micros);
                     insert.setBytes(7, Payloads.data());
