@@ -112,7 +112,7 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
                     }
                     aggregate.confirmStored(first.id());
                 } else if (first.streamVersion() == from + 1) {
-                    if (toVersion == 0 || first.streamVersion() <= toVersion) {
+                    if (upTo(first, toVersion)) {
                         apply(aggregate, first); // the event at the version was truncated away
                     }
                 } else {
@@ -121,8 +121,8 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             }
             while (events.hasNext()) {
                 Event next = events.next();
-                if (toVersion > 0 && next.streamVersion() > toVersion) {
-                    break;
+                if (!upTo(next, toVersion)) {
+                    break; // the read takes one more than needed when it started below the version
                 }
                 apply(aggregate, next);
             }
@@ -133,6 +133,11 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             throw new AggregateVersionNotReachedException(aggregate.id(), toVersion, aggregate.version());
         }
         return true;
+    }
+
+    /** Whether {@code event} is within a hydration to {@code toVersion} (0: the tip). */
+    private static boolean upTo(Event event, long toVersion) {
+        return toVersion == 0 || event.streamVersion() <= toVersion;
     }
 
     private void apply(Aggregate<S, E> aggregate, Event stored) {

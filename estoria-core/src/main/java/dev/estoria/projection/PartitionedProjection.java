@@ -33,9 +33,10 @@ import java.util.concurrent.TimeUnit;
  * lost it (renewal failed, or its time ran out by this worker's clock), the partition handles nothing
  * more and saves no checkpoint: its processor stops at the first event it may no longer handle, even
  * with {@code continueOnError} (skipping would let a checkpoint saved after a late renewal pass over
- * that event), and the partition is released and taken up again from its checkpoint. Stopping a partition never delays renewing the others. A partition
- * whose handler fails is released and left alone by this worker for a while, so another may try it;
- * {@link #partitionStatus()} shows each held partition's state.
+ * that event), and the partition is released and taken up again from its checkpoint. Stopping a
+ * partition never delays renewing the others. A partition whose handler fails is released and left
+ * alone by this worker for a while, so another may try it; {@link #partitionStatus()} shows each
+ * held partition's state.
  *
  * <p>Each worker reads the whole global log and handles only its partitions' events; partitioning
  * spreads the handling work, not the reading.

@@ -52,7 +52,7 @@ public record ProjectionId(String name, int version) {
                     + " a positive decimal number without a sign or leading zeros");
         }
         try {
-            return new ProjectionId(text.substring(0, v), Integer.parseInt(text.substring(v + 2)));
+            return new ProjectionId(text.substring(0, v), Integer.parseInt(digits));
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("invalid projection ID \"" + text + "\": the version is not a number", e);
         }

@@ -256,8 +256,8 @@ public final class PostgresEventStore
     /**
      * Opens a store over the caller's data source, which the store does not close. Its transactions
      * and global reads set the options' {@code statement_timeout} and {@code lock_timeout} for
-     * themselves ({@code SET LOCAL}); other statements, and socket and connection timeouts, are the data
-     * source's to configure. Appends give up waiting after {@link PostgresOptions#appendTimeout()}.
+     * themselves ({@code SET LOCAL}); other statements, and socket and connection timeouts, are the
+     * data source's to configure. Appends give up waiting after {@link PostgresOptions#appendTimeout()}.
      *
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
      */
@@ -313,8 +313,8 @@ public final class PostgresEventStore
 
     /**
      * A pooled connection in a new transaction, with the options' statement and lock timeouts set
-     * for the transaction when the pool is the caller's; for the store's companions. The caller commits or
-     * rolls back, and closes it.
+     * for the transaction when the pool is the caller's; for the store's companions. The caller
+     * commits or rolls back, and closes it.
      *
      * @throws EventStoreException if the store is closed
      */

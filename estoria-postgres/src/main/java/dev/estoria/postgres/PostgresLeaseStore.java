@@ -70,8 +70,8 @@ public final class PostgresLeaseStore implements LeaseStore {
     }
 
     /**
-     * @throws IllegalArgumentException if {@code partition} is negative or {@code ttl} not positive or over 100 years;
-     *     nothing is written
+     * @throws IllegalArgumentException if {@code partition} is negative or {@code ttl} not positive
+     *     or over 100 years; nothing is written
      */
     @Override
     public Optional<Lease> tryAcquire(String group, int partition, String owner, Duration ttl) {
