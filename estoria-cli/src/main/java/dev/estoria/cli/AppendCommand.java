@@ -3,9 +3,11 @@ package dev.estoria.cli;
 import dev.estoria.cli.format.Json;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
+import dev.estoria.cli.store.StoreMissingException;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.ExpectedVersion;
+import dev.estoria.eventstore.StreamVersionMismatchException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
 import java.io.BufferedReader;
@@ -121,9 +123,15 @@ final class AppendCommand extends StoreCommand {
                 ? AppendStreamOptions.defaults()
                 : AppendStreamOptions.expecting(expectation.toExpectedVersion());
 
+        // An expectation that a missing stream fails cannot be met in a missing store either: refuse
+        // it as the store would, without creating the store first.
+        ExpectedVersion expected = options.expectedVersion();
+        boolean needsStream = !expected.isSatisfiedBy(0);
         List<Event> written;
-        try (CliStore store = open(OpenMode.CREATE_IF_MISSING)) {
+        try (CliStore store = open(needsStream ? OpenMode.MUST_EXIST : OpenMode.CREATE_IF_MISSING)) {
             written = store.appendStream(streamId, events, options);
+        } catch (StoreMissingException e) {
+            throw new StreamVersionMismatchException(streamId, expected, 0);
         }
         OutputOptions.EventPrinter printer = output.printer(out());
         written.forEach(printer::print);

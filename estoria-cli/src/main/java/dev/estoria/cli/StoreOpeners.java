@@ -2,6 +2,7 @@ package dev.estoria.cli;
 
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
+import dev.estoria.cli.store.StoreMissingException;
 import dev.estoria.cli.store.StoreOpener;
 import dev.estoria.cli.store.StoreTarget;
 import dev.estoria.cli.store.StoreUnavailableException;
@@ -45,7 +46,7 @@ final class StoreOpeners {
         }
         if (!Files.exists(file)) {
             if (mode == OpenMode.MUST_EXIST) {
-                throw new StoreUnavailableException("no database at " + file
+                throw new StoreMissingException("no database at " + file
                         + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
             }
             Path parent = file.toAbsolutePath().getParent();
@@ -54,7 +55,7 @@ final class StoreOpeners {
             }
         } else if (mode == OpenMode.MUST_EXIST && isEmpty(file)) {
             // SQLite would take it for a new database, and opening would write the schema into it.
-            throw new StoreUnavailableException(file + " is empty, not an Estoria database"
+            throw new StoreMissingException(file + " is empty, not an Estoria database"
                     + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
         }
         SqliteEventStore store;
@@ -81,7 +82,7 @@ final class StoreOpeners {
     private static CliStore openPostgres(StoreTarget.Postgres target, OpenMode mode) {
         // Opening the store creates its schema; a command that only reads must not, so it looks first.
         if (mode == OpenMode.MUST_EXIST && !holdsStore(target)) {
-            throw new StoreUnavailableException("no Estoria store in " + target.describe()
+            throw new StoreMissingException("no Estoria store in " + target.describe()
                     + " (create one with 'estoria demo' or 'estoria append', or pass --schema NAME)");
         }
         PostgresEventStore store = PostgresEventStore.open(target.jdbcUrl(),

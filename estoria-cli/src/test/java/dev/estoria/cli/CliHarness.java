@@ -4,7 +4,7 @@ import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.cli.store.StoreOpener;
 import dev.estoria.cli.store.StoreTarget;
-import dev.estoria.cli.store.StoreUnavailableException;
+import dev.estoria.cli.store.StoreMissingException;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.projection.InMemoryCheckpointStore;
@@ -53,7 +53,7 @@ final class CliHarness {
         InMemoryEventStore store = stores.get(path);
         if (store == null) {
             if (mode == OpenMode.MUST_EXIST) {
-                throw new StoreUnavailableException("no database at " + path);
+                throw new StoreMissingException("no database at " + path);
             }
             store = stores.computeIfAbsent(path, p -> InMemoryEventStore.create());
         }

@@ -55,6 +55,29 @@ class SqliteEndToEndTest {
     }
 
     @Test
+    void anAppendExpectingAnExistingStreamCreatesNoFileWhenThereIsNone() {
+        Path db = dir.resolve("typo.db");
+
+        CliHarness.Result exists = run("append", STREAM, "--type", "t", "--data", "{}", "--expect-exists", "--db",
+                db.toString());
+        CliHarness.Result version = run("append", STREAM, "--type", "t", "--data", "{}", "--expect-version", "2",
+                "--db", db.toString());
+
+        assertThat(exists.exitCode()).isEqualTo(ExitCodes.VERSION_MISMATCH);
+        assertThat(exists.err()).isEqualTo("error: stream version mismatch on " + STREAM
+                + ": expected an existing stream, the stream does not exist (version 0)\n");
+        assertThat(version.exitCode()).isEqualTo(ExitCodes.VERSION_MISMATCH);
+        assertThat(version.err()).contains("expected version 2, the stream does not exist (version 0)");
+        assertThat(db).doesNotExist();
+
+        // Version 0 is what a missing stream has, so that expectation creates the file as usual.
+        assertThat(run("append", STREAM, "--type", "t", "--data", "{}", "--expect-version", "0", "--db",
+                db.toString()).exitCode()).isZero();
+        assertThat(run("append", STREAM, "--type", "t", "--data", "{}", "--expect-exists", "--db",
+                db.toString()).exitCode()).isZero();
+    }
+
+    @Test
     void exportAndImportCopyAFileIdempotently() throws Exception {
         String source = dir.resolve("source.db").toString();
         String copy = dir.resolve("copy.db").toString();
