@@ -188,6 +188,15 @@ class PostgresEndToEndTest {
     }
 
     @Test
+    void anAppendExpectingAnExistingStreamRefusesAMissingSchemaAndCreatesNothing() throws Exception {
+        CliHarness.Result result = run("append", STREAM, "--type", "t", "--data", "{}", "--expect-exists");
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.VERSION_MISMATCH);
+        assertThat(result.err()).contains("expected an existing stream, the stream does not exist");
+        assertThat(TestPostgres.schemaExists(schema)).isFalse();
+    }
+
+    @Test
     void anUnreachableServerIsAStoreError() {
         StringWriter err = new StringWriter();
         int code = execute(new PrintWriter(new StringWriter()), new PrintWriter(err),
