@@ -241,12 +241,12 @@ public final class PostgresEventStore
         dedicated.setProperty("loginTimeout", Long.toString(connectSeconds));
         dedicated.setProperty("tcpKeepAlive", "true");
         dedicated.setProperty("ApplicationName", "estoria:" + options.schema() + ":notify");
-        java.util.Properties sending = new java.util.Properties();
-        sending.putAll(dedicated);
-        sending.setProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
+        // The listener's waits for notifications set their own short timeout; this one bounds its
+        // idle check, so a connection that stopped answering is noticed and replaced.
+        dedicated.setProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
         try {
             return start(pool, pool, options, () -> java.sql.DriverManager.getConnection(jdbcUrl, dedicated),
-                    () -> java.sql.DriverManager.getConnection(jdbcUrl, sending));
+                    () -> java.sql.DriverManager.getConnection(jdbcUrl, dedicated));
         } catch (RuntimeException e) {
             pool.close();
             throw e;
@@ -835,8 +835,11 @@ public final class PostgresEventStore
      *   <li>Notifications can be lost (a dropped connection, a failed send), so subscribers keep a
      *       slow poll as the safety net.
      *   <li>Connections: over a pool the store owns, the listener and the sender use one dedicated
-     *       connection each, outside the pool. Over a caller's data source, the listener holds one
-     *       of its connections while the store is open, and the sender borrows one per send.
+     *       connection each, outside the pool, with the pool's socket timeout: after 10 s without
+     *       traffic the listener checks its connection with a round trip, so one that stopped
+     *       answering is replaced within that timeout. Over a caller's data source, the listener
+     *       holds one of its connections while the store is open (its socket timeout is the data
+     *       source's to set), and the sender borrows one per send.
      * </ul>
      */
     @Override

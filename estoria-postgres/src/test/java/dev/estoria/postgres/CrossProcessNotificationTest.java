@@ -148,6 +148,29 @@ class CrossProcessNotificationTest {
         }
     }
 
+    /**
+     * A listening connection that stops answering (a partition, a dead host) neither closes nor
+     * errs; only a timeout on its idle check finds out, after which the listener connects again.
+     */
+    @Test
+    void theListenerReconnectsWhenItsConnectionStopsAnswering() throws Exception {
+        try (FreezingProxy proxy = new FreezingProxy(db.jdbcUrl);
+                PostgresEventStore partitioned = PostgresEventStore.open(proxy.url(db.jdbcUrl),
+                        subscriberSide.options().withStatementTimeout(Duration.ofSeconds(1)))) {
+            CountDownLatch woken = new CountDownLatch(1);
+            try (AutoCloseable registration = partitioned.onAppend(woken::countDown)) {
+                CrossProcessNotifications notifications = partitioned.crossProcess();
+                assertThat(notifications.awaitListening(1, WAIT)).isTrue();
+                proxy.freeze();
+
+                // The idle check runs after 10 s without traffic and times out 6 s later.
+                assertThat(notifications.awaitListening(2, Duration.ofSeconds(45))).as("listening again").isTrue();
+                writerSide.appendStream(TypeId.newV4("remote"), List.of(WritableEvent.of("pinged", new byte[] {1})));
+                assertThat(woken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
     @Test
     void aStoreDoesNotWakeItselfThroughItsOwnNotifications() throws Exception {
         ObservedReader reader = new ObservedReader(subscriberSide);
