@@ -30,7 +30,8 @@ public interface AggregateStore<S, E> {
      * Loads the latest version of an aggregate.
      *
      * @throws AggregateNotFoundException if it was never saved or its stream was deleted
-     * @throws AggregateHydrationException if a stored event cannot be applied
+     * @throws AggregateHydrationException if a stored event cannot be applied, or the events the
+     *     state needs were truncated away and no snapshot holds it
      */
     default Aggregate<S, E> load(UUID id) {
         return load(id, 0);
@@ -41,7 +42,8 @@ public interface AggregateStore<S, E> {
      *
      * @throws AggregateNotFoundException if it was never saved or its stream was deleted
      * @throws AggregateVersionNotReachedException if {@code toVersion} is past its latest version
-     * @throws AggregateHydrationException if a stored event cannot be applied
+     * @throws AggregateHydrationException if a stored event cannot be applied, or the events the
+     *     state needs were truncated away and no snapshot holds it
      * @throws IllegalArgumentException if {@code toVersion} is negative
      */
     Aggregate<S, E> load(UUID id, long toVersion);

@@ -129,6 +129,13 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
         } catch (StreamNotFoundException e) {
             throw new AggregateNotFoundException(aggregate.id());
         }
+        if (from == 0 && aggregate.version() == 0) {
+            // A stream comes to exist with its first event, so one that exists and holds none was
+            // truncated to empty: its state cannot be rebuilt, and version 0 would be a lie that
+            // every save then fails on.
+            throw new AggregateHydrationException(aggregate.id(), 1, "the stream exists but every event was"
+                    + " truncated away, and no snapshot holds its state", null);
+        }
         if (toVersion > 0 && aggregate.version() < toVersion) {
             throw new AggregateVersionNotReachedException(aggregate.id(), toVersion, aggregate.version());
         }

@@ -558,4 +558,22 @@ class DecoratorsTest {
         assertThatThrownBy(() -> store.load(past.id().uuid())).isInstanceOf(AggregateHydrationException.class)
                 .hasMessageContaining(past.id().toString()).hasMessageContaining("at version 8");
     }
+
+    @Test
+    void aStreamTruncatedToEmptyWithoutASnapshotCannotBeLoaded() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var store = new EventSourcedAggregateStore<>(events, Counter.type());
+        Aggregate<Counter, CounterEvent> counter = store.create();
+        counter.record(new Incremented(1));
+        counter.record(new Incremented(1));
+        store.save(counter);
+        events.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(2));
+
+        for (long toVersion : new long[] {0, 2}) {
+            assertThatThrownBy(() -> store.load(counter.id().uuid(), toVersion))
+                    .isInstanceOf(AggregateHydrationException.class)
+                    .hasMessageContaining(counter.id().toString())
+                    .hasMessageContaining("every event was truncated away");
+        }
+    }
 }
