@@ -30,7 +30,7 @@ import org.postgresql.PGNotification;
  * are covered by one more send carrying the highest transaction ID.
  *
  * <p><b>Listening.</b> Started with the first local listener: a thread holds its own connection,
- * {@code LISTEN}s on the channel and, for each batch of notifications from other sessions, passes
+ * {@code LISTEN}s on the channel and, for each batch of notifications from other stores, passes
  * the highest announced transaction ID on (so reads wait for it to settle, as for the process's
  * own appends) and wakes the local listeners. On a lost connection it reconnects with backoff,
  * listens again and wakes the local listeners once, because notifications sent while it was away
@@ -45,6 +45,12 @@ final class CrossProcessNotifications implements AutoCloseable {
     private static final long MAX_BACKOFF_MILLIS = 5_000;
     /** The least time between two sends: caps NOTIFY transactions at 500 per second. */
     private static final long MIN_SEND_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    /**
+     * How many sent transaction IDs are remembered. Notifications arrive in send order within
+     * moments; one that arrives after its ID was forgotten only wakes this store's listeners once
+     * more, which costs a read.
+     */
+    private static final int SENT_XIDS_KEPT = 64;
 
     /** Opens a connection for the sender or the listener. */
     @FunctionalInterface
@@ -65,7 +71,13 @@ final class CrossProcessNotifications implements AutoCloseable {
     private final ExecutorService sender;
     private Connection senderConnection; // sender thread only
     private long lastSendNanos = System.nanoTime() - MIN_SEND_GAP_NANOS; // sender thread only
-    private volatile int senderPid;
+    /**
+     * The transaction IDs this store announced most recently, so the listener can pass over its
+     * own notifications: transaction IDs are unique in the cluster, whereas the sending session is
+     * not this store's alone when its connection comes from a pool other stores share.
+     */
+    private final long[] sentXids = new long[SENT_XIDS_KEPT]; // guarded by itself
+    private int sentXidsNext; // guarded by sentXids
 
     private final Object listening = new Object();
     private long listeningGeneration; // guarded by listening; counts successful LISTENs
@@ -162,8 +174,8 @@ final class CrossProcessNotifications implements AutoCloseable {
                 if (senderConnection == null) {
                     senderConnection = senderSource.get();
                     senderConnection.setAutoCommit(true);
-                    senderPid = senderConnection.unwrap(PGConnection.class).getBackendPID();
                 }
+                remember(xid);
                 try (PreparedStatement s = senderConnection.prepareStatement("SELECT pg_notify(?, ?)")) {
                     s.setString(1, channel);
                     s.setString(2, Long.toString(xid));
@@ -180,6 +192,24 @@ final class CrossProcessNotifications implements AutoCloseable {
                     LOG.log(Level.DEBUG, "event store schema " + schemaName + ": could not notify other processes", e);
                 }
             }
+        }
+    }
+
+    private void remember(long xid) {
+        synchronized (sentXids) {
+            sentXids[sentXidsNext] = xid;
+            sentXidsNext = (sentXidsNext + 1) % sentXids.length;
+        }
+    }
+
+    private boolean sentByThisStore(long xid) {
+        synchronized (sentXids) {
+            for (long sent : sentXids) {
+                if (sent == xid) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -240,7 +270,7 @@ final class CrossProcessNotifications implements AutoCloseable {
         }
     }
 
-    /** How many times notifications from other sessions woke the local listeners; for tests. */
+    /** How many times notifications from other stores woke the local listeners; for tests. */
     long remoteWakes() {
         return remoteWakes.get();
     }
@@ -339,17 +369,20 @@ final class CrossProcessNotifications implements AutoCloseable {
     private void deliver(PGNotification[] notifications) {
         long highest = 0;
         boolean remote = false;
-        int own = senderPid;
         for (PGNotification n : notifications) {
-            if (n.getPID() == own) {
-                continue; // this process's own append; already signalled locally
-            }
-            remote = true;
+            long xid;
             try {
-                highest = Math.max(highest, Long.parseLong(n.getParameter()));
+                xid = Long.parseLong(n.getParameter());
             } catch (NumberFormatException e) {
                 // A foreign or manual NOTIFY on the channel: still a reason to read again.
+                remote = true;
+                continue;
             }
+            if (xid > 0 && sentByThisStore(xid)) {
+                continue; // this store's own append; already signalled locally
+            }
+            remote = true;
+            highest = Math.max(highest, xid);
         }
         if (remote) {
             if (highest > 0) {

@@ -260,6 +260,37 @@ class CrossProcessNotificationTest {
         }
     }
 
+    /**
+     * Two stores on one caller's pool send their notifications over the same pooled connection, so
+     * the sending session no longer tells one store's notifications from the other's.
+     */
+    @Test
+    void storesSharingACallersPoolWakeEachOther() throws Exception {
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl(db.jdbcUrl);
+        // One connection for each store's listener, and one that every append and send shares.
+        config.setMaximumPoolSize(3);
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(config);
+                PostgresEventStore first = PostgresEventStore.open(pool, subscriberSide.options());
+                PostgresEventStore second = PostgresEventStore.open(pool, subscriberSide.options())) {
+            Semaphore firstWoken = new Semaphore(0);
+            Semaphore secondWoken = new Semaphore(0);
+            try (AutoCloseable a = first.onAppend(firstWoken::release);
+                    AutoCloseable b = second.onAppend(secondWoken::release)) {
+                for (int round = 0; round < 3; round++) {
+                    first.appendStream(TypeId.newV4("first"), List.of(WritableEvent.of("x", new byte[0])));
+                    assertThat(secondWoken.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("second, round " + round)
+                            .isTrue();
+                    second.appendStream(TypeId.newV4("second"), List.of(WritableEvent.of("x", new byte[0])));
+                    assertThat(firstWoken.tryAcquire(2, WAIT.toSeconds(), TimeUnit.SECONDS))
+                            .as("first, by its own append and the second's, round " + round).isTrue();
+                    firstWoken.drainPermits();
+                    secondWoken.drainPermits();
+                }
+            }
+        }
+    }
+
     @Test
     void channelNamesFitPostgresIdentifiers() {
         assertThat(CrossProcessNotifications.channelName("estoria")).isEqualTo("estoria_appends");
