@@ -69,6 +69,47 @@ final class MetadataCodec {
         requireValidUnicode(value, what);
     }
 
+    /**
+     * Whether a string can be stored verbatim in a {@code text} column. One that cannot was never
+     * stored, so a lookup by it must find nothing: the driver would send an unpaired surrogate as
+     * {@code ?} and match another value, and PostgreSQL refuses U+0000 with an error.
+     */
+    static boolean isStorableText(String value) {
+        if (value.indexOf('\u0000') >= 0) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The most UTF-8 bytes of a stream or aggregate type: the type is a key of B-tree indexes,
+     * whose entries PostgreSQL caps at about 2,700 bytes.
+     */
+    static final int MAX_TYPE_BYTES = 1024;
+
+    /**
+     * Checks that a stream or aggregate type can key the store's indexes.
+     *
+     * @throws IllegalArgumentException naming {@code what}, if it cannot be stored or is over
+     *     {@link #MAX_TYPE_BYTES} bytes of UTF-8
+     */
+    static void requireStorableType(String type, String what) {
+        requireStorableText(type, what);
+        int bytes = type.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_TYPE_BYTES) {
+            throw new IllegalArgumentException(what + " is " + bytes + " bytes of UTF-8; PostgreSQL indexes it, and"
+                    + " at most " + MAX_TYPE_BYTES + " are allowed");
+        }
+    }
+
     static void requireValidUnicode(String value, String what) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);

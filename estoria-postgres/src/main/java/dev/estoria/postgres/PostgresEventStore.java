@@ -61,8 +61,10 @@ import javax.sql.DataSource;
  * existence authority and holds the tip; an append locks only its stream's row, so writers to
  * different streams never wait on each other. Payloads are {@code bytea}, verbatim. Metadata is a
  * {@code bytea} in a length-prefixed UTF-8 encoding, because PostgreSQL text cannot hold U+0000;
- * strings with unpaired surrogates, and content types with U+0000, are refused with {@link
- * IllegalArgumentException}. Event UUIDs are unique across the store. Timestamps are truncated to
+ * strings with unpaired surrogates, types and content types with U+0000, and stream types over
+ * {@value MetadataCodec#MAX_TYPE_BYTES} bytes of UTF-8 (a key of B-tree indexes) are refused with
+ * {@link IllegalArgumentException}; a read or delete by a type no append accepts finds no stream.
+ * Event UUIDs are unique across the store. Timestamps are truncated to
  * microseconds (the precision of {@code timestamptz}) before they are returned, so an append
  * returns exactly what reads return.
  *
@@ -396,7 +398,8 @@ public final class PostgresEventStore
      *
      * <p>Also refused with {@link IllegalArgumentException}, before anything is written: more than
      * 2<sup>20</sup> events, a stream type, event type or content type containing U+0000 or an
-     * unpaired surrogate, and metadata strings with unpaired surrogates.
+     * unpaired surrogate, a stream type over {@value MetadataCodec#MAX_TYPE_BYTES} bytes of UTF-8,
+     * and metadata strings with unpaired surrogates.
      *
      * @throws StoreUnavailableException if PostgreSQL cannot be reached or no answer came within
      *     {@link PostgresOptions#appendTimeout()}; the append may or may not have been written
@@ -408,7 +411,7 @@ public final class PostgresEventStore
             throw new IllegalArgumentException("append to " + streamId + " has " + batch.size()
                     + " events; at most " + Schema.MAX_EVENTS_PER_TRANSACTION + " are allowed in one append");
         }
-        MetadataCodec.requireStorableText(streamId.type(), "append to " + streamId + ": the stream type");
+        MetadataCodec.requireStorableType(streamId.type(), "append to " + streamId + ": the stream type");
         List<GroupCommitter.Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             WritableEvent w = batch.get(i);
@@ -433,6 +436,10 @@ public final class PostgresEventStore
         Objects.requireNonNull(streamId, "streamId");
         Objects.requireNonNull(options, "options");
         ensureOpen();
+        if (!MetadataCodec.isStorableText(streamId.type())) {
+            // No append accepts such a type, so no such stream exists.
+            throw new StreamNotFoundException(streamId);
+        }
         boolean forward = options.direction() == Direction.FORWARD;
         String range = options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "";
         String order = forward ? " ORDER BY e.version" : " ORDER BY e.version DESC";
@@ -534,7 +541,10 @@ public final class PostgresEventStore
         Objects.requireNonNull(options, "options");
         ensureOpen();
         String limit = options.count() > 0 ? " LIMIT " + options.count() : "";
-        EventFilter filter = options.filter();
+        EventFilter filter = storable(options.filter());
+        if (filter == null) {
+            return StreamIterator.empty();
+        }
         String where = filterSql(filter);
         Connection c = null;
         try {
@@ -601,6 +611,31 @@ public final class PostgresEventStore
         } catch (SQLException e) {
             throw Sql.failure("reading the head position", e);
         }
+    }
+
+    /**
+     * The filter without the types a {@code text} column cannot hold, which were never stored and so
+     * match nothing (sent to the server they would match another type, or fail); null when every
+     * type of a named set was such a type, so that nothing matches.
+     */
+    private static EventFilter storable(EventFilter filter) {
+        Set<String> streamTypes = storable(filter.streamTypes());
+        Set<String> eventTypes = storable(filter.eventTypes());
+        if (streamTypes.isEmpty() && !filter.streamTypes().isEmpty()
+                || eventTypes.isEmpty() && !filter.eventTypes().isEmpty()) {
+            return null;
+        }
+        return filter.withStreamTypes(streamTypes).withEventTypes(eventTypes);
+    }
+
+    private static Set<String> storable(Set<String> types) {
+        Set<String> kept = new java.util.LinkedHashSet<>();
+        for (String type : types) {
+            if (MetadataCodec.isStorableText(type)) {
+                kept.add(type);
+            }
+        }
+        return kept;
     }
 
     /** The SQL conditions of a filter, in the order {@link #bindFilter} binds them; the same rule as {@link EventFilter#test}. */
@@ -725,6 +760,9 @@ public final class PostgresEventStore
         Objects.requireNonNull(streamId, "streamId");
         Objects.requireNonNull(options, "options");
         ensureOpen();
+        if (!MetadataCodec.isStorableText(streamId.type())) {
+            throw new StreamNotFoundException(streamId);
+        }
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {

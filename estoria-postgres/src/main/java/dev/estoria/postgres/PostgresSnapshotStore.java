@@ -84,6 +84,9 @@ public final class PostgresSnapshotStore implements SnapshotStore {
         if (maxVersion < 0) {
             throw new IllegalArgumentException("maxVersion must not be negative, was " + maxVersion);
         }
+        if (!MetadataCodec.isStorableText(aggregateId.type())) {
+            return Optional.empty(); // no snapshot of such a type was ever written
+        }
         String sql = "SELECT version, taken_at, data, content_type FROM " + schema.snapshots()
                 + " WHERE aggregate_type = ? AND aggregate_uuid = ?" + (maxVersion > 0 ? " AND version <= ?" : "")
                 + " ORDER BY version DESC LIMIT 1";
@@ -117,6 +120,8 @@ public final class PostgresSnapshotStore implements SnapshotStore {
     @Override
     public void write(Snapshot snapshot) {
         Objects.requireNonNull(snapshot, "snapshot");
+        MetadataCodec.requireStorableType(snapshot.aggregateId().type(), "snapshot of " + snapshot.aggregateId()
+                + ": the aggregate type");
         MetadataCodec.requireStorableText(snapshot.contentType(), "snapshot of " + snapshot.aggregateId()
                 + " content type");
         TypeId id = snapshot.aggregateId();

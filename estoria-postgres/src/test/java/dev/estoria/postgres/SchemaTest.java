@@ -3,7 +3,9 @@ package dev.estoria.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamNotFoundException;
@@ -16,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -227,6 +230,61 @@ class SchemaTest {
             assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()))
                     .isInstanceOf(StreamNotFoundException.class);
             assertThat(store.readAll(dev.estoria.eventstore.ReadAllOptions.defaults()).toList()).isEmpty();
+        } finally {
+            db.discard(store);
+        }
+    }
+
+    /**
+     * The driver sends an unpaired surrogate as '?', so a lookup by such a type would find the
+     * stream whose type has '?' there; and PostgreSQL refuses U+0000 in a query with an error. No
+     * stream of either kind can exist, so reads find nothing and deletes find no stream.
+     */
+    @Test
+    void typesPostgresCannotStoreMatchNothing() {
+        PostgresEventStore store = db.newStore();
+        try {
+            UUID uuid = UUID.randomUUID();
+            TypeId stored = new TypeId("order?", uuid);
+            store.appendStream(stored, List.of(WritableEvent.of("paid?", new byte[] {1})));
+            for (String type : List.of("order\uD800", "order\u0000")) {
+                TypeId alias = new TypeId(type, uuid);
+                assertThatThrownBy(() -> store.readStream(alias, ReadStreamOptions.defaults()))
+                        .as(type).isInstanceOf(StreamNotFoundException.class);
+                assertThatThrownBy(() -> store.deleteStream(alias, DeleteStreamOptions.wholeStream()))
+                        .as(type).isInstanceOf(StreamNotFoundException.class);
+                assertThat(store.readAll(ReadAllOptions.defaults().filter(EventFilter.streamTypes(type))).toList())
+                        .as(type).isEmpty();
+            }
+            assertThat(store.readAll(ReadAllOptions.defaults().filter(EventFilter.eventTypes("paid\uD800")))
+                    .toList()).isEmpty();
+            assertThat(store.readAll(ReadAllOptions.defaults().filter(EventFilter.eventTypes("paid\u0000", "paid?")))
+                    .toList()).hasSize(1);
+            assertThat(store.readStream(stored, ReadStreamOptions.defaults()).toList()).hasSize(1);
+        } finally {
+            db.discard(store);
+        }
+    }
+
+    @Test
+    void aStreamTypeTooLongToIndexIsRefusedBeforeWriting() {
+        PostgresEventStore store = db.newStore();
+        try {
+            // Random letters, which compression cannot shrink below the index's limit.
+            java.util.Random random = new java.util.Random(7);
+            StringBuilder type = new StringBuilder();
+            for (int i = 0; i < MetadataCodec.MAX_TYPE_BYTES + 1; i++) {
+                type.append((char) ('a' + random.nextInt(26)));
+            }
+            TypeId stream = new TypeId(type.toString(), UUID.randomUUID());
+            assertThatThrownBy(() -> store.appendStream(stream, List.of(WritableEvent.of("x", new byte[0]))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1025 bytes")
+                    .hasMessageContaining("at most 1024");
+            assertThat(store.listStreams()).isEmpty();
+
+            TypeId longest = new TypeId(type.substring(1), UUID.randomUUID());
+            store.appendStream(longest, List.of(WritableEvent.of("x", new byte[0])));
+            assertThat(store.readStream(longest, ReadStreamOptions.defaults()).toList()).hasSize(1);
         } finally {
             db.discard(store);
         }

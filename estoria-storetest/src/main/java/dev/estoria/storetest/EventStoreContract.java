@@ -24,6 +24,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -429,6 +430,32 @@ public abstract class EventStoreContract<S extends EventStore> extends StoreCont
                 .hasMessageContaining(stream.toString());
         assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()).close())
                 .isInstanceOf(StreamNotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("text that is not well-formed Unicode (an unpaired surrogate) is refused before anything is written")
+    void unpairedSurrogatesRefused() {
+        TypeId stream = newStreamId();
+        String broken = "bad\uD800";
+        List<List<WritableEvent>> batches = List.of(
+                List.of(WritableEvent.of(broken, payload(0))),
+                List.of(new WritableEvent(EVENT_TYPE, payload(0), broken, Map.of(), Optional.empty())),
+                List.of(WritableEvent.of(EVENT_TYPE, payload(0)).withMetadata(broken, "v")),
+                List.of(WritableEvent.of(EVENT_TYPE, payload(0)), WritableEvent.of(EVENT_TYPE, payload(1))
+                        .withMetadata("k", "\uDC00" + broken)));
+        for (List<WritableEvent> batch : batches) {
+            assertThatThrownBy(() -> store.appendStream(stream, batch, AppendStreamOptions.defaults()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(stream.toString())
+                    .hasMessageContaining("unpaired surrogate");
+        }
+        TypeId brokenStream = new TypeId("order\uDBFF", stream.uuid());
+        assertThatThrownBy(() -> store.appendStream(brokenStream, events(1), AppendStreamOptions.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unpaired surrogate");
+        assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()).close())
+                .as("nothing was written").isInstanceOf(StreamNotFoundException.class);
+        assertThatThrownBy(() -> store.readStream(brokenStream, ReadStreamOptions.defaults()).close())
+                .as("nothing was written").isInstanceOf(StreamNotFoundException.class);
     }
 
     @Test

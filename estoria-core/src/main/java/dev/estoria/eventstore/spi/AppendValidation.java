@@ -6,6 +6,7 @@ import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
@@ -24,8 +25,10 @@ public final class AppendValidation {
      * to the caller's list.
      *
      * @throws NullPointerException if an argument or an element of {@code events} is null
-     * @throws IllegalArgumentException if the batch is empty, or carries a reserved metadata key
-     *     while {@code options} does not allow it
+     * @throws IllegalArgumentException if the batch is empty, carries a reserved metadata key
+     *     while {@code options} does not allow it, or if the stream type, an event type, a content
+     *     type or a metadata key or value is not well-formed Unicode (holds an unpaired surrogate,
+     *     which no encoding a store writes can keep verbatim)
      * @throws DuplicateEventIdException if the batch repeats a caller-chosen event ID
      */
     public static List<WritableEvent> validate(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
@@ -41,9 +44,16 @@ public final class AppendValidation {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("append to " + streamId + " has no events; at least one is required");
         }
+        requireWellFormed(streamId.type(), streamId, "the stream type");
         Set<UUID> chosen = null;
         for (int i = 0; i < batch.size(); i++) {
             WritableEvent event = batch.get(i);
+            requireWellFormed(event.type(), streamId, "event " + i + " event type");
+            requireWellFormed(event.contentType(), streamId, "event " + i + " content type");
+            for (Map.Entry<String, String> entry : event.metadata().entrySet()) {
+                requireWellFormed(entry.getKey(), streamId, "event " + i + " metadata key");
+                requireWellFormed(entry.getValue(), streamId, "event " + i + " metadata value of \"" + entry.getKey() + "\"");
+            }
             if (!options.allowReservedMetadata()) {
                 for (String key : event.metadata().keySet()) {
                     if (key.startsWith(WritableEvent.RESERVED_METADATA_PREFIX)) {
@@ -64,5 +74,17 @@ public final class AppendValidation {
             }
         }
         return batch;
+    }
+
+    private static void requireWellFormed(String text, TypeId streamId, String what) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException("append to " + streamId + ": " + what
+                        + " holds an unpaired surrogate at index " + i + ", which cannot be stored verbatim");
+            }
+        }
     }
 }
