@@ -18,7 +18,8 @@ import java.util.Objects;
  * GlobalReader}, {@link StreamDeleter}, {@link StreamLister}, {@link AppendNotifier} and {@link
  * AutoCloseable} that the
  * inner store implements. {@code instanceof} checks on the view therefore tell the truth, and a
- * decorated store can be decorated again.
+ * decorated store can be decorated again, through its view or (with the same result) the decorator
+ * object itself.
  */
 public abstract class EventStoreDecorator
         implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
@@ -43,7 +44,7 @@ public abstract class EventStoreDecorator
         List<Class<?>> interfaces = new ArrayList<>();
         interfaces.add(EventStore.class);
         for (Class<?> capability : CAPABILITIES) {
-            if (capability.isInstance(inner)) {
+            if (has(inner, capability)) {
                 interfaces.add(capability);
             }
         }
@@ -64,6 +65,15 @@ public abstract class EventStoreDecorator
         };
         return (EventStore) Proxy.newProxyInstance(EventStore.class.getClassLoader(),
                 interfaces.toArray(Class<?>[]::new), handler);
+    }
+
+    /**
+     * Whether a store has a capability. A decorator object (rather than its view) claims every
+     * capability, so it is asked about the store it wraps.
+     */
+    private static boolean has(EventStore store, Class<?> capability) {
+        return store instanceof EventStoreDecorator decorator ? has(decorator.inner, capability)
+                : capability.isInstance(store);
     }
 
     @Override

@@ -389,6 +389,13 @@ class DecoratorsTest {
         assertThat(decorated).isNotInstanceOf(dev.estoria.eventstore.GlobalReader.class)
                 .isNotInstanceOf(dev.estoria.eventstore.StreamDeleter.class)
                 .isNotInstanceOf(AutoCloseable.class);
+        // A decorator object rather than its view claims every capability; the view still tells the truth.
+        EventStore overObject = new CountingStore(new CountingStore(minimal)).asEventStore();
+        assertThat(overObject).isNotInstanceOf(dev.estoria.eventstore.GlobalReader.class)
+                .isNotInstanceOf(dev.estoria.eventstore.StreamDeleter.class)
+                .isNotInstanceOf(AutoCloseable.class);
+        assertThat(new CountingStore(new CountingStore(memory)).asEventStore())
+                .isInstanceOf(dev.estoria.eventstore.GlobalReader.class);
         EventStore twice = new CountingStore(events).asEventStore();
         assertThat(twice).isInstanceOf(dev.estoria.eventstore.GlobalReader.class);
         assertThat(twice.toString()).contains("CountingStore");

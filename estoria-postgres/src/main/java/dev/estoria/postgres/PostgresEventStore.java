@@ -20,6 +20,7 @@ import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.spi.AbstractStreamIterator;
+import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.typeid.TypeId;
 import java.lang.System.Logger.Level;
@@ -159,7 +160,7 @@ public final class PostgresEventStore
     private final AtomicBoolean watchingHeldBack = new AtomicBoolean();
     private final ScheduledExecutorService settleWatcher;
     private volatile boolean feedHeldBack;
-    private final java.util.concurrent.CopyOnWriteArrayList<Runnable> appendListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final AppendListeners appendListeners;
     private final AtomicBoolean notificationPending = new AtomicBoolean();
     private final java.util.concurrent.ExecutorService notifier;
     /** LISTEN/NOTIFY between processes; null when the option is off. */
@@ -172,6 +173,7 @@ public final class PostgresEventStore
         this.ownedPool = ownedPool;
         this.options = options;
         this.schema = new Schema(options.schema());
+        this.appendListeners = new AppendListeners("event store in schema " + options.schema());
         this.localTimeout = new Sql.LocalTimeout(ownedPool == null, options.statementTimeout(), options.lockTimeout());
         this.committer = new GroupCommitter(dataSource, ownedPool != null, options, schema, localTimeout,
                 this::committed);
@@ -882,12 +884,11 @@ public final class PostgresEventStore
      */
     @Override
     public AutoCloseable onAppend(Runnable listener) {
-        Objects.requireNonNull(listener, "listener");
-        appendListeners.add(listener);
+        AutoCloseable registration = appendListeners.add(listener);
         if (crossProcess != null && !closed.get()) {
             crossProcess.ensureListening(options.connectionTimeout());
         }
-        return () -> appendListeners.remove(listener);
+        return registration;
     }
 
     /** The highest transaction ID other processes announced that reads still wait for; for tests. */
@@ -907,13 +908,7 @@ public final class PostgresEventStore
         try {
             notifier.execute(() -> {
                 notificationPending.set(false);
-                for (Runnable listener : appendListeners) {
-                    try {
-                        listener.run();
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, "append listener failed", e);
-                    }
-                }
+                appendListeners.wake();
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             notificationPending.set(false); // closing
@@ -1051,7 +1046,10 @@ public final class PostgresEventStore
 
     /**
      * Closes the store: queued appends not yet started fail, running ones finish, open iterators are
-     * closed, and a pool the store owns is closed. Idempotent.
+     * closed (an iterator whose events were all fetched already, such as a stream read of up to
+     * 256 events, may still be drained), a pool the store owns is closed, and the {@link
+     * #onAppend} listeners are called once more, so that waiting subscribers learn of the close at
+     * once. Idempotent.
      */
     @Override
     public void close() {
@@ -1073,6 +1071,8 @@ public final class PostgresEventStore
         if (ownedPool != null) {
             ownedPool.close();
         }
+        // Waiting subscribers read again at once, and learn that the store is closed.
+        appendListeners.wake();
     }
 
     static void rollbackQuietly(Connection c) {

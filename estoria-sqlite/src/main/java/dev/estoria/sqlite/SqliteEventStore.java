@@ -17,6 +17,7 @@ import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.sqlite.SqliteFileException.Problem;
 import dev.estoria.sqlite.WriteStatements.PendingEvent;
@@ -35,7 +36,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
@@ -157,10 +157,11 @@ public final class SqliteEventStore
     private final ReadPool reads;
     private final long maxEventBytes;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final AppendListeners listeners;
 
     private SqliteEventStore(Path file, SqliteOptions options, Connection writeConnection) throws SQLException {
         this.file = file;
+        this.listeners = new AppendListeners("event store on " + file);
         this.writeConnection = writeConnection;
         this.maxEventBytes = writeConnection.unwrap(SQLiteConnection.class).getDatabase().limit(0, -1) - ROW_OVERHEAD;
         this.writes = new WriteStatements(file, writeConnection, Clock.systemUTC());
@@ -271,7 +272,7 @@ public final class SqliteEventStore
             pending.add(prepare(streamId, i, batch.get(i)));
         }
         List<Event> written = writer.submit(writes.appendWork(streamId, batch, pending, options.expectedVersion()));
-        notifyListeners();
+        listeners.wake();
         return written;
     }
 
@@ -279,25 +280,13 @@ public final class SqliteEventStore
      * Registers a listener called after each append made through this store, on the appending
      * thread, once the appended events are visible to {@link #readAll}. Appends made by other store
      * instances or other processes on the same file are not signalled, so subscribers keep a slow
-     * poll. An exception thrown by a listener is ignored: the append it follows has succeeded.
+     * poll. An exception thrown by a listener is logged and ignored: the append it follows has
+     * succeeded. Closing the store calls the listeners once more, so that waiting subscribers read
+     * again at once and learn that the store is closed.
      */
     @Override
     public AutoCloseable onAppend(Runnable listener) {
-        Objects.requireNonNull(listener, "listener");
-        // A wrapper gives each registration its own identity, so removing one never removes another.
-        Runnable registration = listener::run;
-        listeners.add(registration);
-        return () -> listeners.remove(registration);
-    }
-
-    private void notifyListeners() {
-        for (Runnable listener : listeners) {
-            try {
-                listener.run();
-            } catch (RuntimeException ignored) {
-                // Reporting it as a failed append would invite a retry of a write that was made.
-            }
-        }
+        return listeners.add(listener);
     }
 
     private PendingEvent prepare(TypeId streamId, int index, WritableEvent event) {
@@ -546,6 +535,8 @@ public final class SqliteEventStore
             writeConnection.close();
         } catch (SQLException e) {
             throw new EventStoreException("closing " + file + " failed: " + e.getMessage(), e);
+        } finally {
+            listeners.wake();
         }
     }
 

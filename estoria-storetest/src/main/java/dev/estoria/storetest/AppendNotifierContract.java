@@ -12,6 +12,7 @@ import dev.estoria.typeid.TypeId;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -56,6 +57,49 @@ public abstract class AppendNotifierContract<S extends EventStore & GlobalReader
             assertThat(calls.poll(30, TimeUnit.SECONDS)).isEqualTo("good");
             assertThat(readAll(stream)).containsExactlyElementsOf(written);
         }
+    }
+
+    @Test
+    @Timeout(60)
+    @DisplayName("a listener throwing an Error neither fails the append nor keeps other listeners from running, append after append")
+    void listenerThrowingAnErrorIsIsolated() throws Exception {
+        LinkedBlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        try (AutoCloseable bad = store.onAppend(() -> {
+            throw new AssertionError("listener bug");
+        }); AutoCloseable good = store.onAppend(() -> calls.add("good"))) {
+            for (int i = 0; i < 3; i++) {
+                TypeId stream = newStreamId();
+                List<Event> written = append(stream, 1);
+                assertThat(calls.poll(30, TimeUnit.SECONDS)).as("append " + i).isEqualTo("good");
+                assertThat(readAll(stream)).containsExactlyElementsOf(written);
+            }
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    @DisplayName("closing a handle, even twice, removes only its own registration of a listener registered twice")
+    void closingAHandleTwiceRemovesOnlyItsRegistration() throws Exception {
+        LinkedBlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        Runnable listener = () -> calls.add("called");
+        AutoCloseable first = store.onAppend(listener);
+        try (AutoCloseable second = store.onAppend(listener)) {
+            first.close();
+            first.close();
+            append(newStreamId(), 1);
+            assertThat(calls.poll(30, TimeUnit.SECONDS)).isEqualTo("called");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    @DisplayName("closing the store calls its listeners once more, so waiting subscribers learn of it at once")
+    void closingTheStoreWakesListeners() throws Exception {
+        Assumptions.assumeTrue(store instanceof AutoCloseable, "the store cannot be closed");
+        LinkedBlockingQueue<String> calls = new LinkedBlockingQueue<>();
+        store.onAppend(() -> calls.add("woken"));
+        ((AutoCloseable) store).close();
+        assertThat(calls.poll(30, TimeUnit.SECONDS)).isEqualTo("woken");
     }
 
     @Test

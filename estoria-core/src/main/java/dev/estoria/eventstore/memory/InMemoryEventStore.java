@@ -16,6 +16,7 @@ import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.eventstore.StreamVersionMismatchException;
 import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.eventstore.spi.EventLocation;
 import dev.estoria.eventstore.spi.IdempotentAppends;
@@ -29,7 +30,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -53,8 +53,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class InMemoryEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier {
 
-    private static final System.Logger LOG = System.getLogger(InMemoryEventStore.class.getName());
-
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Clock clock;
 
@@ -64,7 +62,7 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
     private final Map<UUID, EventLocation> eventIds = new HashMap<>();
     private long lastPosition;
 
-    private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final AppendListeners listeners = new AppendListeners("in-memory event store");
 
     private InMemoryEventStore(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -94,25 +92,13 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
     public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
         List<WritableEvent> batch = AppendValidation.validate(streamId, events, options);
         List<Event> written = append(streamId, batch, options);
-        for (Runnable listener : listeners) {
-            try {
-                listener.run();
-            } catch (RuntimeException e) {
-                // The append is committed; a failing listener must neither undo that for the caller
-                // nor keep the other listeners from being woken.
-                LOG.log(System.Logger.Level.WARNING, "an append listener failed", e);
-            }
-        }
+        listeners.wake();
         return written;
     }
 
     @Override
     public AutoCloseable onAppend(Runnable listener) {
-        Objects.requireNonNull(listener, "listener");
-        // A wrapper gives each registration its own identity, so removing one never removes another.
-        Runnable registration = listener::run;
-        listeners.add(registration);
-        return () -> listeners.remove(registration);
+        return listeners.add(listener);
     }
 
     private List<Event> append(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
