@@ -33,7 +33,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -266,7 +265,6 @@ public final class SqliteEventStore
     @Override
     public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
         List<WritableEvent> batch = AppendValidation.validate(streamId, events, options);
-        requireStorable("stream type", streamId.type(), streamId);
         List<PendingEvent> pending = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             pending.add(prepare(streamId, i, batch.get(i)));
@@ -290,12 +288,7 @@ public final class SqliteEventStore
     }
 
     private PendingEvent prepare(TypeId streamId, int index, WritableEvent event) {
-        requireStorable("event " + index + " type", event.type(), streamId);
-        requireStorable("event " + index + " content type", event.contentType(), streamId);
-        for (Map.Entry<String, String> entry : event.metadata().entrySet()) {
-            requireStorable("event " + index + " metadata key", entry.getKey(), streamId);
-            requireStorable("event " + index + " metadata value of \"" + entry.getKey() + "\"", entry.getValue(), streamId);
-        }
+        // Text UTF-8 cannot hold (unpaired surrogates) was refused by AppendValidation already.
         byte[] data = event.data();
         byte[] metadata = Encoding.encodeMetadata(event.metadata());
         long size = (long) data.length + metadata.length
@@ -307,14 +300,6 @@ public final class SqliteEventStore
         }
         return new PendingEvent(event.type(), event.eventId().orElseGet(TypeId::timeOrderedV7), data,
                 event.contentType(), event.metadata(), metadata);
-    }
-
-    private static void requireStorable(String what, String value, TypeId streamId) {
-        String problem = Encoding.wellFormedProblem(value);
-        if (problem != null) {
-            throw new IllegalArgumentException("append to " + streamId + ": the " + what
-                    + " cannot be stored as UTF-8 text: " + problem);
-        }
     }
 
     @Override

@@ -187,8 +187,8 @@ class SqliteStorageTest {
             for (List<WritableEvent> batch : bad) {
                 assertThatThrownBy(() -> store.appendStream(stream, batch))
                         .isInstanceOf(IllegalArgumentException.class)
-                        .hasMessageContaining("cannot be stored as UTF-8")
-                        .hasMessageContaining("unpaired");
+                        .hasMessageContaining(stream.toString())
+                        .hasMessageContaining("unpaired surrogate");
             }
             TypeId badStream = new TypeId("s\uD800", UUID.randomUUID());
             assertThatThrownBy(() -> store.appendStream(badStream, List.of(good)))
