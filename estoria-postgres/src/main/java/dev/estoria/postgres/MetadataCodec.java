@@ -75,18 +75,7 @@ final class MetadataCodec {
      * {@code ?} and match another value, and PostgreSQL refuses U+0000 with an error.
      */
     static boolean isStorableText(String value) {
-        if (value.indexOf('\u0000') >= 0) {
-            return false;
-        }
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
-                i++;
-            } else if (Character.isSurrogate(c)) {
-                return false;
-            }
-        }
-        return true;
+        return value.indexOf('\u0000') < 0 && unpairedSurrogate(value) < 0;
     }
 
     /**
@@ -111,15 +100,24 @@ final class MetadataCodec {
     }
 
     static void requireValidUnicode(String value, String what) {
+        int at = unpairedSurrogate(value);
+        if (at >= 0) {
+            throw new IllegalArgumentException(what + " contains an unpaired surrogate at index " + at
+                    + " and cannot be stored verbatim");
+        }
+    }
+
+    /** The index of the first unpaired surrogate in {@code value}, or -1 if it is well-formed. */
+    private static int unpairedSurrogate(String value) {
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
                 i++;
             } else if (Character.isSurrogate(c)) {
-                throw new IllegalArgumentException(what + " contains an unpaired surrogate at index " + i
-                        + " and cannot be stored verbatim");
+                return i;
             }
         }
+        return -1;
     }
 
     private static void writeString(ByteArrayOutputStream out, CharsetEncoder encoder, String s, String what) {
