@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * <pre>{@code
  * ProjectionRebuild rebuild = ProjectionRebuild.start(store, checkpoints, versions,
  *         ProjectionId.of("orders", 2), ordersV2::handle, ProjectionProcessor.Options.defaults(),
- *         promoted -> ordersV1Processor.close());
+ *         promoted -> retire(ordersV1Processor));   // your code: close() it, drop its tables
  * rebuild.promoted().get();   // completes with orders_v2 once it serves reads
  * }</pre>
  *
