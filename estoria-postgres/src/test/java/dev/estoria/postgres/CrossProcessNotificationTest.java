@@ -299,4 +299,62 @@ class CrossProcessNotificationTest {
         assertThat(channel.length()).isLessThanOrEqualTo(63);
         assertThat(channel).isNotEqualTo(CrossProcessNotifications.channelName("t".repeat(63)));
     }
+
+    @Test
+    void aReconnectedListenerWakesTheLocalListeners() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger wakes = new java.util.concurrent.atomic.AtomicInteger();
+        try (AutoCloseable registration = subscriberSide.onAppend(wakes::incrementAndGet)) {
+            CrossProcessNotifications notifications = subscriberSide.crossProcess();
+            long generation = notifications.listeningGeneration();
+            int before = wakes.get();
+            try (Connection c = db.connect();
+                    PreparedStatement s = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+                s.setInt(1, notifications.listenerPid());
+                s.executeQuery().close();
+            }
+            assertThat(notifications.awaitListening(generation + 1, WAIT)).as("listening again").isTrue();
+            // Notifications sent while it was away are lost: the reconnect itself must make subscribers read again.
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (wakes.get() == before && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(wakes.get()).isGreaterThan(before);
+        }
+    }
+
+    @Test
+    void closingAStoreClosesItsNotificationConnections() throws Exception {
+        String other = TestDatabase.randomSchema();
+        String applicationName = "estoria:" + other + ":notify";
+        PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, subscriberSide.options().withSchema(other));
+        try {
+            try (AutoCloseable registration = store.onAppend(() -> { })) {
+                store.appendStream(TypeId.newV4("local"), List.of(WritableEvent.of("x", new byte[0])));
+                awaitBackends(applicationName, 2); // the listener's and, once it announced the append, the sender's
+            }
+            store.close();
+            awaitBackends(applicationName, 0);
+        } finally {
+            store.close();
+            db.dropSchema(other);
+        }
+    }
+
+    private void awaitBackends(String applicationName, int expected) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?")) {
+                s.setString(1, applicationName);
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getInt(1) == expected) {
+                        return;
+                    }
+                }
+            }
+            assertThat(System.nanoTime()).as("%d backends named %s", expected, applicationName).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
 }

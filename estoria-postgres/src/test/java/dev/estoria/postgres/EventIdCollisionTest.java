@@ -3,6 +3,7 @@ package dev.estoria.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DuplicateEventIdException;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.ReadStreamOptions;
@@ -75,5 +76,44 @@ class EventIdCollisionTest {
 
     private static List<WritableEvent> one(UUID id) {
         return List.of(WritableEvent.of("e", new byte[] {1}).withEventId(id));
+    }
+
+    /**
+     * A retry racing the first attempt of the same append (a client that timed out and tried again)
+     * waits on the stream's row; once the first commits, the retry must find its events and return
+     * them, although the stream no longer matches the expectation both were made with.
+     */
+    @Test
+    void aRetryWaitingOnTheFirstAttemptReturnsItsEvents() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        PostgresOptions options = PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO);
+        UUID id = UUID.randomUUID();
+        TypeId stream = TypeId.newV4("retried");
+        CountDownLatch inserted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService callers = Executors.newFixedThreadPool(2);
+        try (PostgresEventStore p1 = PostgresEventStore.open(db.jdbcUrl, options);
+                PostgresEventStore p2 = PostgresEventStore.open(db.jdbcUrl, options)) {
+            p1.setAppendHook((s, written) -> {
+                inserted.countDown();
+                WatermarkRegressionTest.await(release);
+            });
+            try {
+                CompletableFuture<List<Event>> a = CompletableFuture.supplyAsync(() -> p1.appendStream(stream, one(id),
+                        AppendStreamOptions.expectingNoStream()), callers);
+                assertThat(inserted.await(30, TimeUnit.SECONDS)).isTrue();
+                CompletableFuture<List<Event>> b = CompletableFuture.supplyAsync(() -> p2.appendStream(stream, one(id),
+                        AppendStreamOptions.expectingNoStream()), callers);
+                db.awaitLockWaiter("estoria:" + schema, "the retry, on the first attempt's stream row");
+                release.countDown();
+                List<Event> written = a.get(30, TimeUnit.SECONDS);
+                assertThat(b.get(30, TimeUnit.SECONDS)).as("the retry's answer").isEqualTo(written);
+            } finally {
+                release.countDown();
+            }
+        } finally {
+            callers.shutdownNow();
+            db.dropSchema(schema);
+        }
     }
 }

@@ -314,4 +314,46 @@ class FaultTest {
             Thread.onSpinWait();
         }
     }
+
+    /** A caller's pool sets no socket timeout: only the append timeout bounds a call whose connection went silent. */
+    @Test
+    void anAppendWhoseConnectionGoesSilentFailsWithinTheAppendTimeoutWithTheCallersPool() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        PostgresOptions options = faultOptions(schema).withStatementTimeout(Duration.ofSeconds(1));
+        try (FreezingProxy proxy = new FreezingProxy(db.jdbcUrl)) {
+            com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+            config.setJdbcUrl(proxy.url(db.jdbcUrl));
+            try (com.zaxxer.hikari.HikariDataSource callers = new com.zaxxer.hikari.HikariDataSource(config);
+                    PostgresEventStore store = PostgresEventStore.open(callers, options)) {
+                TypeId stream = TypeId.newV4("silent");
+                store.appendStream(stream, one("e"));
+                // Runs in the append's transaction, after its insert: the COMMIT that follows gets no answer.
+                store.setAppendHook((id, written) -> proxy.freeze());
+                long start = System.nanoTime();
+                assertThatThrownBy(() -> store.appendStream(stream, one("e")))
+                        .isInstanceOf(StoreUnavailableException.class)
+                        .hasMessageContaining("may or may not have been written");
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(options.appendTimeout().plusSeconds(3));
+            }
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    /** The store's own pool: the socket timeout ends the wait for the COMMIT's answer, whose outcome is unknown. */
+    @Test
+    void aCommitWhoseAnswerIsLostIsReportedAsMaybeWritten() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        PostgresOptions options = faultOptions(schema).withConnectionTimeout(Duration.ofSeconds(10))
+                .withStatementTimeout(Duration.ofSeconds(1)); // socket timeout 6 s, append timeout 13 s
+        try (FreezingProxy proxy = new FreezingProxy(db.jdbcUrl);
+                PostgresEventStore store = PostgresEventStore.open(proxy.url(db.jdbcUrl), options)) {
+            store.setAppendHook((id, written) -> proxy.freeze());
+            assertThatThrownBy(() -> store.appendStream(TypeId.newV4("silent"), one("e")))
+                    .isInstanceOf(StoreUnavailableException.class)
+                    .hasMessageContaining("may or may not have been written");
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
 }

@@ -87,4 +87,35 @@ class FeedHealthTest {
             }
         }
     }
+
+    @Test
+    void namesTheOldestOfSeveralOpenTransactions() throws Exception {
+        PostgresOptions options = PostgresOptions.defaults().withSchema(TestDatabase.randomSchema())
+                .withFeedLagThreshold(Duration.ofMillis(500)).withFeedCheckInterval(Duration.ZERO);
+        try (Connection older = db.rawConnection(); Connection younger = db.rawConnection()) {
+            openWritingTransaction(older);
+            Thread.sleep(1_000); // the older one passes the threshold
+            int youngerPid = openWritingTransaction(younger);
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options)) {
+                FeedHealth health = store.health();
+                FeedHealth.Holder holder = health.oldest().orElseThrow();
+                assertThat(holder.pid()).isNotEqualTo(youngerPid);
+                assertThat(holder.age()).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+                assertThat(health.heldBack()).isTrue();
+            } finally {
+                older.rollback();
+                younger.rollback();
+                db.dropSchema(options.schema());
+            }
+        }
+    }
+
+    private static int openWritingTransaction(Connection c) throws Exception {
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT pg_backend_pid(), pg_current_xact_id()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
 }

@@ -14,6 +14,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -168,6 +169,28 @@ class PostgresProjectionRunnerTest {
             assertThat(runner.state()).isEqualTo(State.FAILED);
             assertThat(runner.failure()).get().isInstanceOf(AssertionError.class);
             assertThat(handledRows()).isZero();
+        } finally {
+            runner.close();
+        }
+    }
+
+    @Test
+    void theCheckpointIsSavedAgainAtTheHeadAsAHeartbeat() throws Exception {
+        append(1, 3);
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording(""), options(25)).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+            PostgresCheckpointStore checkpoints = PostgresCheckpointStore.of(store);
+            dev.estoria.projection.Checkpoint first = checkpoints.load(ID).orElseThrow();
+            // No new events: only the heartbeat at the head can save the checkpoint again.
+            dev.estoria.projection.Checkpoint later = first;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!later.updatedAt().isAfter(first.updatedAt()) && System.nanoTime() < deadline) {
+                Thread.sleep(25);
+                later = checkpoints.load(ID).orElseThrow();
+            }
+            assertThat(later.position()).isEqualTo(first.position()).isEqualTo(runner.position());
+            assertThat(later.updatedAt()).as("the heartbeat").isAfter(first.updatedAt());
         } finally {
             runner.close();
         }

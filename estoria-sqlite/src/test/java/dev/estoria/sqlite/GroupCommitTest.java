@@ -492,4 +492,32 @@ class GroupCommitTest {
             lastVersion.put(e.streamId(), expected);
         }
     }
+
+    @Test
+    @DisplayName("work that writes and then fails inside a shared group is rolled back to its savepoint; the others commit")
+    void failedWorkInAGroupLeavesNothing() throws Exception {
+        try (SqliteEventStore store = SqliteEventStore.open(directory.resolve("savepoint.db"))) {
+            WriterGate gate = new WriterGate(3);
+            store.setWriterHooks(gate);
+            Future<List<Event>> blocker = pool.submit(() -> store.appendStream(TypeId.newV4("blocker"), events("b", 1)));
+            await(gate.held);
+            TypeId half = TypeId.newV4("half");
+            Future<Object> failing = pool.submit(() -> store.onWriter(connection -> {
+                try (var insert = connection.prepareStatement("INSERT INTO streams (stream_id, version) VALUES (?, 1)")) {
+                    insert.setString(1, half.toString());
+                    insert.executeUpdate();
+                }
+                throw new java.sql.SQLException("simulated failure after a write");
+            }));
+            TypeId good = TypeId.newV4("good");
+            Future<List<Event>> goodAppend = pool.submit(() -> store.appendStream(good, events("g", 1)));
+            await(gate.queued);
+            gate.release.countDown();
+            assertThat(blocker.get()).hasSize(1);
+            assertThatThrownBy(failing::get).cause().isInstanceOf(EventStoreException.class)
+                    .hasMessageContaining("simulated failure after a write");
+            assertThat(SqliteFileTest.read(store, good)).isEqualTo(goodAppend.get());
+            assertThatThrownBy(() -> SqliteFileTest.read(store, half)).isInstanceOf(StreamNotFoundException.class);
+        }
+    }
 }

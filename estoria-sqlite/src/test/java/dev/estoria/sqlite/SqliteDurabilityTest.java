@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.estoria.eventstore.AppendStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.sqlite.SqliteOptions.Durability;
 import dev.estoria.typeid.TypeId;
@@ -93,5 +94,27 @@ class SqliteDurabilityTest {
                 return rows.getString(1);
             }
         });
+    }
+
+    @Test
+    @DisplayName("closing the store closes every read connection, idle or freed later, so the log is checkpointed away")
+    void closeReleasesEveryReadConnection() throws Exception {
+        Path file = directory.resolve("closed.db");
+        SqliteEventStore store = SqliteEventStore.open(file);
+        TypeId stream = TypeId.newV7("account");
+        store.appendStream(stream, List.of(WritableEvent.of("deposited", new byte[10])));
+        StreamIterator open = store.readAll(); // holds a connection across the close
+        try (StreamIterator drained = store.readStream(stream)) {
+            drained.toList(); // a second connection, back in the pool, idle
+        }
+        store.close();
+        open.close();
+        // Leaving WAL mode needs the only connection to the file: none of the store's may be left open.
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+                java.sql.Statement s = c.createStatement();
+                java.sql.ResultSet rows = s.executeQuery("PRAGMA journal_mode = DELETE")) {
+            rows.next();
+            assertThat(rows.getString(1)).isEqualTo("delete");
+        }
     }
 }

@@ -307,4 +307,22 @@ class SqliteFileTest {
             return rows.getString(1);
         }
     }
+
+    @Test
+    @DisplayName("the migration judges the file again under the write lock: one changed since the inspection is refused untouched")
+    void migrationRechecksUnderTheWriteLock() throws Exception {
+        Path file = directory.resolve("raced.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+                Statement s = c.createStatement()) {
+            // What another application could do between Schema.inspect and Schema.migrate.
+            s.execute("PRAGMA application_id = 1234");
+        }
+        byte[] before = Files.readAllBytes(file);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            assertThatThrownBy(() -> Schema.migrate(file, c))
+                    .isInstanceOfSatisfying(SqliteFileException.class,
+                            e -> assertThat(e.problem()).isEqualTo(Problem.NOT_ESTORIA));
+        }
+        assertThat(Files.readAllBytes(file)).isEqualTo(before);
+    }
 }

@@ -228,4 +228,18 @@ class SqliteProjectionRunnerTest {
             assertThat(all.hasNext()).isFalse();
         }
     }
+
+    @Test
+    @DisplayName("a runner idle at the head fails rather than overwrite a checkpoint moved by someone else")
+    void heartbeatKeepsTheGuard() throws Exception {
+        append(1, 5);
+        SqliteProjectionRunner runner = start(CountingReadModel::apply, options());
+        assertThat(runner.awaitCaughtUp(WAIT)).isTrue();
+        // A rebuild or a second runner moves the checkpoint; no event follows, so only the heartbeat writes.
+        SqliteCheckpointStore.of(store).save(ID, 2);
+        until(() -> runner.state() == State.FAILED);
+        assertThat(runner.failure()).get().extracting(Throwable::getMessage).asString()
+                .contains("moved outside this runner");
+        assertThat(SqliteCheckpointStore.of(store).load(ID).orElseThrow().position()).isEqualTo(2);
+    }
 }

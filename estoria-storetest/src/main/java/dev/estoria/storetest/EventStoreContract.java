@@ -549,6 +549,18 @@ public abstract class EventStoreContract<S extends EventStore> extends StoreCont
         }
 
         @Test
+        @DisplayName("a retry moves nothing: the stream's version stays, and the next append follows the stored events")
+        void retryLeavesTheTipAlone() {
+            TypeId stream = newStreamId();
+            List<WritableEvent> batch = withIds(events(3), freshIds(3));
+            store.appendStream(stream, batch, AppendStreamOptions.expectingNoStream());
+            store.appendStream(stream, batch, AppendStreamOptions.expectingNoStream());
+            List<Event> next = store.appendStream(stream, events(1), AppendStreamOptions.expectingVersion(3));
+            assertThat(versions(next)).containsExactly(4L);
+            assertThat(versions(readAll(stream))).containsExactly(1L, 2L, 3L, 4L);
+        }
+
+        @Test
         @DisplayName("a retry of a consecutive run inside a stored append is recognised too")
         void retryOfConsecutiveRun() {
             TypeId stream = newStreamId();
