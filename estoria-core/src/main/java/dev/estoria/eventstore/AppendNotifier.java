@@ -8,8 +8,9 @@ package dev.estoria.eventstore;
  * appending thread or a store thread; it must return quickly and never call back into the store
  * synchronously. A listener that throws is logged and ignored: the append still succeeds and the other
  * listeners still run. A store that can be closed calls its listeners once more when it closes, so
- * that waiting subscribers read again and learn of the close at once. Notifications are a hint, not a delivery: a listener may be called for appends it
- * does not care about, and a store may coalesce several appends into one call. Stores that learn of
+ * that waiting subscribers read again and learn of the close at once. Notifications are a hint, not
+ * a delivery: a listener may be called for appends it does not care about, and a store may coalesce
+ * several appends into one call. Stores that learn of
  * other processes' appends (PostgreSQL's {@code LISTEN/NOTIFY}) call listeners for those too, but
  * such signals can be lost, so subscribers keep a slow poll as a safety net.
  */
