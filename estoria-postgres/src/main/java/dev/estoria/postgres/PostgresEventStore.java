@@ -63,11 +63,10 @@ import javax.sql.DataSource;
  * different streams never wait on each other. Payloads are {@code bytea}, verbatim. Metadata is a
  * {@code bytea} in a length-prefixed UTF-8 encoding, because PostgreSQL text cannot hold U+0000;
  * strings with unpaired surrogates, types and content types with U+0000, and stream types over
- * 1,024 bytes of UTF-8 (a key of B-tree indexes) are refused with
- * {@link IllegalArgumentException}; a read or delete by a type no append accepts finds no stream.
- * Event UUIDs are unique across the store. Timestamps are truncated to
- * microseconds (the precision of {@code timestamptz}) before they are returned, so an append
- * returns exactly what reads return.
+ * 1,024 bytes of UTF-8 (a key of B-tree indexes) are refused with {@link
+ * IllegalArgumentException}; a read or delete by a type no append accepts finds no stream. Event
+ * UUIDs are unique across the store. Timestamps are truncated to microseconds (the precision of
+ * {@code timestamptz}) before they are returned, so an append returns exactly what reads return.
  *
  * <h2>Global order (watermark mode, the default)</h2>
  *
@@ -400,8 +399,8 @@ public final class PostgresEventStore
      *
      * <p>Also refused with {@link IllegalArgumentException}, before anything is written: more than
      * 2<sup>20</sup> events, a stream type, event type or content type containing U+0000 or an
-     * unpaired surrogate, a stream type over 1,024 bytes of UTF-8,
-     * and metadata strings with unpaired surrogates.
+     * unpaired surrogate, a stream type over 1,024 bytes of UTF-8, and metadata strings with
+     * unpaired surrogates.
      *
      * @throws StoreUnavailableException if PostgreSQL cannot be reached or no answer came within
      *     {@link PostgresOptions#appendTimeout()}; the append may or may not have been written
