@@ -51,7 +51,7 @@ class TwoProcessTest {
         List<Ack> acks = new ArrayList<>();
         List<Ack> childAcks = new ArrayList<>();
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+        try (SqliteEventStore store = SqliteEventStore.open(file, WriterChild.SHARING)) {
             Path stderr = directory.resolve("child.err");
             Process child = ChildJvm.start(WriterChild.class, List.of("-Xmx64m"),
                     List.of(file.toString(), childStream.toString(), shared.toString(), Integer.toString(rounds)), stderr);

@@ -28,6 +28,14 @@ import java.util.UUID;
  */
 public final class WriterChild {
 
+    /**
+     * The options both processes open the file with. SQLite's write lock is not fair: a process
+     * waiting for it polls with growing sleeps, and on a loaded machine the other one can hold it
+     * off for longer than the default busy timeout. The test is about sharing the file correctly,
+     * so each side waits as long as it takes.
+     */
+    static final SqliteOptions SHARING = SqliteOptions.defaults().withBusyTimeout(java.time.Duration.ofSeconds(60));
+
     private WriterChild() {
     }
 
@@ -38,7 +46,7 @@ public final class WriterChild {
         int rounds = Integer.parseInt(args[3]);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+        try (SqliteEventStore store = SqliteEventStore.open(file, SHARING)) {
             for (int round = 0; round < rounds; round++) {
                 if (round == rounds / 2) {
                     awaitParent("HALF", out, in);
