@@ -178,6 +178,19 @@ class DecoratorsTest {
         assertThat(counting.eventsRead.get()).as("the event at the snapshot's version, then the one after").isEqualTo(2);
     }
 
+    @Test
+    void aRepeatedSnapshotInAnEventStreamIsNotAppendedAgainNorPrunesAnOlderOne() {
+        TypeId id = TypeId.newV4("counter");
+        var snapshots = EventStreamSnapshotStore.keepLast(memory, 2);
+        snapshots.write(new Snapshot(id, 1, Instant.EPOCH, "counter:1:".getBytes(StandardCharsets.UTF_8), ""));
+        snapshots.write(new Snapshot(id, 2, Instant.EPOCH, "counter:2:".getBytes(StandardCharsets.UTF_8), ""));
+        snapshots.write(new Snapshot(id, 2, Instant.EPOCH, "counter:2:".getBytes(StandardCharsets.UTF_8), ""));
+        assertThat(memory.readStream(EventStreamSnapshotStore.snapshotStreamId(id)).toList())
+                .extracting(e -> e.metadata().get(EventStreamSnapshotStore.VERSION_KEY))
+                .as("one event per snapshot version").containsExactly("1", "2");
+        assertThat(snapshots.read(id, 1).orElseThrow().version()).as("the older of the two kept").isEqualTo(1);
+    }
+
     // ---------------------------------------------------------------- cache
 
     static final class MapCache implements AggregateCache<Counter> {
@@ -314,6 +327,24 @@ class DecoratorsTest {
         assertThatThrownBy(() -> hooked.save(counter)).hasMessage("no");
         assertThat(EventsAppendedException.isIn(new IllegalStateException("no"))).isFalse();
         assertThatThrownBy(() -> base.load(counter.id().uuid())).isInstanceOf(AggregateNotFoundException.class);
+        assertThat(counter.isDiscarded()).as("a save refused by a hook discards the aggregate").isTrue();
+        assertThatThrownBy(() -> base.save(counter)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("discarded");
+        assertThatThrownBy(() -> base.load(counter.id().uuid())).isInstanceOf(AggregateNotFoundException.class);
+    }
+
+    @Test
+    void afterSaveHooksRunOnlyWhenASaveAppendedEvents() {
+        List<String> calls = new ArrayList<>();
+        var hooked = new HookableAggregateStore<>(base)
+                .beforeSave(a -> calls.add("beforeSave"))
+                .afterSave(a -> calls.add("afterSave v" + a.storedVersion()));
+        Aggregate<Counter, CounterEvent> counter = saved(hooked, 2);
+        calls.clear();
+        Aggregate<Counter, CounterEvent> unchanged = hooked.load(counter.id().uuid());
+        hooked.save(unchanged);
+        assertThat(calls).as("nothing was appended, so no after-save hook runs").doesNotContain("afterSave v2");
+        assertThat(base.load(counter.id().uuid()).version()).isEqualTo(2);
     }
 
     @Test

@@ -39,6 +39,27 @@ class EventModelTest {
         assertThat(e.type()).isEqualTo("deposited");
     }
 
+    private static Event in(String streamType, String eventType) {
+        return new Event(TypeId.newV4(eventType), TypeId.newV4(streamType), 1, OptionalLong.of(1),
+                Instant.parse("2026-01-02T03:04:05Z"), new byte[0], "", Map.of());
+    }
+
+    @Test
+    void eventFiltersKeepEveryInternalStreamOutUnlessItIsNamed() {
+        Event snapshot = in("estoria.snapshot.account", "snapshot");
+        Event activation = in("estoria.projection", "versionactivated");
+        Event deposit = in("account", "deposited");
+        assertThat(EventFilter.applicationStreams().test(snapshot)).isFalse();
+        assertThat(EventFilter.applicationStreams().test(activation)).isFalse();
+        assertThat(EventFilter.applicationStreams().test(deposit)).isTrue();
+        assertThat(EventFilter.eventTypes("snapshot", "deposited").test(snapshot))
+                .as("an event-type filter does not open internal streams").isFalse();
+        assertThat(EventFilter.eventTypes("versionactivated").test(activation)).isFalse();
+        assertThat(EventFilter.eventTypes("snapshot", "deposited").test(deposit)).isTrue();
+        assertThat(EventFilter.streamTypes("estoria.projection").test(activation)).as("named, so let in").isTrue();
+        assertThat(EventFilter.all().test(snapshot)).isTrue();
+    }
+
     @Test
     void eventEqualityComparesPayloadBytes() {
         Event a = event("{}".getBytes(StandardCharsets.UTF_8), Map.of());

@@ -323,6 +323,55 @@ class PartitionedProjectionTest {
         }
     }
 
+    @Test
+    void aWorkerWhoseLeaseLapsedSavesNoCheckpoint() throws Exception {
+        // As above, the lease store never expires leases: only the worker's own fence lapses.
+        HeldRenewals renewals = new HeldRenewals(InMemoryLeaseStore.withClock(
+                java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC)));
+        java.util.concurrent.atomic.AtomicInteger saves = new java.util.concurrent.atomic.AtomicInteger();
+        CheckpointStore counted = new CheckpointStore() {
+            @Override
+            public java.util.Optional<Checkpoint> load(ProjectionId pid) {
+                return checkpoints.load(pid);
+            }
+
+            @Override
+            public void save(ProjectionId pid, long position) {
+                saves.incrementAndGet();
+                checkpoints.save(pid, position);
+            }
+
+            @Override
+            public boolean delete(ProjectionId pid) {
+                return checkpoints.delete(pid);
+            }
+
+            @Override
+            public List<Checkpoint> list() {
+                return checkpoints.list();
+            }
+        };
+        Duration ttl = Duration.ofMillis(300);
+        TypeId stream = TypeId.newV4("parcel");
+        long p0 = append(stream);
+        PartitionedProjection worker = PartitionedProjection.start(store, counted, renewals, id, event -> {
+        }, new PartitionedProjection.Settings(1, "w1", ttl,
+                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)).checkpointEvery(1)));
+        try {
+            ProjectionId partition = worker.partitionId(0);
+            await(() -> checkpoints.load(partition).map(c -> c.position() == p0).orElse(false), "caught up");
+            renewals.hold();
+            long heldAt = System.nanoTime();
+            await(() -> System.nanoTime() - heldAt > ttl.toNanos(), "the worker's own lease time ran out");
+            int before = saves.get();
+            Thread.sleep(200); // ten poll intervals: a processor at the head saves on each unless fenced
+            assertThat(saves.get()).as("checkpoint saves once the lease lapsed").isEqualTo(before);
+        } finally {
+            renewals.release();
+            worker.close();
+        }
+    }
+
     private long append(TypeId stream) {
         return store.appendStream(stream, List.of(WritableEvent.of("moved", new byte[0]))).get(0).globalPosition()
                 .orElseThrow();
