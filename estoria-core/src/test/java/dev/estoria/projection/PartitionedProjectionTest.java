@@ -328,29 +328,7 @@ class PartitionedProjectionTest {
         // As above, the lease store never expires leases: only the worker's own fence lapses.
         HeldRenewals renewals = new HeldRenewals(InMemoryLeaseStore.withClock(
                 java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"), java.time.ZoneOffset.UTC)));
-        java.util.concurrent.atomic.AtomicInteger saves = new java.util.concurrent.atomic.AtomicInteger();
-        CheckpointStore counted = new CheckpointStore() {
-            @Override
-            public java.util.Optional<Checkpoint> load(ProjectionId pid) {
-                return checkpoints.load(pid);
-            }
-
-            @Override
-            public void save(ProjectionId pid, long position) {
-                saves.incrementAndGet();
-                checkpoints.save(pid, position);
-            }
-
-            @Override
-            public boolean delete(ProjectionId pid) {
-                return checkpoints.delete(pid);
-            }
-
-            @Override
-            public List<Checkpoint> list() {
-                return checkpoints.list();
-            }
-        };
+        RecordingCheckpointStore counted = new RecordingCheckpointStore(checkpoints);
         Duration ttl = Duration.ofMillis(300);
         TypeId stream = TypeId.newV4("parcel");
         long p0 = append(stream);
@@ -363,9 +341,9 @@ class PartitionedProjectionTest {
             renewals.hold();
             long heldAt = System.nanoTime();
             await(() -> System.nanoTime() - heldAt > ttl.toNanos(), "the worker's own lease time ran out");
-            int before = saves.get();
+            int before = counted.saves();
             Thread.sleep(200); // ten poll intervals: a processor at the head saves on each unless fenced
-            assertThat(saves.get()).as("checkpoint saves once the lease lapsed").isEqualTo(before);
+            assertThat(counted.saves()).as("checkpoint saves once the lease lapsed").isEqualTo(before);
         } finally {
             renewals.release();
             worker.close();

@@ -19,7 +19,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -188,31 +187,8 @@ class ProjectionProcessorTest {
     @Test
     void checkpointsAtTheConfiguredCadence() throws Exception {
         append("account", "deposited", 7);
-        AtomicInteger saves = new AtomicInteger();
-        List<Long> saved = Collections.synchronizedList(new ArrayList<>());
-        CheckpointStore counting = new CheckpointStore() {
-            @Override
-            public java.util.Optional<Checkpoint> load(ProjectionId pid) {
-                return checkpoints.load(pid);
-            }
-
-            @Override
-            public void save(ProjectionId pid, long position) {
-                saves.incrementAndGet();
-                saved.add(position);
-                checkpoints.save(pid, position);
-            }
-
-            @Override
-            public boolean delete(ProjectionId pid) {
-                return checkpoints.delete(pid);
-            }
-
-            @Override
-            public List<Checkpoint> list() {
-                return checkpoints.list();
-            }
-        };
+        RecordingCheckpointStore counting = new RecordingCheckpointStore(checkpoints);
+        List<Long> saved = counting.saved;
         ProjectionProcessor p = ProjectionProcessor.create(store, counting, id, e -> { },
                 options().checkpointEvery(3)).start();
         running.add(p);
