@@ -302,11 +302,7 @@ class PartitionedProjectionTest {
                 event -> seen.add(event.globalPosition().orElseThrow()),
                 new PartitionedProjection.Settings(1, "w1", ttl, options));
         try {
-            ProjectionId partition = worker.partitionId(0);
-            await(() -> checkpoints.load(partition).map(c -> c.position() == p0).orElse(false), "caught up");
-            renewals.hold();
-            long heldAt = System.nanoTime();
-            await(() -> System.nanoTime() - heldAt > ttl.toNanos(), "the worker's own lease time ran out");
+            ProjectionId partition = lapseAfterCatchingUp(worker, renewals, p0, ttl);
 
             long p1 = append(stream);
             long p2 = append(stream);
@@ -336,11 +332,7 @@ class PartitionedProjectionTest {
         }, new PartitionedProjection.Settings(1, "w1", ttl,
                 ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)).checkpointEvery(1)));
         try {
-            ProjectionId partition = worker.partitionId(0);
-            await(() -> checkpoints.load(partition).map(c -> c.position() == p0).orElse(false), "caught up");
-            renewals.hold();
-            long heldAt = System.nanoTime();
-            await(() -> System.nanoTime() - heldAt > ttl.toNanos(), "the worker's own lease time ran out");
+            lapseAfterCatchingUp(worker, renewals, p0, ttl);
             int before = counted.saves();
             Thread.sleep(200); // ten poll intervals: a processor at the head saves on each unless fenced
             assertThat(counted.saves()).as("checkpoint saves once the lease lapsed").isEqualTo(before);
@@ -348,6 +340,20 @@ class PartitionedProjectionTest {
             renewals.release();
             worker.close();
         }
+    }
+
+    /**
+     * Waits until the worker's partition 0 has checkpointed {@code caughtUpAt}, then holds the lease
+     * renewals and waits until the worker's own lease time has run out; returns the partition.
+     */
+    private ProjectionId lapseAfterCatchingUp(PartitionedProjection worker, HeldRenewals renewals, long caughtUpAt,
+            Duration ttl) throws InterruptedException {
+        ProjectionId partition = worker.partitionId(0);
+        await(() -> checkpoints.load(partition).map(c -> c.position() == caughtUpAt).orElse(false), "caught up");
+        renewals.hold();
+        long heldAt = System.nanoTime();
+        await(() -> System.nanoTime() - heldAt > ttl.toNanos(), "the worker's own lease time ran out");
+        return partition;
     }
 
     private long append(TypeId stream) {

@@ -63,10 +63,15 @@ final class MetadataCodec {
      * @throws IllegalArgumentException naming {@code what}, if it holds U+0000 or unpaired surrogates
      */
     static void requireStorableText(String value, String what) {
+        requireNoNul(value, what);
+        requireValidUnicode(value, what);
+    }
+
+    /** @throws IllegalArgumentException naming {@code what}, if it holds U+0000 */
+    static void requireNoNul(String value, String what) {
         if (value.indexOf('\u0000') >= 0) {
             throw new IllegalArgumentException(what + " contains U+0000, which PostgreSQL text cannot store");
         }
-        requireValidUnicode(value, what);
     }
 
     /**

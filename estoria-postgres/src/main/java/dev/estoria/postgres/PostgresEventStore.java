@@ -416,8 +416,9 @@ public final class PostgresEventStore
         List<GroupCommitter.Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             WritableEvent w = batch.get(i);
-            MetadataCodec.requireStorableText(w.type(), "append to " + streamId + ": event " + i + " event type");
-            MetadataCodec.requireStorableText(w.contentType(), "append to " + streamId + ": event " + i + " content type");
+            // AppendValidation refused unpaired surrogates already; text also cannot hold U+0000.
+            MetadataCodec.requireNoNul(w.type(), "append to " + streamId + ": event " + i + " event type");
+            MetadataCodec.requireNoNul(w.contentType(), "append to " + streamId + ": event " + i + " content type");
             byte[] metadata;
             try {
                 metadata = MetadataCodec.encode(w.metadata());
@@ -620,6 +621,9 @@ public final class PostgresEventStore
      * type of a named set was such a type, so that nothing matches.
      */
     private static EventFilter storable(EventFilter filter) {
+        if (filter.streamTypes().isEmpty() && filter.eventTypes().isEmpty()) {
+            return filter; // the common case, on every read of a subscription
+        }
         Set<String> streamTypes = storable(filter.streamTypes());
         Set<String> eventTypes = storable(filter.eventTypes());
         if (streamTypes.isEmpty() && !filter.streamTypes().isEmpty()
