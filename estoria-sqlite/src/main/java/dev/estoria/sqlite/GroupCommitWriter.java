@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -116,14 +117,24 @@ final class GroupCommitWriter {
 
     private final Path file;
     private final Connection connection;
-    // Prepared once: parsing them anew for every transaction and savepoint was a measurable share
-    // of the connection holder's time under load.
-    private final PreparedStatement begin;
-    private final PreparedStatement commit;
-    private final PreparedStatement rollback;
-    private final PreparedStatement savepoint;
-    private final PreparedStatement release;
-    private final PreparedStatement rollbackTo;
+    /** Told to prepare its statements again after a statement on the connection failed. */
+    private final StatementCache statementCache;
+    // Prepared once, and again after a failure (see renewStatements): parsing them anew for every
+    // transaction and savepoint was a measurable share of the connection holder's time under load.
+    // Used only by the holder of connectionLock, which orders their replacement with every use.
+    private PreparedStatement begin;
+    private PreparedStatement commit;
+    private PreparedStatement rollback;
+    private PreparedStatement savepoint;
+    private PreparedStatement release;
+    private PreparedStatement rollbackTo;
+    /**
+     * A statement on the connection failed since the statements were prepared. sqlite-jdbc
+     * finalizes a prepared statement whose step fails with any code but BUSY, LOCKED, CONSTRAINT or
+     * MISUSE (a full disk, an I/O error, a ROLLBACK with no transaction open); every later run of
+     * it then fails with "statement is not executing", so the store would never write again.
+     */
+    private boolean statementFailed;
     /** Taken from only by the holder of {@link #connectionLock}, so peeking and polling agree. */
     private final ConcurrentLinkedQueue<Request<?>> queue = new ConcurrentLinkedQueue<>();
     /** Held by whoever uses the connection: a leading caller or the writer thread. */
@@ -138,15 +149,19 @@ final class GroupCommitWriter {
     private volatile boolean closed;
     private volatile Hooks hooks = Hooks.NONE;
 
-    GroupCommitWriter(Path file, Connection connection) throws SQLException {
+    /**
+     * Statements prepared on the writer's connection by the work it runs, kept across transactions.
+     */
+    interface StatementCache {
+        /** Closes every kept statement and prepares it again (or drops it, to be prepared on next use). */
+        void prepareAgain() throws SQLException;
+    }
+
+    GroupCommitWriter(Path file, Connection connection, StatementCache statementCache) throws SQLException {
         this.file = file;
         this.connection = connection;
-        this.begin = connection.prepareStatement("BEGIN IMMEDIATE");
-        this.commit = connection.prepareStatement("COMMIT");
-        this.rollback = connection.prepareStatement("ROLLBACK");
-        this.savepoint = connection.prepareStatement("SAVEPOINT " + SAVEPOINT);
-        this.release = connection.prepareStatement("RELEASE " + SAVEPOINT);
-        this.rollbackTo = connection.prepareStatement("ROLLBACK TO " + SAVEPOINT);
+        this.statementCache = statementCache;
+        prepareControlStatements();
         connection.unwrap(SQLiteConnection.class).getDatabase().addCommitListener(new SQLiteCommitListener() {
             @Override
             public void onCommit() {
@@ -422,6 +437,15 @@ final class GroupCommitWriter {
     }
 
     private void guarded(List<Request<?>> requests, boolean shared) {
+        if (statementFailed) {
+            try {
+                renewStatements();
+            } catch (SQLException e) {
+                failAll(requests, new EventStoreException("cannot prepare the write statements on " + file
+                        + "; nothing was written: " + e.getMessage(), e));
+                return;
+            }
+        }
         try {
             if (shared) {
                 commitGroup(requests);
@@ -429,6 +453,7 @@ final class GroupCommitWriter {
                 commitAlone(requests.get(0));
             }
         } catch (RuntimeException | Error e) {
+            noteFailure(e);
             // A bug or a JVM error must not leave callers waiting forever.
             rollbackQuietly();
             failAll(requests, new EventStoreException("write to " + file + " failed unexpectedly: " + e, e));
@@ -439,6 +464,7 @@ final class GroupCommitWriter {
         try {
             begin.execute();
         } catch (SQLException e) {
+            noteFailure(e);
             request.future.completeExceptionally(new EventStoreException("cannot start a write transaction on "
                     + file + "; nothing was written: " + e.getMessage(), e));
             return;
@@ -447,6 +473,7 @@ final class GroupCommitWriter {
         try {
             request.apply(connection);
         } catch (SQLException | RuntimeException e) {
+            noteFailure(e);
             request.failure = transactionEnds.get() == endsBefore ? asFailure(e) : endedByWork(e);
             rollbackQuietly();
             request.complete();
@@ -462,6 +489,7 @@ final class GroupCommitWriter {
             hooks.beforeCommit(1);
             commit.execute();
         } catch (SQLException | RuntimeException e) {
+            noteFailure(e);
             rollbackQuietly();
             request.failure = new EventStoreException("commit to " + file
                     + " failed; the write may or may not have been made: " + e.getMessage(), e);
@@ -470,6 +498,48 @@ final class GroupCommitWriter {
         }
         commits.incrementAndGet();
         request.complete();
+    }
+
+    private void prepareControlStatements() throws SQLException {
+        begin = connection.prepareStatement("BEGIN IMMEDIATE");
+        commit = connection.prepareStatement("COMMIT");
+        rollback = connection.prepareStatement("ROLLBACK");
+        savepoint = connection.prepareStatement("SAVEPOINT " + SAVEPOINT);
+        release = connection.prepareStatement("RELEASE " + SAVEPOINT);
+        rollbackTo = connection.prepareStatement("ROLLBACK TO " + SAVEPOINT);
+    }
+
+    /**
+     * Before the next transaction, after a statement failed: ends a transaction a failed ROLLBACK
+     * may have left open (it would hold the file's write lock and fail the next BEGIN), and
+     * prepares every kept statement again, the work's and the writer's own.
+     */
+    private void renewStatements() throws SQLException {
+        try (Statement end = connection.createStatement()) {
+            end.execute("ROLLBACK");
+        } catch (SQLException expected) {
+            // No transaction was open: the usual case.
+        }
+        statementCache.prepareAgain();
+        for (PreparedStatement statement : List.of(begin, commit, rollback, savepoint, release, rollbackTo)) {
+            try {
+                statement.close();
+            } catch (SQLException ignored) {
+                // Replaced all the same.
+            }
+        }
+        prepareControlStatements();
+        statementFailed = false;
+    }
+
+    /** Notes a failure; one that came from a statement on the connection renews the statements. */
+    private void noteFailure(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SQLException) {
+                statementFailed = true;
+                return;
+            }
+        }
     }
 
     private IllegalStateException endedByWork(Exception cause) {
@@ -483,6 +553,7 @@ final class GroupCommitWriter {
         try {
             begin.execute();
         } catch (SQLException e) {
+            noteFailure(e);
             failAll(group, new EventStoreException("cannot start a write transaction on " + file
                     + "; nothing was written: " + e.getMessage(), e));
             return;
@@ -495,6 +566,7 @@ final class GroupCommitWriter {
             try {
                 request.apply(connection);
             } catch (SQLException | RuntimeException e) {
+                noteFailure(e);
                 request.failure = asFailure(e);
                 rollbackQuietly();
                 request.complete();
@@ -515,6 +587,7 @@ final class GroupCommitWriter {
             hooks.beforeCommit(group.size());
             commit.execute();
         } catch (SQLException | RuntimeException e) {
+            noteFailure(e);
             rollbackQuietly();
             EventStoreException failure = new EventStoreException("commit to " + file
                     + " failed; the write may or may not have been made: " + e.getMessage(), e);
@@ -588,6 +661,7 @@ final class GroupCommitWriter {
             savepoint.execute();
             outcomes = items.get(0).batcher().applyAll(items);
         } catch (SQLException | RuntimeException e) {
+            noteFailure(e);
             outcomes = null;
             thrown = e;
         }
@@ -604,6 +678,7 @@ final class GroupCommitWriter {
         try {
             release.execute();
         } catch (SQLException e) {
+            noteFailure(e);
             if (!rollbackToSavepoint()) {
                 failLostTransaction(group, -1, asFailure(e));
                 return Applied.LOST;
@@ -630,6 +705,7 @@ final class GroupCommitWriter {
             request.apply(connection);
             release.execute();
         } catch (SQLException | RuntimeException e) {
+            noteFailure(e);
             RuntimeException failure = asFailure(e);
             if (!rollbackToSavepoint()) {
                 // SQLite ended the whole transaction (an I/O error, a full disk): nothing of
@@ -666,6 +742,7 @@ final class GroupCommitWriter {
         try {
             return connection.unwrap(SQLiteConnection.class).getDatabase().total_changes();
         } catch (SQLException e) {
+            noteFailure(e);
             // Unknown: assume something changed, so the group commits as usual.
             return -1;
         }
@@ -695,8 +772,10 @@ final class GroupCommitWriter {
     private void rollbackQuietly() {
         try {
             rollback.execute();
-        } catch (SQLException ignored) {
-            // No transaction was open, or SQLite already rolled it back.
+        } catch (SQLException e) {
+            // No transaction was open, or SQLite already rolled it back; the failure also cost
+            // the statement, which is prepared again before the next transaction.
+            noteFailure(e);
         }
     }
 

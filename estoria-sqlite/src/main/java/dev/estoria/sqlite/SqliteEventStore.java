@@ -165,7 +165,7 @@ public final class SqliteEventStore
         this.maxEventBytes = writeConnection.unwrap(SQLiteConnection.class).getDatabase().limit(0, -1) - ROW_OVERHEAD;
         this.writes = new WriteStatements(file, writeConnection, Clock.systemUTC());
         this.reads = new ReadPool(file, options);
-        this.writer = new GroupCommitWriter(file, writeConnection);
+        this.writer = new GroupCommitWriter(file, writeConnection, writes);
     }
 
     /**
@@ -590,14 +590,23 @@ public final class SqliteEventStore
     /** Runs {@code work} in a read transaction; {@code what} names it in failures. */
     <T> T read(String what, ReaderWork<T> work) {
         ReadPool.Reader reader = reads.borrow();
+        boolean healthy = false;
         try {
             reader.beginRead();
-            return work.run(reader);
+            T result = work.run(reader);
+            healthy = true;
+            return result;
         } catch (SQLException e) {
             throw new EventStoreException(what + " on " + file + " failed: " + e.getMessage(), e);
         } finally {
-            // Ends the read transaction; a reader whose transaction cannot end is closed, not reused.
-            reads.giveBack(reader);
+            // A reader whose statement failed may hold statements sqlite-jdbc finalized for good
+            // (see GroupCommitWriter), and one whose transaction cannot end is unusable: both are
+            // closed, not reused.
+            if (healthy) {
+                reads.giveBack(reader);
+            } else {
+                reads.discard(reader);
+            }
         }
     }
 

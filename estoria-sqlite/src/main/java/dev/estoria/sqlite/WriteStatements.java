@@ -41,7 +41,7 @@ import java.util.function.IntFunction;
  * caller-chosen event IDs is stored already or claimed twice in the group; groups with such an ID
  * are handed back, to be applied one append at a time, where the idempotency rules are worked out.
  */
-final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable {
+final class WriteStatements implements GroupCommitWriter.Batcher, GroupCommitWriter.StatementCache, AutoCloseable {
 
     /** An event ready to insert: validated and encoded on the appending thread. */
     record PendingEvent(String type, UUID uuid, byte[] data, String contentType, Map<String, String> metadata,
@@ -57,18 +57,20 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
     private final Path file;
     private final Clock clock;
     private final Connection connection;
-    private final PreparedStatement streamVersion;
-    private final PreparedStatement locate;
+    // Prepared once, and again after a failed statement (prepareAgain); used only by the holder of
+    // the write connection.
+    private PreparedStatement streamVersion;
+    private PreparedStatement locate;
     /** By row count: the INSERT of that many events, prepared on first use. */
     private final PreparedStatement[] insertEvents = new PreparedStatement[ROWS_PER_INSERT + 1];
-    private final PreparedStatement upsertStream;
-    private final PreparedStatement storedRun;
-    private final PreparedStatement deleteEvents;
-    private final PreparedStatement deleteStreamRow;
+    private PreparedStatement upsertStream;
+    private PreparedStatement storedRun;
+    private PreparedStatement deleteEvents;
+    private PreparedStatement deleteStreamRow;
     /** Whether any of up to {@link #KEYS_PER_STATEMENT} event IDs is stored. */
-    private final PreparedStatement anyStored;
+    private PreparedStatement anyStored;
     /** The tips of up to {@link #KEYS_PER_STATEMENT} streams. */
-    private final PreparedStatement tips;
+    private PreparedStatement tips;
     /** By row count: the multi-stream INSERT of a batch, which names each row's stream. */
     private final PreparedStatement[] insertBatch = new PreparedStatement[ROWS_PER_INSERT + 1];
     /** By row count: the upsert of that many streams' tips. */
@@ -78,6 +80,10 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
         this.file = file;
         this.clock = clock;
         this.connection = connection;
+        prepare();
+    }
+
+    private void prepare() throws SQLException {
         streamVersion = connection.prepareStatement("SELECT version FROM streams WHERE stream_id = ?");
         locate = connection.prepareStatement("SELECT stream_id, version FROM events WHERE event_uuid = ?");
         // Run as a query: sqlite-jdbc follows every executeUpdate of an INSERT with a freshly prepared
@@ -94,6 +100,17 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
                 + placeholders(KEYS_PER_STATEMENT) + ") LIMIT 1");
         tips = connection.prepareStatement("SELECT stream_id, version FROM streams WHERE stream_id IN ("
                 + placeholders(KEYS_PER_STATEMENT) + ")");
+    }
+
+    /**
+     * Closes every statement and prepares the fixed ones again, the others on their next use: after
+     * a failed statement, which sqlite-jdbc may have finalized for good (see {@link
+     * GroupCommitWriter}).
+     */
+    @Override
+    public void prepareAgain() throws SQLException {
+        closeAll(true);
+        prepare();
     }
 
     private static String placeholders(int n) {
@@ -496,15 +513,30 @@ final class WriteStatements implements GroupCommitWriter.Batcher, AutoCloseable 
 
     @Override
     public void close() throws SQLException {
+        closeAll(false);
+    }
+
+    private void closeAll(boolean quietly) throws SQLException {
         for (PreparedStatement statement : List.of(streamVersion, locate, upsertStream, storedRun, deleteEvents,
                 deleteStreamRow, anyStored, tips)) {
-            statement.close();
+            close(statement, quietly);
         }
         for (PreparedStatement[] cache : List.of(insertEvents, insertBatch, upsertTips)) {
-            for (PreparedStatement statement : cache) {
-                if (statement != null) {
-                    statement.close();
+            for (int i = 0; i < cache.length; i++) {
+                if (cache[i] != null) {
+                    close(cache[i], quietly);
+                    cache[i] = null;
                 }
+            }
+        }
+    }
+
+    private static void close(PreparedStatement statement, boolean quietly) throws SQLException {
+        try {
+            statement.close();
+        } catch (SQLException e) {
+            if (!quietly) {
+                throw e;
             }
         }
     }
