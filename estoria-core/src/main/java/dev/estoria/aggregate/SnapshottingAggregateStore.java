@@ -6,6 +6,7 @@ import dev.estoria.snapshot.SnapshotPolicy;
 import dev.estoria.snapshot.SnapshotStore;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -23,7 +24,10 @@ import java.util.UUID;
  *       written again).
  *   <li>A versioned load uses the newest snapshot at or below that version.
  *   <li>Snapshots are taken of the exact state at each chosen version, even when one save crosses
- *       several. A snapshot failure is logged and never fails the save.
+ *       several. A snapshot failure is logged and never fails the save. Before writing a snapshot,
+ *       the save reads the one event at its version and writes nothing (logged) unless it is the
+ *       event the save appended: a save overtaken by a deletion and rewrite of its stream must not
+ *       leave the deleted stream's state behind as a snapshot of the new one.
  *   <li>The aggregate's state type must be decodable by the codec (records are, with Jackson).
  * </ul>
  *
@@ -115,6 +119,12 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
         }
     }
 
+    /** Whether the stream holds the event {@code p} was saved as, at its version. */
+    private boolean streamHolds(UUID id, PendingEvent<S, E> p) {
+        Aggregate<S, E> probe = inner.type().restore(id, p.stateAfter(), p.version());
+        return inner.hydrateIfStreamHolds(probe, p.version(), event -> event.id().uuid().equals(p.eventId()));
+    }
+
     @Override
     public void save(Aggregate<S, E> aggregate) {
         List<PendingEvent<S, E>> pending = aggregate.pendingEvents();
@@ -122,7 +132,18 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
         for (PendingEvent<S, E> p : pending) {
             if (policy.shouldSnapshot(aggregate.id(), p.version())) {
                 try {
-                    snapshots.write(new Snapshot(aggregate.id(), p.version(), clock.instant(),
+                    // Stamped before checking that the stream still holds this save's event at the
+                    // version: a stream deleted and written again after the check has a younger
+                    // event there, so loads skip this snapshot. Stamped after the check instead, it
+                    // would pass for the successor's state.
+                    Instant takenAt = clock.instant();
+                    if (!streamHolds(aggregate.id().uuid(), p)) {
+                        LOG.log(Level.WARNING, "not taking the snapshot of " + aggregate.id() + " at version "
+                                + p.version() + ": the stream no longer holds the saved event there (deleted and"
+                                + " written again?)");
+                        continue;
+                    }
+                    snapshots.write(new Snapshot(aggregate.id(), p.version(), takenAt,
                             codec.encode(p.stateAfter()), codec.contentType()));
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + p.version()
