@@ -768,8 +768,8 @@ public final class PostgresEventStore
         if (!MetadataCodec.isStorableText(streamId.type())) {
             throw new StreamNotFoundException(streamId);
         }
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        // beginTransaction: over a caller's pool it sets the statement and lock timeouts, as appends do.
+        try (Connection c = beginTransaction()) {
             try {
                 long tip;
                 try (PreparedStatement s = c.prepareStatement("SELECT tip FROM " + schema.streams()
