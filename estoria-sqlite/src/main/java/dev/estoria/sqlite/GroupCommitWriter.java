@@ -6,12 +6,14 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteCommitListener;
@@ -117,6 +119,11 @@ final class GroupCommitWriter {
 
     private final Path file;
     private final Connection connection;
+    private static final long QUEUE_WAIT_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    private final long busyTimeoutNanos;
+    /** The connection's busy timeout, in milliseconds, as last set; used by the connection holder only. */
+    private int busyTimeoutSet;
     /** Told to prepare its statements again after a statement on the connection failed. */
     private final StatementCache statementCache;
     // Prepared once, and again after a failure (see renewStatements): parsing them anew for every
@@ -157,9 +164,16 @@ final class GroupCommitWriter {
         void prepareAgain() throws SQLException;
     }
 
-    GroupCommitWriter(Path file, Connection connection, StatementCache statementCache) throws SQLException {
+    /**
+     * @param busyTimeout how long a write may wait for another process's lock on the file, counted
+     *     from its call: a write queued behind others that waited for the lock has only what is left
+     */
+    GroupCommitWriter(Path file, Connection connection, Duration busyTimeout, StatementCache statementCache)
+            throws SQLException {
         this.file = file;
         this.connection = connection;
+        this.busyTimeoutNanos = busyTimeout.toNanos();
+        this.busyTimeoutSet = connection.unwrap(SQLiteConnection.class).getBusyTimeout();
         this.statementCache = statementCache;
         prepareControlStatements();
         connection.unwrap(SQLiteConnection.class).getDatabase().addCommitListener(new SQLiteCommitListener() {
@@ -183,6 +197,8 @@ final class GroupCommitWriter {
         final Work<T> work;
         final boolean alone;
         final CompletableFuture<T> future = new CompletableFuture<>();
+        /** When the write was asked for: its wait for another process's lock counts from here. */
+        final long queuedAt = System.nanoTime();
         T result;
         RuntimeException failure;
 
@@ -358,6 +374,11 @@ final class GroupCommitWriter {
         hooks = newHooks == null ? Hooks.NONE : newHooks;
     }
 
+    /** Whether a thread holds the connection now; for tests. */
+    boolean connectionHeld() {
+        return connectionLock.isLocked();
+    }
+
     /**
      * Stops the writer: the group in progress finishes, work still queued fails with an {@link
      * EventStoreException}, and this returns once the writer thread has ended and nobody uses the
@@ -462,7 +483,7 @@ final class GroupCommitWriter {
 
     private void commitAlone(Request<?> request) {
         try {
-            begin.execute();
+            begin(List.of(request));
         } catch (SQLException e) {
             noteFailure(e);
             request.future.completeExceptionally(new EventStoreException("cannot start a write transaction on "
@@ -498,6 +519,29 @@ final class GroupCommitWriter {
         }
         commits.incrementAndGet();
         request.complete();
+    }
+
+    /**
+     * Begins the write transaction, letting SQLite wait for another process's lock only for what
+     * is left of the group's oldest write's busy timeout. Otherwise every transaction would wait a
+     * whole busy timeout of its own, and a write queued behind k others that waited for the lock
+     * would fail only after k + 1 of them.
+     */
+    private void begin(List<Request<?>> group) throws SQLException {
+        long oldest = Long.MAX_VALUE;
+        for (Request<?> request : group) {
+            oldest = Math.min(oldest, request.queuedAt);
+        }
+        long waited = System.nanoTime() - oldest;
+        // A wait of a few milliseconds in the queue is the normal cost of a busy store, and not
+        // worth a change of the connection's setting for every transaction.
+        long charged = waited < QUEUE_WAIT_SLACK_NANOS ? 0 : waited;
+        int millis = (int) TimeUnit.NANOSECONDS.toMillis(Math.max(0, busyTimeoutNanos - charged));
+        if (millis != busyTimeoutSet) {
+            connection.unwrap(SQLiteConnection.class).setBusyTimeout(millis);
+            busyTimeoutSet = millis;
+        }
+        begin.execute();
     }
 
     private void prepareControlStatements() throws SQLException {
@@ -551,7 +595,7 @@ final class GroupCommitWriter {
 
     private void commitGroup(List<Request<?>> group) {
         try {
-            begin.execute();
+            begin(group);
         } catch (SQLException e) {
             noteFailure(e);
             failAll(group, new EventStoreException("cannot start a write transaction on " + file

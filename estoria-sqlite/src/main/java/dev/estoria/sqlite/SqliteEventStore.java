@@ -165,7 +165,7 @@ public final class SqliteEventStore
         this.maxEventBytes = writeConnection.unwrap(SQLiteConnection.class).getDatabase().limit(0, -1) - ROW_OVERHEAD;
         this.writes = new WriteStatements(file, writeConnection, Clock.systemUTC());
         this.reads = new ReadPool(file, options);
-        this.writer = new GroupCommitWriter(file, writeConnection, writes);
+        this.writer = new GroupCommitWriter(file, writeConnection, options.busyTimeout(), writes);
     }
 
     /**
@@ -532,6 +532,11 @@ public final class SqliteEventStore
 
     void setWriterHooks(GroupCommitWriter.Hooks hooks) {
         writer.setHooks(hooks);
+    }
+
+    /** Whether a thread holds the write connection now; for tests. */
+    boolean writeConnectionHeld() {
+        return writer.connectionHeld();
     }
 
     /** Runs work inside a shared write transaction, as appends run; for tests. */

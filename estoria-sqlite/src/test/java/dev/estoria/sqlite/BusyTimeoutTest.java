@@ -1,0 +1,91 @@
+package dev.estoria.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The busy timeout bounds a write's wait for another process's lock from the write's call: a write
+ * queued behind others that already waited for the lock does not start a whole wait of its own.
+ */
+class BusyTimeoutTest {
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void writesQueuedBehindAWaitingTransactionFailWithinTheBusyTimeout() throws Exception {
+        Path file = directory.resolve("busy.db");
+        Duration busy = Duration.ofSeconds(2);
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try (SqliteEventStore store = SqliteEventStore.open(file, SqliteOptions.defaults().withBusyTimeout(busy));
+                Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            store.appendStream(TypeId.newV4("warm"), List.of(WritableEvent.json("e", "{}")));
+            Semaphore enqueued = new Semaphore(0);
+            store.setWriterHooks(new GroupCommitWriter.Hooks() {
+                @Override
+                public void enqueued() {
+                    enqueued.release();
+                }
+            });
+            try (Statement s = otherProcess.createStatement()) {
+                s.execute("BEGIN IMMEDIATE");
+            }
+            Future<Long> first = pool.submit(() -> timedFailure(() -> append(store)));
+            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!store.writeConnectionHeld()) {
+                assertThat(System.nanoTime()).as("the first append waits for the lock").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
+            // Queued behind it: work that runs in a transaction of its own, then another append.
+            Future<Long> alone = pool.submit(() -> timedFailure(() -> store.inWriteTransaction(c -> null)));
+            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+            Future<Long> last = pool.submit(() -> timedFailure(() -> append(store)));
+            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+
+            // Without the bound these fail after about 2, 4 and 6 seconds.
+            long bound = busy.toMillis() + 1_000;
+            assertThat(first.get(30, TimeUnit.SECONDS)).isLessThan(bound);
+            assertThat(alone.get(30, TimeUnit.SECONDS)).isLessThan(bound);
+            assertThat(last.get(30, TimeUnit.SECONDS)).isLessThan(bound);
+
+            otherProcess.createStatement().execute("ROLLBACK");
+            // The lock is free again: the next write gets the whole timeout, and needs none of it.
+            append(store);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void append(SqliteEventStore store) {
+        store.appendStream(TypeId.newV4("busy"), List.of(WritableEvent.json("e", "{}")));
+    }
+
+    /** Runs a write that must fail for the lock; returns how long it took, in milliseconds. */
+    private static long timedFailure(Runnable write) {
+        long start = System.nanoTime();
+        try {
+            write.run();
+        } catch (EventStoreException expected) {
+            assertThat(expected).hasMessageContaining("nothing was written");
+            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        }
+        throw new AssertionError("the write succeeded while another process held the lock");
+    }
+}
