@@ -65,7 +65,8 @@ final class ProjectionsCommand extends StoreCommand {
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
             for (Checkpoint checkpoint : store.checkpoints().list()) {
                 // One past the cap, to tell "at the cap" from "beyond it".
-                long lag = ProjectionStatus.countBehind(store, checkpoint.position(), filter, lagCap + 1);
+                long lag = ProjectionStatus.countBehind(store, checkpoint.position(), filter,
+                        lagCap == Long.MAX_VALUE ? lagCap : lagCap + 1);
                 Duration age = Duration.between(checkpoint.updatedAt(), now);
                 String state = age.compareTo(Duration.ofSeconds(liveWithinSeconds)) <= 0 ? "live" : "stale";
                 rows.add(new Row(checkpoint, Math.min(lag, lagCap), lag > lagCap, age, state));

@@ -13,6 +13,9 @@ import dev.estoria.postgres.PostgresOptions;
 import dev.estoria.sqlite.SqliteCheckpointStore;
 import dev.estoria.sqlite.SqliteEventStore;
 import dev.estoria.sqlite.SqliteFileException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -20,6 +23,7 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.Properties;
 
 /**
@@ -53,6 +57,10 @@ final class StoreOpeners {
             if (parent != null && !Files.isDirectory(parent)) {
                 throw new StoreUnavailableException("cannot create " + file + ": directory " + parent + " does not exist");
             }
+        } else if (mode == OpenMode.MUST_EXIST && isBlankSqlite(file)) {
+            // A SQLite database without a store: opening would write Estoria's schema into it.
+            throw new StoreMissingException(file + " is a SQLite database without an Estoria store"
+                    + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
         } else if (mode == OpenMode.MUST_EXIST && isEmpty(file)) {
             // SQLite would take it for a new database, and opening would write the schema into it.
             throw new StoreMissingException(file + " is empty, not an Estoria database"
@@ -71,10 +79,40 @@ final class StoreOpeners {
         return CliStore.of(store, SqliteCheckpointStore.of(store), store::close);
     }
 
+    /**
+     * Whether {@code file} is a SQLite database that holds nothing at all (no application ID, no
+     * tables), looked at through a read-only connection so that nothing is written.
+     */
+    private static boolean isBlankSqlite(Path file) {
+        byte[] header = new byte[16];
+        try (InputStream in = Files.newInputStream(file)) {
+            if (in.readNBytes(header, 0, 16) < 16
+                    || !new String(header, StandardCharsets.US_ASCII).equals("SQLite format 3\0")) {
+                return false; // opening will say what it is
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        Properties readOnly = new Properties();
+        readOnly.setProperty("open_mode", "1"); // SQLITE_OPEN_READONLY
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file, readOnly);
+                Statement s = c.createStatement();
+                ResultSet id = s.executeQuery("PRAGMA application_id")) {
+            if (!id.next() || id.getInt(1) != 0) {
+                return false;
+            }
+            try (ResultSet objects = s.executeQuery("SELECT count(*) FROM sqlite_master")) {
+                return objects.next() && objects.getLong(1) == 0;
+            }
+        } catch (SQLException e) {
+            return false; // opening will say what is wrong with it
+        }
+    }
+
     private static boolean isEmpty(Path file) {
         try {
             return Files.size(file) == 0;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false; // opening will say what is wrong with it
         }
     }

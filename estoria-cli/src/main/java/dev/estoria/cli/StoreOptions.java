@@ -73,7 +73,7 @@ final class StoreOptions {
         return switch (target()) {
             case StoreTarget.File file -> db == null || file.path().equals(Path.of(DEFAULT_DB))
                     ? "" : " --db " + Shell.quote(file.path().toString());
-            case StoreTarget.Postgres pg -> " --postgres " + Shell.quote(pg.jdbcUrl())
+            case StoreTarget.Postgres pg -> " --postgres " + Shell.quote(pg.urlWithoutPassword())
                     + (pg.schema().equals(DEFAULT_SCHEMA) ? "" : " --schema " + pg.schema());
         };
     }

@@ -41,6 +41,9 @@ final class TailCommand extends StoreCommand {
     /** How long one wait for new events lasts before the loop checks whether to stop. */
     private static final Duration IDLE_WAIT = Duration.ofMinutes(1);
 
+    /** The longest --interval: longer ones overflow the subscription's clock arithmetic. */
+    private static final Duration MAX_INTERVAL = Duration.ofDays(1);
+
     /** The longest an interrupted process waits for the loop to close the store. */
     private static final long SHUTDOWN_GRACE_MILLIS = 2000;
 
@@ -65,6 +68,10 @@ final class TailCommand extends StoreCommand {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (intervalMillis > MAX_INTERVAL.toMillis()) {
+            throw new BadInputException("--interval must be at most " + MAX_INTERVAL.toMillis() + " ms (a day), was "
+                    + intervalMillis);
+        }
         EventFilter selected = filter.filter(includeInternal);
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);

@@ -83,11 +83,8 @@ final class MetadataCodec {
         return value.indexOf('\u0000') < 0 && unpairedSurrogate(value) < 0;
     }
 
-    /**
-     * The most UTF-8 bytes of a stream or aggregate type: the type is a key of B-tree indexes,
-     * whose entries PostgreSQL caps at about 2,700 bytes.
-     */
-    static final int MAX_TYPE_BYTES = 1024;
+    /** See {@link PostgresEventStore#MAX_TYPE_BYTES}. */
+    static final int MAX_TYPE_BYTES = PostgresEventStore.MAX_TYPE_BYTES;
 
     /**
      * Checks that a stream or aggregate type can key the store's indexes.

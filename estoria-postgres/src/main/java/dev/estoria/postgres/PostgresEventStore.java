@@ -130,6 +130,13 @@ import javax.sql.DataSource;
 public final class PostgresEventStore
         implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
 
+    /**
+     * The most bytes of UTF-8 a stream type (and a snapshot's aggregate type) may have: it keys
+     * B-tree indexes, whose entries PostgreSQL caps at about 2,700 bytes. A longer one is refused
+     * on append with {@link IllegalArgumentException}, and nothing is written.
+     */
+    public static final int MAX_TYPE_BYTES = 1024;
+
     private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
     private static final int FETCH_SIZE = 256;
 

@@ -93,6 +93,13 @@ public final class EventTable {
 
     static String cut(String text, int width) {
         String oneLine = text.replaceAll("\\p{Cntrl}", " ");
-        return oneLine.length() <= width ? oneLine : oneLine.substring(0, width - 3) + "...";
+        if (oneLine.length() <= width) {
+            return oneLine;
+        }
+        int end = width - 3;
+        if (Character.isHighSurrogate(oneLine.charAt(end - 1)) && Character.isLowSurrogate(oneLine.charAt(end))) {
+            end--; // never split a surrogate pair
+        }
+        return oneLine.substring(0, end) + "...";
     }
 }

@@ -43,6 +43,11 @@ public sealed interface StoreTarget permits StoreTarget.File, StoreTarget.Postgr
             Objects.requireNonNull(schema, "schema");
         }
 
+        /** The whole URL with the value of a {@code password} parameter hidden, for printing. */
+        public String urlWithoutPassword() {
+            return jdbcUrl.replaceAll("(?i)([?&]password=)[^&]*", "$1...");
+        }
+
         /** The URL without its query, which may hold a password. */
         public String server() {
             int query = jdbcUrl.indexOf('?');
