@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.typeid.TypeId;
@@ -143,6 +144,8 @@ public final class EventJson {
             if (parser.nextToken() != null) {
                 throw new IllegalArgumentException("unexpected text after the JSON object");
             }
+        } catch (StreamConstraintsException e) {
+            throw new IllegalArgumentException("JSON beyond what this tool reads: " + Json.describe(e), e);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("malformed JSON: " + Json.describe(e), e);
         } catch (IOException e) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,15 +27,19 @@ public final class Json {
     /** The content type the command line gives JSON data unless told otherwise. */
     public static final String CONTENT_TYPE = "application/json";
 
-    // Payloads and import lines may be large: lift the default limit on string length.
+    // Payloads and import lines may be large: lift the default limits on string and number length
+    // (a number of more than 1,000 digits is valid JSON). The nesting depth keeps its limit, which
+    // guards the recursive parts of reading and writing trees.
     static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE).build())
             .build();
 
     // An event line holds its payload one level down, so it may nest one level deeper than a payload:
     // every payload this tool writes inline must read back.
     static final JsonFactory LINE_FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE)
                     .maxNestingDepth(FACTORY.streamReadConstraints().getMaxNestingDepth() + 1).build())
             .build();
 
@@ -74,6 +79,9 @@ public final class Json {
                 throw new IllegalArgumentException("malformed JSON: no value");
             }
             return node;
+        } catch (StreamConstraintsException e) {
+            // Well-formed, but past a limit of the reader: "malformed" would mislead.
+            throw new IllegalArgumentException("JSON beyond what this tool reads: " + describe(e), e);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("malformed JSON: " + describe(e), e);
         }

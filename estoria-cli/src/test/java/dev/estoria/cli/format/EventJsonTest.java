@@ -51,6 +51,21 @@ class EventJsonTest {
     }
 
     @Test
+    void numbersOfAnyLengthAreJsonAndJsonPastTheNestingLimitIsNotCalledMalformed() {
+        String longNumber = "[1" + "0".repeat(1_001) + ", 0." + "5".repeat(2_000) + "]";
+        assertThat(Json.compact(Json.parse(longNumber))).isEqualTo(longNumber.replace(" ", ""));
+        String line = "{\"id\":\"" + ID + "\",\"type\":\"noted\",\"streamId\":\"" + STREAM + "\",\"data\":" + longNumber + "}";
+        assertThat(EventJson.read(line).data()).isEqualTo(longNumber.getBytes(StandardCharsets.UTF_8));
+
+        String tooDeep = "[".repeat(1_001) + "]".repeat(1_001);
+        assertThatThrownBy(() -> Json.parse(tooDeep)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("JSON beyond what this tool reads").hasMessageContaining("1000");
+        assertThatThrownBy(() -> EventJson.read("{\"data\":[" + tooDeep + "]}"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("JSON beyond what this tool reads");
+    }
+
+    @Test
     void writesEveryFieldInOrder() {
         assertThat(EventJson.write(event("{\"x\":1}", "application/json; charset=utf-8"))).isEqualTo(
                 "{\"id\":\"" + ID + "\",\"type\":\"noted\",\"streamId\":\"" + STREAM + "\",\"streamVersion\":3,"
