@@ -10,8 +10,11 @@ import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.typeid.TypeId;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -114,6 +117,35 @@ public abstract class AppendNotifierContract<S extends EventStore & GlobalReader
             assertThat(calls.poll(30, TimeUnit.SECONDS)).isEqualTo("kept");
             // The kept listener proves the append was signalled; the removed one must not follow it.
             assertThat(calls.poll(200, TimeUnit.MILLISECONDS)).isNotEqualTo("gone");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    @DisplayName("AN-07 a read started from a listener call after the append began already sees the appended events")
+    void readFromNotificationSeesTheAppend() throws Exception {
+        ExecutorService readers = Executors.newSingleThreadExecutor();
+        try {
+            long head = store.headPosition();
+            AtomicBoolean appending = new AtomicBoolean();
+            LinkedBlockingQueue<Integer> seen = new LinkedBlockingQueue<>();
+            // The listener only hands the read to another thread, so it never calls the store itself.
+            try (AutoCloseable registration = store.onAppend(() -> {
+                if (appending.get()) {
+                    readers.submit(() -> {
+                        try (StreamIterator it = store.readAll(ReadAllOptions.after(head))) {
+                            seen.add(drain(it).size());
+                        }
+                    });
+                }
+            })) {
+                appending.set(true);
+                append(newStreamId(), 2);
+                Integer first = seen.poll(30, TimeUnit.SECONDS);
+                assertThat(first).as("events visible to a read started by the first notification").isEqualTo(2);
+            }
+        } finally {
+            readers.shutdownNow();
         }
     }
 }

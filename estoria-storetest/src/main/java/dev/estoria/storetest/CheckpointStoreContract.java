@@ -95,4 +95,22 @@ public abstract class CheckpointStoreContract<S extends CheckpointStore> extends
     void negativeRefused() {
         assertThatThrownBy(() -> store.save(newId(), -1)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    @DisplayName("CP-08 list() is ordered by projection name, then version, and leaves deleted checkpoints out")
+    void listOrderedAndWithoutDeleted() {
+        String prefix = newId().name();
+        ProjectionId a1 = ProjectionId.of(prefix + "a", 1);
+        ProjectionId a2 = ProjectionId.of(prefix + "a", 2);
+        ProjectionId a10 = ProjectionId.of(prefix + "a", 10);
+        ProjectionId b1 = ProjectionId.of(prefix + "b", 1);
+        ProjectionId gone = ProjectionId.of(prefix + "c", 1);
+        for (ProjectionId id : java.util.List.of(b1, a10, gone, a2, a1)) {
+            store.save(id, 1);
+        }
+        store.delete(gone);
+        assertThat(store.list()).extracting(Checkpoint::projectionId)
+                .filteredOn(id -> id.name().startsWith(prefix))
+                .containsExactly(a1, a2, a10, b1);
+    }
 }

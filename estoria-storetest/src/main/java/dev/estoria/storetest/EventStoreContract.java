@@ -17,6 +17,8 @@ import dev.estoria.eventstore.StreamVersionMismatchException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -846,4 +848,70 @@ public abstract class EventStoreContract<S extends EventStore> extends StoreCont
         }
     }
 
+
+    @Test
+    @DisplayName("ES-16 a batch whose later event carries an ID stored in another stream writes none of its events")
+    void foreignIdLateInBatchWritesNothing() {
+        TypeId other = newStreamId();
+        TypeId fresh = newStreamId();
+        TypeId existing = newStreamId();
+        UUID foreign = UUID.randomUUID();
+        store.appendStream(other, List.of(WritableEvent.of(EVENT_TYPE, payload(0)).withEventId(foreign)),
+                AppendStreamOptions.defaults());
+        append(existing, 1);
+        List<WritableEvent> batch = List.of(
+                WritableEvent.of(EVENT_TYPE, payload(0)).withEventId(UUID.randomUUID()),
+                WritableEvent.of(EVENT_TYPE, payload(1)),
+                WritableEvent.of(EVENT_TYPE, payload(2)).withEventId(foreign));
+        for (TypeId stream : List.of(fresh, existing)) {
+            assertThatThrownBy(() -> store.appendStream(stream, batch, AppendStreamOptions.defaults()))
+                    .isInstanceOfSatisfying(DuplicateEventIdException.class,
+                            e -> assertThat(e.eventId()).isEqualTo(foreign));
+        }
+        assertThatThrownBy(() -> store.readStream(fresh, ReadStreamOptions.defaults()).close())
+                .as("nothing written to the new stream").isInstanceOf(StreamNotFoundException.class);
+        assertThat(versions(readAll(existing))).as("nothing written to the existing stream").containsExactly(1L);
+        assertThat(readAll(other)).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("ES-17 timestamps are the time of the append (UTC instants, within minutes of the caller's clock)")
+    void timestampsAreTheAppendTime() {
+        TypeId stream = newStreamId();
+        Instant before = Instant.now();
+        List<Event> written = append(stream, 2);
+        Instant after = Instant.now();
+        Duration slack = Duration.ofMinutes(5); // clock skew to a database server
+        for (Event e : readAll(stream)) {
+            assertThat(e.timestamp()).isBetween(before.minus(slack), after.plus(slack));
+        }
+        assertThat(written).hasSize(2);
+    }
+
+    @Test
+    @Timeout(120)
+    @DisplayName("ES-18 16 threads creating one stream with no-stream: exactly one wins, the others see its version")
+    void racingNoStreamCreations() throws Exception {
+        int threads = 16;
+        for (int round = 0; round < 5; round++) {
+            TypeId stream = newStreamId();
+            List<Object> outcomes = runConcurrently(threads, thread -> {
+                try {
+                    return store.appendStream(stream, events(2), AppendStreamOptions.expectingNoStream());
+                } catch (StreamVersionMismatchException e) {
+                    return e;
+                }
+            });
+            List<Object> wins = outcomes.stream().filter(o -> o instanceof List).toList();
+            assertThat(wins).as("winners of round %d", round).hasSize(1);
+            for (Object o : outcomes) {
+                if (o instanceof StreamVersionMismatchException m) {
+                    assertThat(m.actualVersion()).isEqualTo(2);
+                }
+            }
+            @SuppressWarnings("unchecked")
+            List<Event> winner = (List<Event>) wins.get(0);
+            assertThat(readAll(stream)).containsExactlyElementsOf(winner);
+        }
+    }
 }

@@ -312,4 +312,20 @@ public abstract class GlobalReaderContract<S extends EventStore & GlobalReader> 
         assertThat(seenIds).as("no event seen twice").hasSize(seen.size());
         assertThat(seenIds).isEqualTo(acknowledged);
     }
+
+    @Test
+    @DisplayName("GR-11 empty and caught-up global iterators close like any other: reading after close throws")
+    void emptyGlobalIteratorsClose() {
+        StreamIterator empty = store.readAll(ReadAllOptions.defaults());
+        assertThat(empty.hasNext()).isFalse();
+        empty.close();
+        assertThatThrownBy(empty::hasNext).isInstanceOf(StreamIteratorClosedException.class);
+        assertThatThrownBy(empty::next).isInstanceOf(StreamIteratorClosedException.class);
+
+        List<Event> written = interleavedFixture();
+        long tip = written.get(written.size() - 1).globalPosition().orElseThrow();
+        StreamIterator caughtUp = store.readAll(ReadAllOptions.after(tip));
+        caughtUp.close();
+        assertThatThrownBy(caughtUp::hasNext).isInstanceOf(StreamIteratorClosedException.class);
+    }
 }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -114,5 +115,57 @@ public abstract class LeaseStoreContract<S extends LeaseStore> extends KitFixtur
         assertThat(store.heartbeat(group, "a", LONG)).containsExactly("a");
         assertThat(store.heartbeat(group, "b", LONG)).containsExactlyInAnyOrder("a", "b");
         assertThat(store.heartbeat(newGroup(), "c", LONG)).containsExactly("c");
+    }
+
+    /** Waits (up to 10 s, by the store's own clock as leases() reports it) until no lease of the group is listed. */
+    private void awaitNoLiveLease(String group) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!store.leases(group).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    @DisplayName("LS-06 a lease taken over after expiry carries a greater token than the expired one")
+    void takeoverAfterExpiryFences() throws InterruptedException {
+        String group = newGroup();
+        Lease brief = store.tryAcquire(group, 0, "a", Duration.ofMillis(50)).orElseThrow();
+        Optional<Lease> taken = Optional.empty();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (taken.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            taken = store.tryAcquire(group, 0, "b", LONG);
+        }
+        assertThat(taken).isPresent();
+        assertThat(taken.get().token()).as("fencing token of the new holder").isGreaterThan(brief.token());
+    }
+
+    @Test
+    @Timeout(30)
+    @DisplayName("LS-07 an expired lease cannot be renewed, even when nobody took it over")
+    void expiredLeaseNotRenewed() throws InterruptedException {
+        String group = newGroup();
+        Lease brief = store.tryAcquire(group, 0, "a", Duration.ofMillis(50)).orElseThrow();
+        Thread.sleep(100);
+        awaitNoLiveLease(group);
+        assertThat(store.renew(brief, LONG)).as("renewal of an expired lease").isEmpty();
+    }
+
+    @Test
+    @Timeout(30)
+    @DisplayName("LS-08 expired leases and expired members are no longer listed")
+    void expiredNotListed() throws InterruptedException {
+        String group = newGroup();
+        store.tryAcquire(group, 0, "a", Duration.ofMillis(50)).orElseThrow();
+        store.tryAcquire(group, 1, "a", LONG).orElseThrow();
+        store.heartbeat(group, "a", Duration.ofMillis(50));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && (store.leases(group).size() != 1
+                || !store.heartbeat(group, "b", LONG).equals(Set.of("b")))) {
+            Thread.sleep(20);
+        }
+        assertThat(store.leases(group)).extracting(Lease::partition).containsExactly(1);
+        assertThat(store.heartbeat(group, "b", LONG)).containsExactly("b");
     }
 }

@@ -113,4 +113,16 @@ public abstract class SnapshotStoreContract<S extends SnapshotStore> extends Kit
         assertThat(store.read(id).orElseThrow().version()).isEqualTo(2);
         assertThat(store.read(id, 1)).isEmpty();
     }
+
+    @Test
+    @DisplayName("SS-07 an older snapshot written late never hides a newer one")
+    void lateOlderWriteDoesNotHideNewer() {
+        TypeId id = newAggregateId();
+        store.write(new Snapshot(id, 3, AT, bytes("{\"v\":3}"), ""));
+        store.write(new Snapshot(id, 2, AT, bytes("{\"v\":2}"), ""));
+        assertThat(store.read(id).orElseThrow().version()).as("newest").isEqualTo(3);
+        assertThat(store.read(id, 5).orElseThrow().version()).as("newest at most 5").isEqualTo(3);
+        assertThat(store.read(id, 3).orElseThrow().data()).isEqualTo(bytes("{\"v\":3}"));
+        store.read(id, 2).ifPresent(s -> assertThat(s.version()).isEqualTo(2));
+    }
 }

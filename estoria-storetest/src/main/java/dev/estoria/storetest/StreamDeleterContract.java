@@ -126,4 +126,35 @@ public abstract class StreamDeleterContract<S extends EventStore & StreamDeleter
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("toVersion");
         assertThat(readAll(stream)).hasSize(1);
     }
+
+    @Test
+    @DisplayName("SD-06 a deleted stream is a missing one to expectations: stream-exists and its old version are refused with actual 0")
+    void deletedStreamFailsExistenceExpectations() {
+        TypeId stream = newStreamId();
+        append(stream, 3);
+        store.deleteStream(stream, DeleteStreamOptions.wholeStream());
+        assertThatThrownBy(() -> store.appendStream(stream, events(1), AppendStreamOptions.expectingStreamExists()))
+                .isInstanceOfSatisfying(StreamVersionMismatchException.class,
+                        e -> assertThat(e.actualVersion()).isZero());
+        assertThatThrownBy(() -> store.appendStream(stream, events(1), AppendStreamOptions.expectingVersion(3)))
+                .isInstanceOfSatisfying(StreamVersionMismatchException.class,
+                        e -> assertThat(e.actualVersion()).isZero());
+        assertThatThrownBy(() -> store.readStream(stream, ReadStreamOptions.defaults()).close())
+                .as("nothing written").isInstanceOf(StreamNotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("SD-07 iterators over a stream truncated to empty close like any other, in both directions")
+    void emptyIteratorsOfTruncatedStreamClose() {
+        TypeId stream = newStreamId();
+        append(stream, 2);
+        store.deleteStream(stream, DeleteStreamOptions.truncateTo(2));
+        for (ReadStreamOptions options : List.of(ReadStreamOptions.defaults(), ReadStreamOptions.reverse())) {
+            dev.estoria.eventstore.StreamIterator it = store.readStream(stream, options);
+            assertThat(it.hasNext()).isFalse();
+            it.close();
+            assertThatThrownBy(it::hasNext).as(options.toString())
+                    .isInstanceOf(dev.estoria.eventstore.StreamIteratorClosedException.class);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package dev.estoria.storetest.selfcheck;
 
+import dev.estoria.eventstore.AppendNotifier;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
@@ -8,7 +9,9 @@ import dev.estoria.eventstore.GlobalReader;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamDeleter;
+import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.typeid.TypeId;
@@ -18,7 +21,7 @@ import java.util.List;
  * The memory store with one deliberate fault, so the kit's own tests can show that each fault is
  * caught. Subclasses override the one operation they break.
  */
-class FaultyStore implements EventStore, GlobalReader, StreamDeleter {
+class FaultyStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier {
 
     final InMemoryEventStore delegate = InMemoryEventStore.create();
 
@@ -45,5 +48,15 @@ class FaultyStore implements EventStore, GlobalReader, StreamDeleter {
     @Override
     public void deleteStream(TypeId streamId, DeleteStreamOptions options) {
         delegate.deleteStream(streamId, options);
+    }
+
+    @Override
+    public List<StreamInfo> listStreams() {
+        return delegate.listStreams();
+    }
+
+    @Override
+    public AutoCloseable onAppend(Runnable listener) {
+        return delegate.onAppend(listener);
     }
 }
