@@ -94,4 +94,12 @@ public final class InMemoryLeaseStore implements LeaseStore {
         groupMembers.values().removeIf(expiry -> !expiry.isAfter(now));
         return Set.copyOf(groupMembers.keySet());
     }
+
+    @Override
+    public synchronized void leave(String group, String owner) {
+        Map<String, Instant> groupMembers = members.get(group);
+        if (groupMembers != null) {
+            groupMembers.remove(owner);
+        }
+    }
 }

@@ -43,4 +43,12 @@ public interface LeaseStore {
      * counted (and gets its share) before it holds any lease.
      */
     Set<String> heartbeat(String group, String owner, Duration ttl);
+
+    /**
+     * Forgets {@code owner}'s heartbeat in {@code group} at once, so the other members stop counting
+     * it in their shares. Called by a worker that closes. The default does nothing: the heartbeat
+     * then lapses at its expiry.
+     */
+    default void leave(String group, String owner) {
+    }
 }

@@ -277,8 +277,16 @@ public final class PartitionedProjection implements AutoCloseable {
     private void stopNow(Held h, boolean release) {
         try {
             h.processor.close();
-            if (release) {
+            // close() gives up after 35 s and returns with the processor possibly still inside a
+            // handler: fence it off (no more events, no checkpoint), and release the lease only if
+            // the processor really ended; otherwise let the lease expire.
+            h.validUntil = System.nanoTime();
+            ProjectionStatus.State state = h.processor.state();
+            boolean ended = state == ProjectionStatus.State.STOPPED || state == ProjectionStatus.State.FAILED;
+            if (release && ended) {
                 leases.release(h.lease);
+            } else if (release) {
+                LOG.log(Level.WARNING, "partition " + h.lease.partition() + " of " + id + " did not stop in time; its lease is left to expire");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -288,7 +296,11 @@ public final class PartitionedProjection implements AutoCloseable {
         }
     }
 
-    /** Stops every partition (saving checkpoints) and releases the leases, so others take over at once. */
+    /**
+     * Stops every partition (saving checkpoints), releases the leases and leaves the group, so others
+     * take over at once. A partition whose processor does not stop within its close's grace keeps
+     * its lease until it expires, fenced off so that it handles and saves nothing more.
+     */
     @Override
     public void close() throws InterruptedException {
         coordinator.shutdown();
@@ -303,6 +315,13 @@ public final class PartitionedProjection implements AutoCloseable {
         }
         stopper.shutdown();
         stopper.awaitTermination(60, TimeUnit.SECONDS);
+        try {
+            // Without this the others count this worker in their shares until its heartbeat
+            // expires, and leave the partitions just released unworked until then.
+            leases.leave(group, settings.workerId());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "worker " + settings.workerId() + " of " + id + " could not leave; its heartbeat will expire", e);
+        }
     }
 
     /** Stops working without releasing the leases, as a crashed process would; for tests. */

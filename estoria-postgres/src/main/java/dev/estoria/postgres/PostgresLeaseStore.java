@@ -200,6 +200,20 @@ public final class PostgresLeaseStore implements LeaseStore {
         });
     }
 
+    @Override
+    public void leave(String group, String owner) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(owner, "owner");
+        inTransaction("the leave of " + owner + " from " + group, c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM " + schema.members()
+                    + " WHERE lease_group = ? AND owner = ?")) {
+                s.setString(1, group);
+                s.setString(2, owner);
+                return s.executeUpdate();
+            }
+        });
+    }
+
     private static java.time.Instant instant(ResultSet rs, int column) throws SQLException {
         return rs.getObject(column, OffsetDateTime.class).toInstant();
     }

@@ -41,7 +41,9 @@ import java.util.Optional;
  *       when the runner starts, if absent) and goes on only if it still holds the position the
  *       batch starts after. The other runner waits for that lock, sees the checkpoint moved, rolls
  *       back before its handler runs and resumes after it, so events are still applied exactly
- *       once, and the runners take turns rather than work in parallel.
+ *       once, and the runners take turns rather than work in parallel. A checkpoint moved back or
+ *       deleted by someone else (a rebuild, an operator) fails the runner instead, with nothing
+ *       written: resuming there would apply events a second time to a read model that holds them.
  *   <li><b>Failures</b>: a handler exception rolls the batch back and stops the runner ({@link
  *       State#FAILED}) at the last committed batch. A transient failure (deadlock, serialization
  *       failure, lost connection, timeout) is retried from the committed checkpoint first, with
@@ -245,8 +247,16 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             c = store.beginTransaction();
             // Taken first, so a second runner of the projection waits here, before any handler
             // write, and then sees the checkpoint moved.
-            if (lockCheckpoint(c) != committed) {
+            long found = lockCheckpoint(c);
+            if (found != committed) {
                 c.rollback();
+                if (found < committed) {
+                    // Deleted or moved back (a rebuild, an operator): resuming there would apply the
+                    // events after it a second time to a read model that already holds them.
+                    throw new IllegalStateException("the checkpoint of projection " + id + " moved back outside"
+                            + " this runner (expected position " + committed + ", found "
+                            + (found < 0 ? "none" : Long.toString(found)) + "); nothing was written");
+                }
                 throw new Overtaken();
             }
             for (Event event : batch) {

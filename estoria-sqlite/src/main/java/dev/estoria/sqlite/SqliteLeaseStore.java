@@ -209,6 +209,22 @@ public final class SqliteLeaseStore implements LeaseStore {
         });
     }
 
+    /** @throws EventStoreException if the write fails */
+    @Override
+    public void leave(String group, String owner) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(owner, "owner");
+        store.writeShared(connection -> {
+            try (PreparedStatement leave = connection.prepareStatement(
+                    "DELETE FROM estoria_members WHERE lease_group = ? AND owner = ?")) {
+                leave.setString(1, group);
+                leave.setString(2, owner);
+                leave.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     private static void execute(Connection connection, String sql, String a, String b, long c) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setString(1, a);

@@ -168,4 +168,16 @@ public abstract class LeaseStoreContract<S extends LeaseStore> extends KitFixtur
         assertThat(store.leases(group)).extracting(Lease::partition).containsExactly(1);
         assertThat(store.heartbeat(group, "b", LONG)).containsExactly("b");
     }
+
+    @Test
+    @DisplayName("LS-09 a member that leaves is no longer listed, at once; leaving twice or unknown is harmless")
+    void leftMemberNotListed() {
+        String group = newGroup();
+        store.heartbeat(group, "a", LONG);
+        assertThat(store.heartbeat(group, "b", LONG)).containsExactlyInAnyOrder("a", "b");
+        store.leave(group, "a");
+        store.leave(group, "a");
+        store.leave(group, "nobody");
+        assertThat(store.heartbeat(group, "b", LONG)).containsExactly("b");
+    }
 }
