@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -27,37 +26,11 @@ import org.junit.jupiter.api.Timeout;
 class PartitionedCloseHandOverTest {
 
     /** Signals every completed heartbeat of worker "a": one per coordination round. */
-    private static final class RoundCounting implements LeaseStore {
-        final LeaseStore inner;
+    private static final class RoundCounting extends ForwardingLeaseStore {
         final Semaphore roundsOfA = new Semaphore(0);
 
         RoundCounting(LeaseStore inner) {
-            this.inner = inner;
-        }
-
-        @Override
-        public Optional<Lease> tryAcquire(String group, int partition, String owner, Duration ttl) {
-            return inner.tryAcquire(group, partition, owner, ttl);
-        }
-
-        @Override
-        public Optional<Lease> renew(Lease lease, Duration ttl) {
-            return inner.renew(lease, ttl);
-        }
-
-        @Override
-        public void release(Lease lease) {
-            inner.release(lease);
-        }
-
-        @Override
-        public List<Lease> leases(String group) {
-            return inner.leases(group);
-        }
-
-        @Override
-        public void leave(String group, String owner) {
-            inner.leave(group, owner);
+            super(inner);
         }
 
         @Override

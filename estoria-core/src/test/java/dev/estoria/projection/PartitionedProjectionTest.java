@@ -215,12 +215,11 @@ class PartitionedProjectionTest {
     }
 
     /** Lease store whose renewals can be held up, as a slow database would hold them. */
-    private static final class HeldRenewals implements LeaseStore {
-        private final LeaseStore inner;
+    private static final class HeldRenewals extends ForwardingLeaseStore {
         private volatile java.util.concurrent.CountDownLatch gate;
 
         HeldRenewals(LeaseStore inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         void hold() {
@@ -236,11 +235,6 @@ class PartitionedProjectionTest {
         }
 
         @Override
-        public java.util.Optional<Lease> tryAcquire(String group, int partition, String owner, Duration ttl) {
-            return inner.tryAcquire(group, partition, owner, ttl);
-        }
-
-        @Override
         public java.util.Optional<Lease> renew(Lease lease, Duration ttl) {
             java.util.concurrent.CountDownLatch g = gate;
             if (g != null) {
@@ -251,21 +245,6 @@ class PartitionedProjectionTest {
                 }
             }
             return inner.renew(lease, ttl);
-        }
-
-        @Override
-        public void release(Lease lease) {
-            inner.release(lease);
-        }
-
-        @Override
-        public List<Lease> leases(String group) {
-            return inner.leases(group);
-        }
-
-        @Override
-        public Set<String> heartbeat(String group, String owner, Duration ttl) {
-            return inner.heartbeat(group, owner, ttl);
         }
     }
 

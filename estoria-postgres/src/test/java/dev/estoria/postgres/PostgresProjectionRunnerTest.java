@@ -195,4 +195,27 @@ class PostgresProjectionRunnerTest {
             runner.close();
         }
     }
+
+    @Test
+    void aCheckpointMovedBackUnderTheRunnerFailsItRatherThanApplyEventsTwice() throws Exception {
+        append(1, 3);
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording(null), options(10)).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+            // A rebuild or an operator rewinds the checkpoint while the runner is at the head; the
+            // read model's primary key would refuse a replay, but a read model without one would not.
+            PostgresCheckpointStore.of(store).save(ID, 0);
+            append(1, 1); // wakes the runner
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (runner.state() != State.FAILED) {
+                assertThat(System.nanoTime()).as("the runner goes on after its checkpoint moved back").isLessThan(deadline);
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+            assertThat(runner.failure()).get().isInstanceOf(IllegalStateException.class)
+                    .extracting(Throwable::getMessage).asString().contains("moved back").contains("nothing was written");
+            assertThat(handledRows()).isEqualTo(3);
+        } finally {
+            runner.close();
+        }
+    }
 }
