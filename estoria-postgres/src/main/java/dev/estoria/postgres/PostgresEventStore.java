@@ -163,6 +163,12 @@ public final class PostgresEventStore
      * delayed, not lost.
      */
     private final AtomicLong heldBackXid = new AtomicLong();
+    /**
+     * The lowest watermark (snapshot xmin) a read saw when it gave up waiting; 0 when none. The
+     * watcher wakes the listeners whenever the watermark has moved past it, since events held back
+     * then may be visible now even while a younger transaction still holds back the latest one.
+     */
+    private final AtomicLong heldBackXmin = new AtomicLong();
     private final AtomicBoolean watchingHeldBack = new AtomicBoolean();
     private final ScheduledExecutorService settleWatcher;
     private volatile boolean feedHeldBack;
@@ -699,7 +705,7 @@ public final class PostgresEventStore
                         return base + (xmin << Schema.INDEX_BITS);
                     }
                     if (System.nanoTime() >= deadline) {
-                        watchHeldBack(Math.max(lastCommittedXid.get(), remote));
+                        watchHeldBack(Math.max(lastCommittedXid.get(), remote), xmin);
                         if (xmin <= remote) {
                             remoteCommittedXid.compareAndSet(remote, 0);
                         }
@@ -929,10 +935,11 @@ public final class PostgresEventStore
      * Remembers that a read could not wait long enough for {@code xid} to settle, and starts the
      * watcher if it is not running. Only useful to listeners, so nothing is watched without them.
      */
-    private void watchHeldBack(long xid) {
+    private void watchHeldBack(long xid, long xmin) {
         if (appendListeners.isEmpty()) {
             return;
         }
+        heldBackXmin.accumulateAndGet(xmin, (seen, x) -> seen == 0 ? x : Math.min(seen, x));
         heldBackXid.accumulateAndGet(xid, Math::max);
         if (watchingHeldBack.compareAndSet(false, true)) {
             scheduleSettleCheck(20);
@@ -959,16 +966,22 @@ public final class PostgresEventStore
             return;
         }
         boolean settled;
+        boolean advanced = false;
         try (Connection c = dataSource.getConnection();
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT pg_snapshot_xmin(t)::text::bigint, pg_snapshot_xmax(t)::text::bigint"
                         + " FROM pg_current_snapshot() t")) {
             rs.next();
-            settled = rs.getLong(1) > awaited || awaited >= rs.getLong(2);
+            long xmin = rs.getLong(1);
+            settled = xmin > awaited || awaited >= rs.getLong(2);
+            long seen = heldBackXmin.get();
+            // The watermark moved since a read gave up: what was held back below it is visible now.
+            advanced = seen != 0 && xmin > seen && heldBackXmin.compareAndSet(seen, xmin);
         } catch (SQLException | RuntimeException e) {
             settled = false;
         }
         if (settled && heldBackXid.compareAndSet(awaited, 0)) {
+            heldBackXmin.set(0);
             watchingHeldBack.set(false);
             signalAppend();
             // A read that timed out between the get and the reset above restarts the watcher itself.
@@ -977,7 +990,10 @@ public final class PostgresEventStore
             }
             return;
         }
-        scheduleSettleCheck(settled ? 20 : Math.min(1_000, lastDelay * 2));
+        if (advanced) {
+            signalAppend();
+        }
+        scheduleSettleCheck(settled || advanced ? 20 : Math.min(1_000, lastDelay * 2));
     }
 
     // ------------------------------------------------------------------ feed health
