@@ -1,5 +1,6 @@
 package dev.estoria.aggregate;
 
+import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,6 +42,8 @@ public final class Aggregate<S, E> {
     private TypeId lastEventId;
     private final List<PendingEvent<S, E>> pending = new ArrayList<>();
     private boolean discarded;
+    /** The batch last sent in a save that failed ambiguously; a retry sends it again, byte for byte. */
+    private List<WritableEvent> inDoubt;
 
     Aggregate(AggregateType<S, E> type, TypeId id, S state, long version) {
         this.type = type;
@@ -118,11 +121,20 @@ public final class Aggregate<S, E> {
     public void record(E event, Map<String, String> metadata) {
         requireUsable();
         Objects.requireNonNull(event, "event");
+        // Checked before the event is applied: a refused record must leave the aggregate as it was.
+        Map<String, String> checked;
+        try {
+            checked = Map.copyOf(Objects.requireNonNull(metadata, "metadata"));
+        } catch (NullPointerException e) {
+            throw new IllegalArgumentException("metadata of " + event.getClass().getSimpleName() + " recorded on "
+                    + id + " must not be null nor hold null keys or values", e);
+        }
         type.eventTypeOf(event);
         S next = type.apply(state, event);
+        pending.add(new PendingEvent<>(TypeId.timeOrderedV7(System.currentTimeMillis()), event, checked, version + 1,
+                next));
         state = next;
         version++;
-        pending.add(new PendingEvent<>(TypeId.timeOrderedV7(System.currentTimeMillis()), event, metadata, version, next));
     }
 
     /**
@@ -185,13 +197,23 @@ public final class Aggregate<S, E> {
         lastEventId = eventId;
     }
 
+    List<WritableEvent> inDoubt() {
+        return inDoubt;
+    }
+
+    void markInDoubt(List<WritableEvent> batch) {
+        inDoubt = List.copyOf(batch);
+    }
+
     void markSaved(TypeId lastWritten) {
+        inDoubt = null;
         storedVersion = version;
         lastEventId = lastWritten;
         pending.clear();
     }
 
     void discard() {
+        inDoubt = null;
         discarded = true;
     }
 

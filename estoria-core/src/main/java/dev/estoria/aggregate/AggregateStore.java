@@ -79,6 +79,16 @@ public interface AggregateStore<S, E> {
             java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion);
 
     /**
+     * Whether the stream of aggregate {@code id} still holds, at {@code version}, an event {@code
+     * atVersion} accepts, with the same rules as {@link #hydrateIfStreamHolds}. A check, not a load:
+     * decorators that act on loads (hooks) leave it alone.
+     */
+    default boolean streamHoldsAt(UUID id, long version, java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion) {
+        Aggregate<S, E> probe = type().restore(id, type().initialState(id), version);
+        return hydrateIfStreamHolds(probe, version, atVersion); // applies nothing: toVersion is its version
+    }
+
+    /**
      * Saves the aggregate's pending events, expecting the stream to be at the aggregate's {@linkplain
      * Aggregate#storedVersion() stored version}.
      *

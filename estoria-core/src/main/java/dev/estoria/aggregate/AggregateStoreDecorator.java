@@ -41,6 +41,12 @@ public abstract class AggregateStoreDecorator<S, E> implements AggregateStore<S,
     }
 
     @Override
+    public boolean streamHoldsAt(UUID id, long version,
+            java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion) {
+        return inner.streamHoldsAt(id, version, atVersion);
+    }
+
+    @Override
     public void save(Aggregate<S, E> aggregate) {
         inner.save(aggregate);
     }

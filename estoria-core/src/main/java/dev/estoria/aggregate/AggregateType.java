@@ -155,12 +155,19 @@ public final class AggregateType<S, E> {
             throw new AggregateHydrationException(stored.streamId(), stored.streamVersion(),
                     "unknown event type '" + raw.type() + "': it is not registered with aggregate type " + name, null);
         }
+        E event;
         try {
-            return codec.decode(raw.data(), target);
+            event = codec.decode(raw.data(), target);
         } catch (CodecException | IllegalArgumentException e) {
             throw new AggregateHydrationException(stored.streamId(), stored.streamVersion(),
                     "cannot decode event type '" + raw.type() + "' as " + target.getSimpleName() + ": " + e.getMessage(), e);
         }
+        if (event == null) {
+            // null means "skipped" to the caller: a codec must never make a stored event vanish.
+            throw new AggregateHydrationException(stored.streamId(), stored.streamVersion(), "the codec decoded event"
+                    + " type '" + raw.type() + "' as null, not a " + target.getSimpleName(), null);
+        }
+        return event;
     }
 
     /**

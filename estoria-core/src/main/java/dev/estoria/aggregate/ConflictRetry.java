@@ -65,7 +65,9 @@ public final class ConflictRetry {
                     pause(policy, attempt++);
                     break; // reload and run the command again
                 } catch (EventStoreException e) {
-                    if (attempt >= policy.maxAttempts()) {
+                    // A discarded aggregate was refused (a before-save hook threw this), not left in
+                    // doubt: nothing was written and saving it again can only fail.
+                    if (aggregate.isDiscarded() || attempt >= policy.maxAttempts()) {
                         throw e;
                     }
                     // The events may be stored already: save the same aggregate again, which is

@@ -94,6 +94,7 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             return true;
         }
         long readFrom = verify ? from - 1 : from;
+        long firstBeyond = 0; // the first event read past toVersion, if any
         ReadStreamOptions options = ReadStreamOptions.defaults().afterVersion(readFrom);
         if (toVersion > 0) {
             options = options.count(toVersion - readFrom);
@@ -122,12 +123,17 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             while (events.hasNext()) {
                 Event next = events.next();
                 if (!upTo(next, toVersion)) {
+                    firstBeyond = next.streamVersion();
                     break; // the read takes one more than needed when it started below the version
                 }
                 apply(aggregate, next);
             }
         } catch (StreamNotFoundException e) {
             throw new AggregateNotFoundException(aggregate.id());
+        }
+        if (from == 0 && aggregate.version() == 0 && firstBeyond > 0) {
+            throw new AggregateHydrationException(aggregate.id(), 1, "the events up to version " + (firstBeyond - 1)
+                    + " were truncated away, so the state at version " + toVersion + " cannot be rebuilt", null);
         }
         if (from == 0 && aggregate.version() == 0) {
             // A stream comes to exist with its first event, so one that exists and holds none was
@@ -200,22 +206,15 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
             return;
         }
         List<Event> written;
+        List<WritableEvent> events = null;
         try {
-            List<WritableEvent> events = new ArrayList<>(pending.size());
-            for (PendingEvent<S, E> p : pending) {
-                byte[] data;
-                try {
-                    data = type.codec().encode(p.event());
-                } catch (CodecException e) {
-                    throw new CodecException("cannot encode " + p.event().getClass().getSimpleName() + " of aggregate "
-                            + aggregate.id() + ": " + e.getMessage(), e);
-                }
-                events.add(new WritableEvent(type.eventTypeOf(p.event()), data, type.codec().contentType(),
-                        p.metadata(), Optional.of(p.eventId())));
-            }
+            events = batch(aggregate, pending);
             written = eventStore.appendStream(aggregate.id(), events,
                     AppendStreamOptions.expectingVersion(aggregate.storedVersion()));
         } catch (EventStoreException e) {
+            if (events != null) {
+                aggregate.markInDoubt(events);
+            }
             // Ambiguous: the append may or may not have landed. The aggregate stays as it is, so the
             // same save can be retried: its events keep their UUIDs, so a retry either writes them
             // or finds them stored, never both.
@@ -230,6 +229,42 @@ public final class EventSourcedAggregateStore<S, E> implements AggregateStore<S,
                     + written.size() + " written events for " + pending.size() + " appended", null);
         }
         aggregate.markSaved(written.get(written.size() - 1).id());
+    }
+
+    /**
+     * The batch to append for the pending events. After an ambiguous failure the batch then sent goes
+     * again exactly as sent: before-save hooks ran again and may have changed the metadata (a
+     * timestamp, an attempt number), and a batch that differs from the stored one would be a conflict
+     * ({@code DuplicateEventIdException}) rather than the retry it is. Events recorded since make a
+     * new batch, which a store that holds the first one refuses as a partial match.
+     */
+    private List<WritableEvent> batch(Aggregate<S, E> aggregate, List<PendingEvent<S, E>> pending) {
+        List<WritableEvent> sent = aggregate.inDoubt();
+        if (sent == null || sent.size() != pending.size()) {
+            return encode(aggregate, pending);
+        }
+        for (int i = 0; i < sent.size(); i++) {
+            if (!sent.get(i).eventId().orElseThrow().equals(pending.get(i).eventId())) {
+                return encode(aggregate, pending);
+            }
+        }
+        return sent;
+    }
+
+    private List<WritableEvent> encode(Aggregate<S, E> aggregate, List<PendingEvent<S, E>> pending) {
+        List<WritableEvent> events = new ArrayList<>(pending.size());
+        for (PendingEvent<S, E> p : pending) {
+            byte[] data;
+            try {
+                data = type.codec().encode(p.event());
+            } catch (CodecException e) {
+                throw new CodecException("cannot encode " + p.event().getClass().getSimpleName() + " of aggregate "
+                        + aggregate.id() + ": " + e.getMessage(), e);
+            }
+            events.add(new WritableEvent(type.eventTypeOf(p.event()), data, type.codec().contentType(),
+                    p.metadata(), Optional.of(p.eventId())));
+        }
+        return events;
     }
 
     /** The stream ID of the aggregate with {@code id}. */

@@ -12,6 +12,8 @@ import java.util.function.Consumer;
  * that throws stops the operation.
  *
  * <ul>
+ *   <li>Load hooks run on every load, also when a decorator over this one (a cache, snapshots)
+ *       continues a cached or snapshotted state through {@link #hydrateIfStreamHolds}.
  *   <li>A before-load hook that throws prevents the load; a before-save hook that throws prevents the
  *       save, and nothing is written (typical use: {@link Aggregate#mergeMetadata} to add
  *       correlation IDs).
@@ -67,6 +69,29 @@ public final class HookableAggregateStore<S, E> extends AggregateStoreDecorator<
         Aggregate<S, E> aggregate = inner.load(id, toVersion);
         afterLoad.forEach(h -> h.accept(aggregate));
         return aggregate;
+    }
+
+    /**
+     * An outer decorator (a cache hit, a snapshot) loads through this: it is a load, so the load
+     * hooks run. If the stream no longer holds the restored version, the caller falls back to {@link
+     * #load}, and the before-load hooks run a second time.
+     */
+    @Override
+    public boolean hydrateIfStreamHolds(Aggregate<S, E> aggregate, long toVersion,
+            java.util.function.Predicate<dev.estoria.eventstore.Event> atVersion) {
+        beforeLoad.forEach(h -> h.accept(aggregate.id()));
+        boolean current = inner.hydrateIfStreamHolds(aggregate, toVersion, atVersion);
+        if (current) {
+            afterLoad.forEach(h -> h.accept(aggregate));
+        }
+        return current;
+    }
+
+    @Override
+    public void hydrate(Aggregate<S, E> aggregate, long toVersion) {
+        beforeLoad.forEach(h -> h.accept(aggregate.id()));
+        inner.hydrate(aggregate, toVersion);
+        afterLoad.forEach(h -> h.accept(aggregate));
     }
 
     @Override

@@ -121,8 +121,7 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
 
     /** Whether the stream holds the event {@code p} was saved as, at its version. */
     private boolean streamHolds(UUID id, PendingEvent<S, E> p) {
-        Aggregate<S, E> probe = inner.type().restore(id, p.stateAfter(), p.version());
-        return inner.hydrateIfStreamHolds(probe, p.version(), event -> event.id().uuid().equals(p.eventId()));
+        return inner.streamHoldsAt(id, p.version(), event -> event.id().uuid().equals(p.eventId()));
     }
 
     @Override

@@ -17,6 +17,8 @@ public record Account(String owner, long balance, long overdraftLimit, boolean o
 
     /** Whether a withdrawal of {@code amount} keeps the balance within the overdraft limit. */
     public boolean canWithdraw(long amount) {
-        return balance - amount >= -overdraftLimit;
+        // balance - amount would wrap past Long.MIN_VALUE for a huge amount; with amount > 0 and
+        // overdraftLimit >= 0, amount - overdraftLimit cannot overflow.
+        return balance >= amount - overdraftLimit;
     }
 }

@@ -82,6 +82,10 @@ public final class BankAccounts {
         requirePositive(amount);
         return ConflictRetry.update(accounts, id, account -> {
             requireOpen(account);
+            if (account.state().balance() > Long.MAX_VALUE - amount) {
+                throw new BankException("depositing " + amount + " into " + account.id()
+                        + " would overflow its balance of " + account.state().balance());
+            }
             account.record(new AccountEvent.Deposited(amount));
         }).state().balance();
     }
