@@ -95,10 +95,11 @@ class CliEdgeCasesTest {
         CliHarness harness = new CliHarness();
 
         CliHarness.Result result = harness.run("demo", "--postgres",
-                "jdbc:postgresql://db.example:5432/bank?user=app&password=hunter2", "--schema", "bank");
+                "jdbc:postgresql://db.example:5432/bank?user=app&password=hunter2&sslpassword=keysecret",
+                "--schema", "bank");
 
         assertThat(result.exitCode()).as(result.err()).isZero();
-        assertThat(result.out()).doesNotContain("hunter2");
+        assertThat(result.out()).doesNotContain("hunter2").doesNotContain("keysecret").contains("password=...");
     }
 
     // --format table cuts long cells in the middle of a surrogate pair, printing a lone

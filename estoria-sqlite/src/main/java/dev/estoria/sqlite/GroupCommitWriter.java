@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.sqlite.SQLiteCommitListener;
 import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteException;
 
 /**
  * Owns the write connection and commits writes in groups.
@@ -119,9 +120,14 @@ final class GroupCommitWriter {
 
     private final Path file;
     private final Connection connection;
-    private static final long QUEUE_WAIT_SLACK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final int SQLITE_BUSY = 5;
 
     private final long busyTimeoutNanos;
+    /**
+     * When a BEGIN that failed for another process's lock started, until one gets the lock again;
+     * 0 when the last BEGIN got it. Used by the connection holder only.
+     */
+    private long lockedOutSince;
     /** The connection's busy timeout, in milliseconds, as last set; used by the connection holder only. */
     private int busyTimeoutSet;
     /** Told to prepare its statements again after a statement on the connection failed. */
@@ -165,8 +171,8 @@ final class GroupCommitWriter {
     }
 
     /**
-     * @param busyTimeout how long a write may wait for another process's lock on the file, counted
-     *     from its call: a write queued behind others that waited for the lock has only what is left
+     * @param busyTimeout how long a write may wait for another process's lock on the file (see
+     *     {@link #begin})
      */
     GroupCommitWriter(Path file, Connection connection, Duration busyTimeout, StatementCache statementCache)
             throws SQLException {
@@ -522,26 +528,42 @@ final class GroupCommitWriter {
     }
 
     /**
-     * Begins the write transaction, letting SQLite wait for another process's lock only for what
-     * is left of the group's oldest write's busy timeout. Otherwise every transaction would wait a
-     * whole busy timeout of its own, and a write queued behind k others that waited for the lock
-     * would fail only after k + 1 of them.
+     * Begins the write transaction. SQLite waits for another process's lock up to the busy timeout,
+     * but only the time the store has been kept from the lock counts against a write: a write queued
+     * while an earlier transaction of the group's was already waiting for that lock has only what is
+     * left of its timeout, counted from its call (the group gets what is left of its youngest
+     * write's, so none fails before its own time). Otherwise every transaction would wait a whole
+     * timeout of its own, and work queued behind k transactions that waited for the lock would fail
+     * only after k + 1 of them. Time spent queued behind this store's own work is not charged.
      */
     private void begin(List<Request<?>> group) throws SQLException {
-        long oldest = Long.MAX_VALUE;
-        for (Request<?> request : group) {
-            oldest = Math.min(oldest, request.queuedAt);
+        long now = System.nanoTime();
+        long budget = busyTimeoutNanos;
+        if (lockedOutSince != 0) {
+            long youngest = Long.MIN_VALUE;
+            for (Request<?> request : group) {
+                youngest = Math.max(youngest, request.queuedAt);
+            }
+            budget -= Math.max(0, now - Math.max(youngest, lockedOutSince));
         }
-        long waited = System.nanoTime() - oldest;
-        // A wait of a few milliseconds in the queue is the normal cost of a busy store, and not
-        // worth a change of the connection's setting for every transaction.
-        long charged = waited < QUEUE_WAIT_SLACK_NANOS ? 0 : waited;
-        int millis = (int) TimeUnit.NANOSECONDS.toMillis(Math.max(0, busyTimeoutNanos - charged));
+        int millis = (int) TimeUnit.NANOSECONDS.toMillis(Math.max(0, budget));
         if (millis != busyTimeoutSet) {
             connection.unwrap(SQLiteConnection.class).setBusyTimeout(millis);
             busyTimeoutSet = millis;
         }
-        begin.execute();
+        try {
+            begin.execute();
+            lockedOutSince = 0;
+        } catch (SQLException e) {
+            if (lockedOutSince == 0 && isBusy(e)) {
+                lockedOutSince = now;
+            }
+            throw e;
+        }
+    }
+
+    private static boolean isBusy(SQLException e) {
+        return e instanceof SQLiteException sqlite && (sqlite.getResultCode().code & 0xff) == SQLITE_BUSY;
     }
 
     private void prepareControlStatements() throws SQLException {

@@ -11,9 +11,9 @@ import java.util.Objects;
  *
  * @param durability when an append counts as written; {@link Durability#FULL} by default
  * @param busyTimeout how long a statement waits for a lock held by another process on the same
- *     file before failing with an {@link dev.estoria.eventstore.EventStoreException}; a write counts
- *     it from its call, so one queued behind writes of this store that waited for the lock has only
- *     what is left. 5 seconds by default; zero fails at once; at most {@link Integer#MAX_VALUE}
+ *     file before failing with an {@link dev.estoria.eventstore.EventStoreException}; a write queued
+ *     while the store was already kept from the lock has only what is left of its timeout, counted
+ *     from its call. 5 seconds by default; zero fails at once; at most {@link Integer#MAX_VALUE}
  *     milliseconds
  * @param readConnections how many idle read connections the store keeps for reuse; more may be
  *     open at once while many reads are in progress; 4 by default; at least 1

@@ -73,6 +73,52 @@ class BusyTimeoutTest {
         }
     }
 
+    @Test
+    void aWriteQueuedLateInAWaitFailsNoSoonerThanItsOwnTimeout() throws Exception {
+        Path file = directory.resolve("young.db");
+        Duration busy = Duration.ofSeconds(3);
+        ExecutorService pool = Executors.newCachedThreadPool();
+        try (SqliteEventStore store = SqliteEventStore.open(file, SqliteOptions.defaults().withBusyTimeout(busy));
+                Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            append(store);
+            Semaphore enqueued = new Semaphore(0);
+            store.setWriterHooks(new GroupCommitWriter.Hooks() {
+                @Override
+                public void enqueued() {
+                    enqueued.release();
+                }
+            });
+            try (Statement s = otherProcess.createStatement()) {
+                s.execute("BEGIN IMMEDIATE");
+            }
+            Future<Long> first = pool.submit(() -> timedFailure(() -> append(store)));
+            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!store.writeConnectionHeld()) {
+                assertThat(System.nanoTime()).as("the first append waits for the lock").isLessThan(deadline);
+                Thread.onSpinWait();
+            }
+            long firstWaiting = System.nanoTime();
+            Future<Long> old = pool.submit(() -> timedFailure(() -> append(store)));
+            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+            // Not a synchronisation: the young write must be called well into the first one's wait.
+            while (System.nanoTime() - firstWaiting < TimeUnit.MILLISECONDS.toNanos(1_500)) {
+                Thread.onSpinWait();
+            }
+            assertThat(first.isDone()).as("the first append still waits").isFalse();
+            Future<Long> young = pool.submit(() -> timedFailure(() -> append(store)));
+            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+
+            // old and young share the next transaction; it may not fail young before its own time.
+            assertThat(young.get(30, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(busy.toMillis() - 300);
+            assertThat(old.get(30, TimeUnit.SECONDS)).isLessThan(2 * busy.toMillis() + 1_000);
+            otherProcess.createStatement().execute("ROLLBACK");
+            append(store);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void append(SqliteEventStore store) {
         store.appendStream(TypeId.newV4("busy"), List.of(WritableEvent.json("e", "{}")));
     }

@@ -43,9 +43,12 @@ public sealed interface StoreTarget permits StoreTarget.File, StoreTarget.Postgr
             Objects.requireNonNull(schema, "schema");
         }
 
-        /** The whole URL with the value of a {@code password} parameter hidden, for printing. */
+        /**
+         * The whole URL with the values of its {@code password} and {@code sslpassword} (the client
+         * key's) parameters hidden, for printing.
+         */
         public String urlWithoutPassword() {
-            return jdbcUrl.replaceAll("(?i)([?&]password=)[^&]*", "$1...");
+            return jdbcUrl.replaceAll("(?i)([?&](?:ssl)?password=)[^&]*", "$1...");
         }
 
         /** The URL without its query, which may hold a password. */
