@@ -167,6 +167,8 @@ public final class PostgresEventStore
      * The lowest watermark (snapshot xmin) a read saw when it gave up waiting; 0 when none. The
      * watcher wakes the listeners whenever the watermark has moved past it, since events held back
      * then may be visible now even while a younger transaction still holds back the latest one.
+     * A value the watermark had not passed when the watch ended is kept (a read may have just
+     * recorded it); at worst it costs one needless wake-up later.
      */
     private final AtomicLong heldBackXmin = new AtomicLong();
     private final AtomicBoolean watchingHeldBack = new AtomicBoolean();
@@ -967,12 +969,13 @@ public final class PostgresEventStore
         }
         boolean settled;
         boolean advanced = false;
+        long xmin = 0;
         try (Connection c = dataSource.getConnection();
                 Statement s = c.createStatement();
                 ResultSet rs = s.executeQuery("SELECT pg_snapshot_xmin(t)::text::bigint, pg_snapshot_xmax(t)::text::bigint"
                         + " FROM pg_current_snapshot() t")) {
             rs.next();
-            long xmin = rs.getLong(1);
+            xmin = rs.getLong(1);
             settled = xmin > awaited || awaited >= rs.getLong(2);
             long seen = heldBackXmin.get();
             // The watermark moved since a read gave up: what was held back below it is visible now.
@@ -981,7 +984,10 @@ public final class PostgresEventStore
             settled = false;
         }
         if (settled && heldBackXid.compareAndSet(awaited, 0)) {
-            heldBackXmin.set(0);
+            // Forget only watermarks passed by now: a read that gave up meanwhile, at the current
+            // watermark, keeps its own, which the watcher it restarts below needs.
+            long passed = xmin;
+            heldBackXmin.accumulateAndGet(passed, (seen, x) -> seen != 0 && seen < x ? 0 : seen);
             watchingHeldBack.set(false);
             signalAppend();
             // A read that timed out between the get and the reset above restarts the watcher itself.
