@@ -163,10 +163,20 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         // Counted per episode: a batch committed since the last failure starts the count again.
         int transientFailures = 0;
         long failedAt = -1;
+        boolean loaded = false;
         try {
             while (!life.stopping()) {
                 try {
-                    committed = loadCheckpoint();
+                    // After a retry or another runner's batch too, the checkpoint may only have moved
+                    // forward: resuming from a lower one would apply events a second time.
+                    long found = loadCheckpoint(!loaded);
+                    if (!loaded) {
+                        found = Math.max(found, 0); // only a deletion racing the start leaves none
+                    } else if (found < committed) {
+                        throw movedBack(found);
+                    }
+                    committed = found;
+                    loaded = true;
                     follow();
                     transientFailures = 0;
                 } catch (Overtaken o) {
@@ -253,9 +263,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                 if (found < committed) {
                     // Deleted or moved back (a rebuild, an operator): resuming there would apply the
                     // events after it a second time to a read model that already holds them.
-                    throw new IllegalStateException("the checkpoint of projection " + id + " moved back outside"
-                            + " this runner (expected position " + committed + ", found "
-                            + (found < 0 ? "none" : Long.toString(found)) + "); nothing was written");
+                    throw movedBack(found);
                 }
                 throw new Overtaken();
             }
@@ -288,18 +296,29 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         }
     }
 
-    /** Loads the checkpoint, creating it at position 0 when the projection never ran, so batches can lock it. */
-    private long loadCheckpoint() throws SQLException {
+    private IllegalStateException movedBack(long found) {
+        return new IllegalStateException("the checkpoint of projection " + id + " moved back outside this runner"
+                + " (expected position " + committed + ", found " + (found < 0 ? "none" : Long.toString(found))
+                + "); nothing was written");
+    }
+
+    /**
+     * Loads the checkpoint; on the runner's first load, creates it at position 0 when the projection
+     * never ran, so batches can lock it. Returns -1 for a missing checkpoint otherwise.
+     */
+    private long loadCheckpoint(boolean create) throws SQLException {
         Connection c = store.beginTransaction();
         try {
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO " + store.schema().checkpoints()
-                    + " (projection_name, projection_version, position, updated_at) VALUES (?, ?, 0, clock_timestamp())"
-                    + " ON CONFLICT DO NOTHING")) {
-                s.setString(1, id.name());
-                s.setInt(2, id.version());
-                s.executeUpdate();
+            if (create) {
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO " + store.schema().checkpoints()
+                        + " (projection_name, projection_version, position, updated_at)"
+                        + " VALUES (?, ?, 0, clock_timestamp()) ON CONFLICT DO NOTHING")) {
+                    s.setString(1, id.name());
+                    s.setInt(2, id.version());
+                    s.executeUpdate();
+                }
             }
-            long position = PostgresCheckpointStore.load(c, store.schema(), id).map(Checkpoint::position).orElse(0L);
+            long position = PostgresCheckpointStore.load(c, store.schema(), id).map(Checkpoint::position).orElse(-1L);
             c.commit();
             return position;
         } finally {

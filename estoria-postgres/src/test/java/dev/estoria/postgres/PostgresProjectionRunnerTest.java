@@ -218,4 +218,38 @@ class PostgresProjectionRunnerTest {
             runner.close();
         }
     }
+
+    @Test
+    void aCheckpointMovedBackWhileTheRunnerRetriesFailsItToo() throws Exception {
+        append(1, 3);
+        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Thread> rewinder = new java.util.concurrent.atomic.AtomicReference<>();
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, (tx, event) -> {
+            recording(null).handle(tx, event);
+            if (event.type().equals("late") && failed.compareAndSet(false, true)) {
+                // A rebuild rewinds the checkpoint; it waits for this batch's lock on the row and
+                // lands once the batch, failed as a serialization failure would, has rolled back.
+                rewinder.set(Thread.ofPlatform().start(() -> PostgresCheckpointStore.of(store).save(ID, 0)));
+                throw new java.sql.SQLException("could not serialize access (simulated)", "40001");
+            }
+        }, options(10)).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+            store.appendStream(TypeId.newV4("ticks"), List.of(WritableEvent.of("late", new byte[0])));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (runner.state() != State.FAILED) {
+                assertThat(System.nanoTime()).as("the runner goes on after its checkpoint moved back").isLessThan(deadline);
+                TimeUnit.MILLISECONDS.sleep(10);
+            }
+            assertThat(runner.failure()).get().isInstanceOf(IllegalStateException.class)
+                    .extracting(Throwable::getMessage).asString().contains("moved back");
+            assertThat(handledRows()).isEqualTo(3);
+        } finally {
+            runner.close();
+            Thread t = rewinder.get();
+            if (t != null) {
+                t.join();
+            }
+        }
+    }
 }
