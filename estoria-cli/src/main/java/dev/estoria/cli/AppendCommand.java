@@ -4,13 +4,11 @@ import dev.estoria.cli.format.Json;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.cli.store.StoreMissingException;
-import dev.estoria.cli.store.StoreTarget;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.ExpectedVersion;
 import dev.estoria.eventstore.StreamVersionMismatchException;
 import dev.estoria.eventstore.WritableEvent;
-import dev.estoria.postgres.PostgresEventStore;
 import dev.estoria.typeid.TypeId;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -121,13 +119,7 @@ final class AppendCommand extends StoreCommand {
         for (byte[] payload : payloads) {
             events.add(new WritableEvent(type, payload, declaredType, checkedMetadata, Optional.ofNullable(eventId)));
         }
-        // The store would refuse it too, but only after opening, which creates a missing schema.
-        int typeBytes = streamId.type().getBytes(StandardCharsets.UTF_8).length;
-        if (storeOptions().target() instanceof StoreTarget.Postgres && typeBytes > PostgresEventStore.MAX_TYPE_BYTES) {
-            throw new BadInputException("the stream type of " + streamId + " is " + typeBytes
-                    + " bytes of UTF-8; PostgreSQL indexes it, and at most " + PostgresEventStore.MAX_TYPE_BYTES
-                    + " are allowed");
-        }
+        checkStreamTypeFits(streamId, "");
         AppendStreamOptions options = expectation == null
                 ? AppendStreamOptions.defaults()
                 : AppendStreamOptions.expecting(expectation.toExpectedVersion());

@@ -125,11 +125,13 @@ final class ImportCommand extends StoreCommand {
                 if (line.isBlank()) {
                     continue;
                 }
+                ExportedEvent event;
                 try {
-                    EventJson.read(line);
+                    event = EventJson.read(line);
                 } catch (IllegalArgumentException e) {
                     throw new BadInputException(file + " line " + number + ": " + e.getMessage(), e);
                 }
+                checkStreamTypeFits(event.streamId(), file + " line " + number + ": ");
                 events++;
             }
         } catch (CharacterCodingException e) {

@@ -2,7 +2,11 @@ package dev.estoria.cli;
 
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
+import dev.estoria.cli.store.StoreTarget;
+import dev.estoria.postgres.PostgresEventStore;
+import dev.estoria.typeid.TypeId;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,5 +46,20 @@ abstract class StoreCommand implements Callable<Integer> {
 
     CliStore open(OpenMode mode) {
         return environment().opener().open(storeOptions().target(), mode);
+    }
+
+    /**
+     * Refuses a stream type PostgreSQL cannot index, before the store is opened: the store would
+     * refuse it too, but only after opening, which creates a missing schema.
+     *
+     * @param where what to name the input by in the message (empty, or "FILE line N: ")
+     */
+    void checkStreamTypeFits(TypeId streamId, String where) {
+        int bytes = streamId.type().getBytes(StandardCharsets.UTF_8).length;
+        if (storeOptions().target() instanceof StoreTarget.Postgres && bytes > PostgresEventStore.MAX_TYPE_BYTES) {
+            throw new BadInputException(where + "the stream type of " + streamId + " is " + bytes
+                    + " bytes of UTF-8; PostgreSQL indexes it, and at most " + PostgresEventStore.MAX_TYPE_BYTES
+                    + " are allowed");
+        }
     }
 }

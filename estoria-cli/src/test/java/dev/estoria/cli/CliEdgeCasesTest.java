@@ -150,6 +150,25 @@ class CliEdgeCasesTest {
         }
     }
 
+    @Test
+    void anImportRefusedAsBadInputCreatesNoPostgresSchema() throws Exception {
+        String schema = TestPostgres.freshSchema();
+        Path file = dir.resolve("long-type.ndjson");
+        String longType = "s".repeat(1_100);
+        Files.writeString(file, "{\"id\":\"t_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a\",\"type\":\"t\",\"streamId\":\""
+                + longType + "_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7b\",\"contentType\":\"application/json\","
+                + "\"metadata\":{},\"data\":{}}\n");
+        try {
+            CliHarness.Result result = real("import", file.toString(), "--postgres", TestPostgres.url(), "--schema", schema);
+
+            assertThat(result.exitCode()).as(result.err()).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(result.err()).contains("line 1").contains("1100 bytes");
+            assertThat(TestPostgres.schemaExists(schema)).as("schema created by refused input").isFalse();
+        } finally {
+            TestPostgres.dropSchema(schema);
+        }
+    }
+
     // Option values the parser accepts must not overflow later into an unexpected error.
     @Test
     void aTailIntervalBeyondADayIsBadInput() {
