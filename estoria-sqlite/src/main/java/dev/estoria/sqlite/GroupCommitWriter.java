@@ -489,11 +489,12 @@ final class GroupCommitWriter {
 
     private void commitAlone(Request<?> request) {
         try {
-            begin(List.of(request));
+            if (begin(List.of(request)).isEmpty()) {
+                return;
+            }
         } catch (SQLException e) {
             noteFailure(e);
-            request.future.completeExceptionally(new EventStoreException("cannot start a write transaction on "
-                    + file + "; nothing was written: " + e.getMessage(), e));
+            request.future.completeExceptionally(cannotBegin(e));
             return;
         }
         long endsBefore = transactionEnds.get();
@@ -530,36 +531,65 @@ final class GroupCommitWriter {
     /**
      * Begins the write transaction. SQLite waits for another process's lock up to the busy timeout,
      * but only the time the store has been kept from the lock counts against a write: a write queued
-     * while an earlier transaction of the group's was already waiting for that lock has only what is
-     * left of its timeout, counted from its call (the group gets what is left of its youngest
-     * write's, so none fails before its own time). Otherwise every transaction would wait a whole
-     * timeout of its own, and work queued behind k transactions that waited for the lock would fail
-     * only after k + 1 of them. Time spent queued behind this store's own work is not charged.
+     * while the store was already waiting for that lock has only what is left of its timeout, counted
+     * from its call. When a group's writes have different times left, the wait is set for the
+     * earliest; when it runs out, the writes whose time is up fail and the rest wait again for what
+     * is left of theirs, so none fails before its own time nor waits past it. Otherwise every
+     * transaction would wait a whole timeout of its own, and work queued behind k transactions that
+     * waited for the lock would fail only after k + 1 of them. Time spent queued behind this store's
+     * own work is not charged.
+     *
+     * @return the writes of the group the transaction was begun for; the others have failed
      */
-    private void begin(List<Request<?>> group) throws SQLException {
-        long now = System.nanoTime();
-        long budget = busyTimeoutNanos;
-        if (lockedOutSince != 0) {
-            long youngest = Long.MIN_VALUE;
-            for (Request<?> request : group) {
-                youngest = Math.max(youngest, request.queuedAt);
+    private List<Request<?>> begin(List<Request<?>> group) throws SQLException {
+        List<Request<?>> waiting = group;
+        while (true) {
+            long now = System.nanoTime();
+            // A write's wait counts from its call, or from when the store was first refused the
+            // lock if later; when the store is not kept from the lock, from now.
+            long start = lockedOutSince != 0 ? lockedOutSince : now;
+            long earliest = Long.MAX_VALUE;
+            for (Request<?> request : waiting) {
+                earliest = Math.min(earliest, Math.max(request.queuedAt, start) + busyTimeoutNanos);
             }
-            budget -= Math.max(0, now - Math.max(youngest, lockedOutSince));
-        }
-        int millis = (int) TimeUnit.NANOSECONDS.toMillis(Math.max(0, budget));
-        if (millis != busyTimeoutSet) {
-            connection.unwrap(SQLiteConnection.class).setBusyTimeout(millis);
-            busyTimeoutSet = millis;
-        }
-        try {
-            begin.execute();
-            lockedOutSince = 0;
-        } catch (SQLException e) {
-            if (lockedOutSince == 0 && isBusy(e)) {
-                lockedOutSince = now;
+            int millis = (int) TimeUnit.NANOSECONDS.toMillis(Math.max(0, earliest - now));
+            if (millis != busyTimeoutSet) {
+                connection.unwrap(SQLiteConnection.class).setBusyTimeout(millis);
+                busyTimeoutSet = millis;
             }
-            throw e;
+            try {
+                begin.execute();
+                lockedOutSince = 0;
+                return waiting;
+            } catch (SQLException e) {
+                if (!isBusy(e)) {
+                    throw e;
+                }
+                noteFailure(e);
+                if (lockedOutSince == 0) {
+                    lockedOutSince = now;
+                }
+                // Fail the writes whose own time is up (at least the one the wait was set for);
+                // the younger ones of the group wait on for what is left of theirs.
+                long cutoff = Math.max(System.nanoTime(), earliest) + TimeUnit.MILLISECONDS.toNanos(1);
+                List<Request<?>> expired = new ArrayList<>();
+                List<Request<?>> rest = new ArrayList<>();
+                for (Request<?> request : waiting) {
+                    long deadline = Math.max(request.queuedAt, lockedOutSince) + busyTimeoutNanos;
+                    (deadline <= cutoff ? expired : rest).add(request);
+                }
+                failAll(expired, cannotBegin(e));
+                if (rest.isEmpty()) {
+                    return rest;
+                }
+                waiting = rest;
+            }
         }
+    }
+
+    private EventStoreException cannotBegin(SQLException e) {
+        return new EventStoreException("cannot start a write transaction on " + file + "; nothing was written: "
+                + e.getMessage(), e);
     }
 
     private static boolean isBusy(SQLException e) {
@@ -615,13 +645,16 @@ final class GroupCommitWriter {
                 + "back after an error; if the work ended it, some of its writes may have been committed", cause);
     }
 
-    private void commitGroup(List<Request<?>> group) {
+    private void commitGroup(List<Request<?>> whole) {
+        List<Request<?>> group;
         try {
-            begin(group);
+            group = begin(whole);
         } catch (SQLException e) {
             noteFailure(e);
-            failAll(group, new EventStoreException("cannot start a write transaction on " + file
-                    + "; nothing was written: " + e.getMessage(), e));
+            failAll(whole, cannotBegin(e));
+            return;
+        }
+        if (group.isEmpty()) {
             return;
         }
         long changesBefore = totalChanges();
