@@ -189,10 +189,7 @@ class CrossProcessNotificationTest {
         try (Subscription subscription = subscribe(reader); Connection blocker = db.rawConnection()) {
             assertThat(subscription.next(Duration.ZERO)).isEmpty();
             // An older transaction holding an ID keeps the next append below the watermark.
-            blocker.setAutoCommit(false);
-            try (var s = blocker.createStatement()) {
-                s.execute("SELECT pg_current_xact_id()");
-            }
+            holdAnId(blocker);
             reader.reads.drainPermits();
             long start = System.nanoTime();
             Future<Optional<Event>> received = waiter.submit(() -> subscription.next(WAIT));
@@ -205,6 +202,45 @@ class CrossProcessNotificationTest {
             blocker.rollback();
             assertThat(received.get(WAIT.toSeconds() + 10, TimeUnit.SECONDS)).contains(written);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(WAIT.minusSeconds(5));
+        }
+    }
+
+    @Test
+    void anEarlierHeldBackWakeUpIsRepeatedWhenItsEventsBecomeVisible() throws Exception {
+        ObservedReader reader = new ObservedReader(subscriberSide);
+        try (Subscription subscription = subscribe(reader);
+                Connection older = db.rawConnection(); Connection younger = db.rawConnection()) {
+            assertThat(subscription.next(Duration.ZERO)).isEmpty();
+            holdAnId(older);
+            reader.reads.drainPermits();
+            Future<Optional<Event>> received = waiter.submit(() -> subscription.next(WAIT));
+            assertThat(reader.reads.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("first read").isTrue();
+            Event first = writerSide.appendStream(TypeId.newV4("remote"),
+                    List.of(WritableEvent.of("first", new byte[] {1}))).get(0);
+            // Woken by the notification; the read gives up waiting (older is open) and the store watches.
+            assertThat(reader.reads.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("read woken by first").isTrue();
+            holdAnId(younger);
+            writerSide.appendStream(TypeId.newV4("remote"), List.of(WritableEvent.of("second", new byte[] {2})));
+            assertThat(reader.reads.tryAcquire(WAIT.toSeconds(), TimeUnit.SECONDS)).as("read woken by second").isTrue();
+            assertThat(received.isDone()).isFalse();
+            // The first event is now below the watermark; the second stays held back by younger.
+            older.rollback();
+            long visibleSince = System.nanoTime();
+            try {
+                assertThat(received.get(WAIT.toSeconds() + 10, TimeUnit.SECONDS)).contains(first);
+                // The subscription reads once more when its 20 s wait ends; only a wake-up delivers it well before.
+                assertThat(Duration.ofNanos(System.nanoTime() - visibleSince)).isLessThan(Duration.ofSeconds(5));
+            } finally {
+                younger.rollback();
+            }
+        }
+    }
+
+    /** Opens a transaction on {@code c} that holds a transaction ID, and so holds the watermark back. */
+    private static void holdAnId(Connection c) throws Exception {
+        c.setAutoCommit(false);
+        try (var s = c.createStatement()) {
+            s.execute("SELECT pg_current_xact_id()");
         }
     }
 

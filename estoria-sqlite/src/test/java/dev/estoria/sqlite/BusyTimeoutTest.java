@@ -35,24 +35,10 @@ class BusyTimeoutTest {
         ExecutorService pool = Executors.newCachedThreadPool();
         try (SqliteEventStore store = SqliteEventStore.open(file, SqliteOptions.defaults().withBusyTimeout(busy));
                 Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            store.appendStream(TypeId.newV4("warm"), List.of(WritableEvent.json("e", "{}")));
-            Semaphore enqueued = new Semaphore(0);
-            store.setWriterHooks(new GroupCommitWriter.Hooks() {
-                @Override
-                public void enqueued() {
-                    enqueued.release();
-                }
-            });
-            try (Statement s = otherProcess.createStatement()) {
-                s.execute("BEGIN IMMEDIATE");
-            }
+            Semaphore enqueued = watchQueue(store);
+            lockOut(otherProcess);
             Future<Long> first = pool.submit(() -> timedFailure(() -> append(store)));
-            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!store.writeConnectionHeld()) {
-                assertThat(System.nanoTime()).as("the first append waits for the lock").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
+            awaitWaitingForTheLock(store, enqueued);
             // Queued behind it: work that runs in a transaction of its own, then another append.
             Future<Long> alone = pool.submit(() -> timedFailure(() -> store.inWriteTransaction(c -> null)));
             assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
@@ -80,24 +66,10 @@ class BusyTimeoutTest {
         ExecutorService pool = Executors.newCachedThreadPool();
         try (SqliteEventStore store = SqliteEventStore.open(file, SqliteOptions.defaults().withBusyTimeout(busy));
                 Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            append(store);
-            Semaphore enqueued = new Semaphore(0);
-            store.setWriterHooks(new GroupCommitWriter.Hooks() {
-                @Override
-                public void enqueued() {
-                    enqueued.release();
-                }
-            });
-            try (Statement s = otherProcess.createStatement()) {
-                s.execute("BEGIN IMMEDIATE");
-            }
+            Semaphore enqueued = watchQueue(store);
+            lockOut(otherProcess);
             Future<Long> first = pool.submit(() -> timedFailure(() -> append(store)));
-            assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!store.writeConnectionHeld()) {
-                assertThat(System.nanoTime()).as("the first append waits for the lock").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
+            awaitWaitingForTheLock(store, enqueued);
             long firstWaiting = System.nanoTime();
             // Called while the store is already kept from the lock: it has what is left of its own timeout.
             Future<Long> old = pool.submit(() -> timedFailure(() -> append(store)));
@@ -119,6 +91,36 @@ class BusyTimeoutTest {
             append(store);
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** Releases a permit each time a write is queued. */
+    private static Semaphore watchQueue(SqliteEventStore store) {
+        append(store);
+        Semaphore enqueued = new Semaphore(0);
+        store.setWriterHooks(new GroupCommitWriter.Hooks() {
+            @Override
+            public void enqueued() {
+                enqueued.release();
+            }
+        });
+        return enqueued;
+    }
+
+    /** Takes the file's write lock, as another process would, and keeps it until ROLLBACK. */
+    private static void lockOut(Connection otherProcess) throws Exception {
+        try (Statement s = otherProcess.createStatement()) {
+            s.execute("BEGIN IMMEDIATE");
+        }
+    }
+
+    /** Waits until the write just submitted is queued and its transaction waits for the lock. */
+    private static void awaitWaitingForTheLock(SqliteEventStore store, Semaphore enqueued) throws Exception {
+        assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!store.writeConnectionHeld()) {
+            assertThat(System.nanoTime()).as("the first write waits for the lock").isLessThan(deadline);
+            Thread.onSpinWait();
         }
     }
 
