@@ -65,7 +65,11 @@ class LauncherIT {
     void tailStopsCleanlyOnSigint() throws Exception {
         assertThat(launch(dir, "demo").exitCode()).isZero();
         Path err = dir.resolve("tail-err.txt");
-        Process tail = launcher(dir, "tail", "--after", "12").redirectError(err.toFile()).start();
+        ProcessBuilder builder = launcher(dir, "tail", "--after", "12").redirectError(err.toFile());
+        // A build started in the background of a shell script inherits SIGINT ignored, and so would
+        // tail: the JVM then installs no handler and Ctrl-C cannot reach it. Give it the default back.
+        builder.command().addAll(0, List.of("env", "--default-signal=INT"));
+        Process tail = builder.start();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(tail.getInputStream(), StandardCharsets.UTF_8))) {
             // The thirteenth event arrives once tail is following the log.
             assertThat(out.readLine()).contains("\"globalPosition\":13,");
