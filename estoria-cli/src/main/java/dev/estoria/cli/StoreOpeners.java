@@ -15,6 +15,7 @@ import dev.estoria.sqlite.SqliteEventStore;
 import dev.estoria.sqlite.SqliteFileException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,13 +85,18 @@ final class StoreOpeners {
      * tables), looked at through a read-only connection so that nothing is written.
      */
     private static boolean isBlankSqlite(Path file) {
-        byte[] header = new byte[16];
+        byte[] header = new byte[100];
         try (InputStream in = Files.newInputStream(file)) {
-            if (in.readNBytes(header, 0, 16) < 16
-                    || !new String(header, StandardCharsets.US_ASCII).equals("SQLite format 3\0")) {
+            if (in.readNBytes(header, 0, header.length) < header.length
+                    || !new String(header, 0, 16, StandardCharsets.US_ASCII).equals("SQLite format 3\0")) {
                 return false; // opening will say what it is
             }
         } catch (IOException e) {
+            return false;
+        }
+        // The header's application ID (offset 68): set in an Estoria file, whose every read command
+        // is spared a second connection. Zero may also mean it sits in the write-ahead log still.
+        if (ByteBuffer.wrap(header, 68, 4).getInt() != 0) {
             return false;
         }
         Properties readOnly = new Properties();

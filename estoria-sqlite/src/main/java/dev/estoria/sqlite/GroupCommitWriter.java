@@ -118,10 +118,11 @@ final class GroupCommitWriter {
 
     private static final String SAVEPOINT = "estoria_write";
 
-    private final Path file;
-    private final Connection connection;
+    /** SQLite's primary result code for a lock held by another connection. */
     private static final int SQLITE_BUSY = 5;
 
+    private final Path file;
+    private final Connection connection;
     private final long busyTimeoutNanos;
     /**
      * When a BEGIN that failed for another process's lock started, until one gets the lock again;
@@ -565,7 +566,7 @@ final class GroupCommitWriter {
                 if (!isBusy(e)) {
                     throw e;
                 }
-                noteFailure(e);
+                // sqlite-jdbc keeps a statement that failed for BUSY: no need to prepare it again.
                 if (lockedOutSince == 0) {
                     lockedOutSince = now;
                 }
