@@ -277,7 +277,7 @@ public final class PartitionedProjection implements AutoCloseable {
     private void stopNow(Held h, boolean release) {
         try {
             h.processor.close();
-            // close() gives up after 35 s and returns with the processor possibly still inside a
+            // close() gives up after its grace and returns with the processor possibly still inside a
             // handler: fence it off (no more events, no checkpoint), and release the lease only if
             // the processor really ended; otherwise let the lease expire.
             h.validUntil = System.nanoTime();
@@ -314,7 +314,10 @@ public final class PartitionedProjection implements AutoCloseable {
             stopNow(h, true);
         }
         stopper.shutdown();
-        stopper.awaitTermination(60, TimeUnit.SECONDS);
+        // Partitions handed over earlier may still be stopping: each takes at most its close grace
+        // and the wait after the interrupt.
+        long graceSeconds = settings.options().closeGrace().getSeconds();
+        stopper.awaitTermination(graceSeconds > Long.MAX_VALUE - 30 ? Long.MAX_VALUE : graceSeconds + 30, TimeUnit.SECONDS);
         try {
             // Without this the others count this worker in their shares until its heartbeat
             // expires, and leave the partitions just released unworked until then.

@@ -39,9 +39,42 @@ public final class ProjectionLifecycle {
     private volatile Subscription subscription;
     private Thread thread;
 
-    /** The life cycle of a runner of projection {@code id}, not yet started. */
+    /** How long {@link #close()} waits for the loop by default before interrupting it. */
+    public static final Duration DEFAULT_CLOSE_GRACE = Duration.ofSeconds(30);
+
+    /** How long {@link #close()} waits, after interrupting the loop, for it to end. */
+    private static final Duration AFTER_INTERRUPT = Duration.ofSeconds(5);
+
+    private final Duration closeGrace;
+
+    /** The life cycle of a runner of projection {@code id}, not yet started, with the default close grace. */
     public ProjectionLifecycle(ProjectionId id) {
+        this(id, DEFAULT_CLOSE_GRACE);
+    }
+
+    /**
+     * The life cycle of a runner of projection {@code id}, not yet started.
+     *
+     * @param closeGrace how long {@link #close()} waits for the loop to end before interrupting it
+     * @throws IllegalArgumentException if {@code closeGrace} is not positive
+     */
+    public ProjectionLifecycle(ProjectionId id, Duration closeGrace) {
         this.id = Objects.requireNonNull(id, "id");
+        this.closeGrace = checkGrace(closeGrace);
+    }
+
+    /**
+     * Checks a close grace given in options.
+     *
+     * @return {@code grace}
+     * @throws IllegalArgumentException if it is not positive
+     */
+    public static Duration checkGrace(Duration grace) {
+        Objects.requireNonNull(grace, "closeGrace");
+        if (grace.isNegative() || grace.isZero()) {
+            throw new IllegalArgumentException("closeGrace must be positive, was " + grace);
+        }
+        return grace;
     }
 
     /**
@@ -162,9 +195,9 @@ public final class ProjectionLifecycle {
     }
 
     /**
-     * Asks the loop to stop, ends its wait for events, and waits for the thread to end: up to 30
-     * seconds, then it is interrupted (and given 5 more). A runner never started is just {@code
-     * STOPPED}.
+     * Asks the loop to stop, ends its wait for events, and waits for the thread to end: up to the
+     * close grace (30 seconds by default), then it is interrupted (and given 5 seconds more). A runner
+     * never started is just {@code STOPPED}.
      */
     public void close() throws InterruptedException {
         stopping = true;
@@ -180,9 +213,17 @@ public final class ProjectionLifecycle {
             state = State.STOPPED;
             return;
         }
-        if (!finished.await(30, TimeUnit.SECONDS)) {
+        if (!finished.await(saturatedNanos(closeGrace), TimeUnit.NANOSECONDS)) {
             t.interrupt();
-            finished.await(5, TimeUnit.SECONDS);
+            finished.await(AFTER_INTERRUPT.toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
         }
     }
 }

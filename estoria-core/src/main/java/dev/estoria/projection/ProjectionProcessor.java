@@ -60,9 +60,11 @@ public final class ProjectionProcessor implements AutoCloseable {
      * @param pollInterval how long to wait for a notification before reading anyway; also the idle
      *     heartbeat period
      * @param continueOnError record handler failures and go on instead of stopping
+     * @param closeGrace how long {@link ProjectionProcessor#close()} waits for the current event to
+     *     finish before it interrupts the handler (then it waits 5 seconds more); positive
      */
     public record Options(EventFilter filter, int batchSize, int checkpointEvery, Duration pollInterval,
-            boolean continueOnError) {
+            boolean continueOnError, Duration closeGrace) {
 
         public Options {
             Objects.requireNonNull(filter, "filter");
@@ -73,31 +75,40 @@ public final class ProjectionProcessor implements AutoCloseable {
             if (pollInterval.isNegative() || pollInterval.isZero()) {
                 throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
             }
+            ProjectionLifecycle.checkGrace(closeGrace);
         }
 
-        /** Application streams, batches of 500, a checkpoint every 100 events, polling every second. */
+        /**
+         * Application streams, batches of 500, a checkpoint every 100 events, polling every second,
+         * stopping on a handler failure, a close grace of 30 seconds.
+         */
         public static Options defaults() {
-            return new Options(EventFilter.applicationStreams(), 500, 100, Duration.ofSeconds(1), false);
+            return new Options(EventFilter.applicationStreams(), 500, 100, Duration.ofSeconds(1), false,
+                    ProjectionLifecycle.DEFAULT_CLOSE_GRACE);
         }
 
         public Options filter(EventFilter value) {
-            return new Options(value, batchSize, checkpointEvery, pollInterval, continueOnError);
+            return new Options(value, batchSize, checkpointEvery, pollInterval, continueOnError, closeGrace);
         }
 
         public Options batchSize(int value) {
-            return new Options(filter, value, checkpointEvery, pollInterval, continueOnError);
+            return new Options(filter, value, checkpointEvery, pollInterval, continueOnError, closeGrace);
         }
 
         public Options checkpointEvery(int value) {
-            return new Options(filter, batchSize, value, pollInterval, continueOnError);
+            return new Options(filter, batchSize, value, pollInterval, continueOnError, closeGrace);
         }
 
         public Options pollInterval(Duration value) {
-            return new Options(filter, batchSize, checkpointEvery, value, continueOnError);
+            return new Options(filter, batchSize, checkpointEvery, value, continueOnError, closeGrace);
         }
 
         public Options continueOnError(boolean value) {
-            return new Options(filter, batchSize, checkpointEvery, pollInterval, value);
+            return new Options(filter, batchSize, checkpointEvery, pollInterval, value, closeGrace);
+        }
+
+        public Options closeGrace(Duration value) {
+            return new Options(filter, batchSize, checkpointEvery, pollInterval, continueOnError, value);
         }
     }
 
@@ -109,7 +120,7 @@ public final class ProjectionProcessor implements AutoCloseable {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.options = Objects.requireNonNull(options, "options");
         this.clock = clock;
-        this.life = new ProjectionLifecycle(id);
+        this.life = new ProjectionLifecycle(id, options.closeGrace());
     }
 
     /** A processor of projection {@code id}, not yet started. */

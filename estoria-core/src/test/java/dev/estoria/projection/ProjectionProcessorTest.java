@@ -243,4 +243,33 @@ class ProjectionProcessorTest {
             assertThatThrownBy(() -> ProjectionId.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void closeGraceMustBePositive() {
+        assertThatThrownBy(() -> ProjectionProcessor.Options.defaults().closeGrace(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("closeGrace must be positive");
+        assertThatThrownBy(() -> ProjectionProcessor.Options.defaults().closeGrace(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("closeGrace must be positive");
+        assertThat(ProjectionProcessor.Options.defaults().closeGrace()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    @Timeout(20) // the default grace would take 30 s
+    void closeInterruptsAHandlerThatOutlivesTheGrace() throws Exception {
+        store.appendStream(TypeId.newV4("slow"), List.of(WritableEvent.of("e", new byte[0])));
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        ProjectionProcessor p = start(e -> {
+            entered.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException ie) {
+                interrupted.countDown();
+                Thread.currentThread().interrupt();
+            }
+        }, options().closeGrace(Duration.ofMillis(200)));
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        p.close();
+        assertThat(interrupted.getCount()).as("the handler was interrupted after the grace").isZero();
+    }
 }

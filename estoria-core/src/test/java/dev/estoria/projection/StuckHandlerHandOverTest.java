@@ -62,10 +62,15 @@ class StuckHandlerHandOverTest {
                 inHandler.set(false);
             }
         }, new PartitionedProjection.Settings(1, "a", ttl,
-                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(50)).checkpointEvery(1)));
+                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(50)).checkpointEvery(1)
+                        .closeGrace(Duration.ofSeconds(1))));
         try {
             assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
-            a.close(); // returns after ~35 s, the handler still stuck
+            long closing = System.nanoTime();
+            a.close(); // returns after the grace and the wait after the interrupt, the handler still stuck
+            assertThat(Duration.ofNanos(System.nanoTime() - closing))
+                    .as("close honours the 1 s grace (plus 5 s after the interrupt)")
+                    .isLessThan(Duration.ofSeconds(25));
             assertThat(inHandler).as("a's handler is still running").isTrue();
             Optional<Lease> taken = leases.tryAcquire(id.toString(), 0, "b", ttl);
             // Expected: the lease is not released while a's processor still runs (it expires instead).

@@ -83,8 +83,10 @@ public final class PostgresProjectionRunner implements AutoCloseable {
      * @param batchSize the most events one transaction applies, >= 1
      * @param pollInterval how long to wait for a notification before reading anyway, and the idle
      *     heartbeat period; positive
+     * @param closeGrace how long {@link PostgresProjectionRunner#close()} waits for the current batch
+     *     to finish before it interrupts the handler (then it waits 5 seconds more); positive
      */
-    public record Options(EventFilter filter, int batchSize, Duration pollInterval) {
+    public record Options(EventFilter filter, int batchSize, Duration pollInterval, Duration closeGrace) {
 
         public Options {
             Objects.requireNonNull(filter, "filter");
@@ -95,23 +97,29 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             if (pollInterval.isNegative() || pollInterval.isZero()) {
                 throw new IllegalArgumentException("pollInterval must be positive, was " + pollInterval);
             }
+            ProjectionLifecycle.checkGrace(closeGrace);
         }
 
-        /** Application streams, batches of 500, polling every second. */
+        /** Application streams, batches of 500, polling every second, a close grace of 30 seconds. */
         public static Options defaults() {
-            return new Options(EventFilter.applicationStreams(), 500, Duration.ofSeconds(1));
+            return new Options(EventFilter.applicationStreams(), 500, Duration.ofSeconds(1),
+                    ProjectionLifecycle.DEFAULT_CLOSE_GRACE);
         }
 
         public Options filter(EventFilter value) {
-            return new Options(value, batchSize, pollInterval);
+            return new Options(value, batchSize, pollInterval, closeGrace);
         }
 
         public Options batchSize(int value) {
-            return new Options(filter, value, pollInterval);
+            return new Options(filter, value, pollInterval, closeGrace);
         }
 
         public Options pollInterval(Duration value) {
-            return new Options(filter, batchSize, value);
+            return new Options(filter, batchSize, value, closeGrace);
+        }
+
+        public Options closeGrace(Duration value) {
+            return new Options(filter, batchSize, pollInterval, value);
         }
     }
 
@@ -130,7 +138,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         this.id = Objects.requireNonNull(id, "id");
         this.handler = Objects.requireNonNull(handler, "handler");
         this.options = Objects.requireNonNull(options, "options");
-        this.life = new ProjectionLifecycle(id);
+        this.life = new ProjectionLifecycle(id, options.closeGrace());
     }
 
     /** A runner of projection {@code id} over {@code store}, not yet started. */

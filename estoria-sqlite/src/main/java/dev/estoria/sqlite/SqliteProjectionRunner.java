@@ -91,7 +91,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.options = Objects.requireNonNull(options, "options");
         this.clock = clock;
-        this.life = new ProjectionLifecycle(id);
+        this.life = new ProjectionLifecycle(id, options.closeGrace());
     }
 
     /**
