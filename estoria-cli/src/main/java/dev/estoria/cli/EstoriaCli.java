@@ -130,12 +130,13 @@ public final class EstoriaCli implements Callable<Integer> {
                 new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), 1 << 16), false);
         PrintWriter err = new PrintWriter(new OutputStreamWriter(
                 new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8), true);
+        String program = System.getProperty("estoria.program", "estoria");
         CliEnvironment environment = new CliEnvironment(
-                StoreOpeners.standard(),
+                StoreOpeners.standard(program),
                 System.in,
                 isTerminal("estoria.stdinIsTerminal"),
                 isTerminal("estoria.stderrIsTerminal"),
-                System.getProperty("estoria.program", "estoria"),
+                program,
                 Interrupts.shutdownHooks(),
                 System.getenv("ESTORIA_DEBUG") != null,
                 Clock.systemUTC());

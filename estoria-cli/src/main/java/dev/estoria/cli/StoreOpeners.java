@@ -38,21 +38,26 @@ final class StoreOpeners {
 
     private StoreOpeners() {}
 
-    static StoreOpener standard() {
+    /** @param program how the user invoked the command (such as {@code ./estoria}), for hints */
+    static StoreOpener standard(String program) {
         return (target, mode) -> switch (target) {
-            case StoreTarget.File file -> openFile(file.path(), mode);
-            case StoreTarget.Postgres postgres -> openPostgres(postgres, mode);
+            case StoreTarget.File file -> openFile(file.path(), mode, program);
+            case StoreTarget.Postgres postgres -> openPostgres(postgres, mode, program);
         };
     }
 
-    private static CliStore openFile(Path file, OpenMode mode) {
+    private static String createHint(String program, String option) {
+        return " (create one with '" + program + " demo' or '" + program + " append', or pass " + option + ")";
+    }
+
+    private static CliStore openFile(Path file, OpenMode mode, String program) {
         if (Files.isDirectory(file)) {
             throw new StoreUnavailableException(file + " is a directory, not a database file");
         }
         if (!Files.exists(file)) {
             if (mode == OpenMode.MUST_EXIST) {
                 throw new StoreMissingException("no database at " + file
-                        + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
+                        + createHint(program, "--db FILE"));
             }
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null && !Files.isDirectory(parent)) {
@@ -61,11 +66,11 @@ final class StoreOpeners {
         } else if (mode == OpenMode.MUST_EXIST && isBlankSqlite(file)) {
             // A SQLite database without a store: opening would write Estoria's schema into it.
             throw new StoreMissingException(file + " is a SQLite database without an Estoria store"
-                    + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
+                    + createHint(program, "--db FILE"));
         } else if (mode == OpenMode.MUST_EXIST && isEmpty(file)) {
             // SQLite would take it for a new database, and opening would write the schema into it.
             throw new StoreMissingException(file + " is empty, not an Estoria database"
-                    + " (create one with 'estoria demo' or 'estoria append', or pass --db FILE)");
+                    + createHint(program, "--db FILE"));
         }
         SqliteEventStore store;
         try {
@@ -123,11 +128,11 @@ final class StoreOpeners {
         }
     }
 
-    private static CliStore openPostgres(StoreTarget.Postgres target, OpenMode mode) {
+    private static CliStore openPostgres(StoreTarget.Postgres target, OpenMode mode, String program) {
         // Opening the store creates its schema; a command that only reads must not, so it looks first.
         if (mode == OpenMode.MUST_EXIST && !holdsStore(target)) {
             throw new StoreMissingException("no Estoria store in " + target.describe()
-                    + " (create one with 'estoria demo' or 'estoria append', or pass --schema NAME)");
+                    + createHint(program, "--schema NAME"));
         }
         PostgresEventStore store = PostgresEventStore.open(target.jdbcUrl(),
                 PostgresOptions.defaults().withSchema(target.schema()));

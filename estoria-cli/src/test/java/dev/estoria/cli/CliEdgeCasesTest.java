@@ -34,7 +34,7 @@ class CliEdgeCasesTest {
     static CliHarness.Result real(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
+        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard("estoria"),
                 new ByteArrayInputStream(new byte[0]), false, false, "estoria",
                 onInterrupt -> () -> { }, false, Clock.systemUTC());
         int code = EstoriaCli.run(environment, new PrintWriter(out), new PrintWriter(err), args);

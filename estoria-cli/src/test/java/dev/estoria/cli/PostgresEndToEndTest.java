@@ -47,7 +47,7 @@ class PostgresEndToEndTest {
 
     /** Runs a command with the real store openers and returns its exit code. */
     int execute(PrintWriter out, PrintWriter err, String... args) {
-        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
+        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard("estoria"),
                 new ByteArrayInputStream(new byte[0]), false, false, "estoria",
                 onInterrupt -> {
                     interruptHandlers.add(onInterrupt);

@@ -25,7 +25,7 @@ class SqliteEndToEndTest {
     static CliHarness.Result runWithStdin(String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard(),
+        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard("estoria"),
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), false, false, "estoria",
                 onInterrupt -> () -> { }, false, java.time.Clock.systemUTC());
         int code = EstoriaCli.run(environment, new PrintWriter(out), new PrintWriter(err), args);
@@ -123,6 +123,22 @@ class SqliteEndToEndTest {
         assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(result.err()).startsWith("error: no database at " + db);
         assertThat(db).doesNotExist();
+    }
+
+    @Test
+    void theHintForAMissingStoreNamesTheCommandAsTyped() {
+        Path db = dir.resolve("absent.db");
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CliEnvironment environment = new CliEnvironment(StoreOpeners.standard("./estoria"),
+                new ByteArrayInputStream(new byte[0]), false, false, "./estoria",
+                onInterrupt -> () -> { }, false, java.time.Clock.systemUTC());
+
+        int code = EstoriaCli.run(environment, new PrintWriter(out), new PrintWriter(err), "streams", "--db", db.toString());
+
+        assertThat(code).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(err.toString()).isEqualTo("error: no database at " + db
+                + " (create one with './estoria demo' or './estoria append', or pass --db FILE)\n");
     }
 
     @Test
