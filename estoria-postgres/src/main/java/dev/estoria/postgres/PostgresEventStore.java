@@ -373,6 +373,34 @@ public final class PostgresEventStore
         }
     }
 
+    /**
+     * Bounds a read statement on a caller's pool by the options' statement timeout, which the
+     * store's own pool sets on its connections: a client-side timeout, in whole seconds (rounded
+     * up), that cancels the statement, so a read waiting for a lock (a table rewrite, say) fails
+     * instead of waiting without bound, with no round trip added.
+     */
+    private <S extends Statement> S bounded(S statement) throws SQLException {
+        if (ownedPool == null) {
+            long millis = options.statementTimeout().toMillis();
+            statement.setQueryTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, (millis + 999) / 1000)));
+        }
+        return statement;
+    }
+
+    /**
+     * Sets the statement and lock timeouts for the rest of the transaction just begun on {@code c},
+     * if the pool is the caller's. For a transaction whose statements prefer binary results: the
+     * driver describes such a statement before it runs it, outside a client-side timeout, and a
+     * lock on the table holds the description up.
+     */
+    private void boundTransaction(Connection c) throws SQLException {
+        if (ownedPool == null) {
+            try (PreparedStatement s = bounded(c.prepareStatement("SELECT 1" + localTimeout.selectItem()))) {
+                localTimeout.bind(s, 1).execute();
+            }
+        }
+    }
+
     /** Test hook: runs inside the append transaction after an append's inserts. */
     void setAppendHook(GroupCommitter.AppendHook hook) {
         committer.setAppendHook(hook);
@@ -481,7 +509,7 @@ public final class PostgresEventStore
                 c.setAutoCommit(true);
                 List<Event> first = new ArrayList<>();
                 boolean exists = false;
-                try (PreparedStatement s = c.prepareStatement(shortSql)) {
+                try (PreparedStatement s = bounded(c.prepareStatement(shortSql))) {
                     int i = 1;
                     if (options.afterVersion() > 0) {
                         s.setLong(i++, options.afterVersion());
@@ -511,7 +539,8 @@ public final class PostgresEventStore
                     return StreamIterator.of(first);
                 }
                 c.setAutoCommit(false);
-                PreparedStatement s = c.prepareStatement(sql);
+                boundTransaction(c);
+                PreparedStatement s = bounded(c.prepareStatement(sql));
                 bindStreamRead(s, 1, streamId, options);
                 s.setFetchSize(FETCH_SIZE);
                 Sql.preferBinaryResults(s);
@@ -569,14 +598,15 @@ public final class PostgresEventStore
             c.setAutoCommit(false);
             PreparedStatement s;
             if (this.options.strictPositions()) {
-                s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                        + " e WHERE e.position > ?" + where + " ORDER BY e.position" + limit);
+                boundTransaction(c);
+                s = bounded(c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                        + " e WHERE e.position > ?" + where + " ORDER BY e.position" + limit));
                 s.setLong(1, options.afterPosition());
                 bindFilter(c, s, 2, filter);
             } else {
                 long watermark = watermark(c);
-                s = c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
-                        + " e WHERE e.position > ? AND e.position < ?" + where + " ORDER BY e.position" + limit);
+                s = bounded(c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                        + " e WHERE e.position > ? AND e.position < ?" + where + " ORDER BY e.position" + limit));
                 s.setLong(1, options.afterPosition());
                 s.setLong(2, watermark);
                 bindFilter(c, s, 3, filter);
@@ -612,10 +642,10 @@ public final class PostgresEventStore
                 String sql = "SELECT coalesce(max(position), 0) FROM " + schema.events();
                 PreparedStatement s;
                 if (this.options.strictPositions()) {
-                    s = c.prepareStatement(sql);
+                    s = bounded(c.prepareStatement(sql));
                 } else {
                     long watermark = watermark(c);
-                    s = c.prepareStatement(sql + " WHERE position < ?");
+                    s = bounded(c.prepareStatement(sql + " WHERE position < ?"));
                     s.setLong(1, watermark);
                 }
                 try (s; ResultSet rs = s.executeQuery()) {
@@ -695,9 +725,9 @@ public final class PostgresEventStore
         while (true) {
             try (Statement s = c.createStatement()) {
                 s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                try (PreparedStatement q = c.prepareStatement("SELECT m.position_base,"
+                try (PreparedStatement q = bounded(c.prepareStatement("SELECT m.position_base,"
                         + " pg_snapshot_xmin(pg_current_snapshot())::text::bigint" + localTimeout.selectItem() + " FROM "
-                        + schema.meta() + " m");
+                        + schema.meta() + " m"));
                         ResultSet rs = localTimeout.bind(q, 1).executeQuery()) {
                     rs.next();
                     long base = rs.getLong(1);
@@ -844,7 +874,7 @@ public final class PostgresEventStore
         ensureOpen();
         List<StreamInfo> result = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
-                Statement s = c.createStatement();
+                Statement s = bounded(c.createStatement());
                 ResultSet rs = s.executeQuery("SELECT stream_type, stream_uuid, tip FROM " + schema.streams())) {
             while (rs.next()) {
                 result.add(new StreamInfo(new TypeId(rs.getString(1), rs.getObject(2, UUID.class)), rs.getLong(3)));
@@ -1025,7 +1055,7 @@ public final class PostgresEventStore
                 + " UNION ALL SELECT 0, database::text, owner::text, gid, 'prepared', NULL, prepared,"
                 + " age(transaction)::bigint FROM pg_prepared_xacts) t ORDER BY xid_age DESC LIMIT 1";
         try (Connection c = dataSource.getConnection();
-                Statement s = c.createStatement()) {
+                Statement s = bounded(c.createStatement())) {
             Instant now;
             Optional<FeedHealth.Holder> holder = Optional.empty();
             try (ResultSet rs = s.executeQuery(sql)) {

@@ -151,9 +151,9 @@ final class Sql {
     /** Wraps a JDBC failure in the store's exception hierarchy. */
     static EventStoreException failure(String action, Throwable e) {
         if (e instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState())) {
-            return new EventStoreException(action + " failed: another transaction held a row lock it needed (an"
-                    + " append's is its stream's row) for longer than the lock timeout; nothing of it was written ("
-                    + e.getMessage() + ")", e);
+            return new EventStoreException(action + " failed: another transaction held a lock it needed (an"
+                    + " append's is its stream's row; a read's, its tables) for longer than the lock timeout; nothing"
+                    + " of it was written (" + e.getMessage() + ")", e);
         }
         if (isUnavailable(e)) {
             return new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in time ("
