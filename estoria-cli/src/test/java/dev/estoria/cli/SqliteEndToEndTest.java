@@ -11,6 +11,9 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +55,22 @@ class SqliteEndToEndTest {
         assertThat(run("streams", "--db", db).out()).isEqualTo("{\"streamId\":\"" + STREAM + "\",\"version\":3}\n");
         assertThat(run("append", STREAM, "--type", "t", "--data", "{}", "--expect-version", "1", "--db", db).err())
                 .isEqualTo("error: stream version mismatch on " + STREAM + ": expected version 1, actual version 3\n");
+    }
+
+    @Test
+    void commandsThatOnlyReadRunWhileAnotherProcessHoldsTheWriteLock() throws Exception {
+        String db = dir.resolve("busy.db").toString();
+        assertThat(run("append", STREAM, "--type", "account_opened", "--data", "{}", "--db", db).exitCode()).isZero();
+
+        try (Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + db);
+                Statement other = otherProcess.createStatement()) {
+            // A long write transaction of another process (a projection's batch, a big import).
+            other.execute("BEGIN IMMEDIATE");
+            CliHarness.Result read = run("read", STREAM, "--db", db);
+            assertThat(read.exitCode()).as(read.err()).isZero();
+            assertThat(read.outLines()).hasSize(1);
+            other.execute("ROLLBACK");
+        }
     }
 
     @Test

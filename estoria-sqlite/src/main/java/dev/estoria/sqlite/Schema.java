@@ -1,5 +1,6 @@
 package dev.estoria.sqlite;
 
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.sqlite.SqliteFileException.Problem;
 import java.io.IOException;
 import java.io.InputStream;
@@ -133,6 +134,7 @@ final class Schema {
     private static final byte[] SQLITE_MAGIC = "SQLite format 3\0".getBytes(StandardCharsets.US_ASCII);
     private static final int SQLITE_HEADER_SIZE = 100;
 
+    private static final int SQLITE_BUSY = 5;
     private static final int SQLITE_CORRUPT = 11;
     private static final int SQLITE_NOTADB = 26;
 
@@ -208,10 +210,21 @@ final class Schema {
     /**
      * Brings the file to the current schema inside one immediate transaction on the write
      * connection, checking again what {@link #inspect} checked, since another process may have
-     * changed the file in between.
+     * changed the file in between. A file already at the current version is only checked, without
+     * the write lock. On failure the caller closes the connection, which ends any transaction.
      */
     static void migrate(Path file, Connection connection) {
         try (Statement statement = connection.createStatement()) {
+            // A file at the current version needs no change, and so no write lock: it is judged in a
+            // read transaction, which WAL never makes wait, so opening it neither waits for nor fails
+            // on another process's write transaction.
+            statement.execute("BEGIN");
+            FileState current = readState(connection);
+            statement.execute("COMMIT");
+            if (current.userVersion() == CURRENT_VERSION) {
+                judge(file, current);
+                return;
+            }
             statement.execute("BEGIN IMMEDIATE");
             boolean committed = false;
             try {
@@ -334,8 +347,23 @@ final class Schema {
         }
     }
 
-    static SqliteFileException classify(Path file, SQLException e, String doing) {
+    /** Whether SQLite refused for a lock another connection holds (SQLITE_BUSY, any extended code). */
+    static boolean isBusy(SQLException e) {
+        return (e.getErrorCode() & 0xff) == SQLITE_BUSY;
+    }
+
+    /**
+     * The exception for a failure while opening {@code file}: a {@link SqliteFileException} when the
+     * file cannot be used, and a plain {@link EventStoreException} when another connection kept it
+     * locked past the busy timeout, since the file itself is fine and opening it later succeeds.
+     */
+    static EventStoreException classify(Path file, SQLException e, String doing) {
         int primary = e.getErrorCode() & 0xff;
+        if (primary == SQLITE_BUSY) {
+            return new EventStoreException("cannot open " + file + " as an Estoria event store: " + doing
+                    + ": another connection to it (another process, or another store on the file) kept it locked"
+                    + " for longer than the busy timeout; nothing was written: " + e.getMessage(), e);
+        }
         if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
             return new SqliteFileException(file, Problem.CORRUPT, "it is damaged: " + e.getMessage(), e);
         }

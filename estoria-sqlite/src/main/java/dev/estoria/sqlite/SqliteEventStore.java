@@ -30,12 +30,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
 
@@ -189,7 +192,8 @@ public final class SqliteEventStore
      * SqliteOptions#integrityCheckOnOpen()}, every page). A file that fails is left as it was.
      *
      * @throws SqliteFileException naming the file and the problem, if the file cannot be used
-     * @throws EventStoreException if SQLite fails otherwise
+     * @throws EventStoreException if another connection keeps the file locked for longer than the
+     *     busy timeout while it is created or migrated, or if SQLite fails otherwise
      * @throws NullPointerException if an argument is null
      */
     public static SqliteEventStore open(Path file, SqliteOptions options) {
@@ -220,10 +224,7 @@ public final class SqliteEventStore
             throw Schema.classify(path, e, "cannot open it for writing");
         }
         try (Statement statement = connection.createStatement()) {
-            String mode;
-            try (ResultSet rows = statement.executeQuery("PRAGMA journal_mode = WAL")) {
-                mode = rows.next() ? rows.getString(1) : "";
-            }
+            String mode = enableWal(statement, options.busyTimeout());
             if (!"wal".equalsIgnoreCase(mode)) {
                 throw new SqliteFileException(path, Problem.CANNOT_OPEN,
                         "SQLite cannot use WAL mode on it (journal mode stays \"" + mode + "\")");
@@ -246,6 +247,30 @@ public final class SqliteEventStore
         } catch (RuntimeException e) {
             closeQuietly(connection, e);
             throw e;
+        }
+    }
+
+    /**
+     * Switches the file to WAL mode, or finds it there, and returns the journal mode. Switching a
+     * file that is not in WAL mode yet (a new one) writes its header under a lock that SQLite asks
+     * for without its busy handler: when another process or store opens the same new file at the
+     * same moment, the pragma fails at once with SQLITE_BUSY instead of waiting. It is tried again
+     * until the busy timeout has passed, as a wait for the lock would.
+     */
+    private static String enableWal(Statement statement, Duration busyTimeout) throws SQLException {
+        long deadline = System.nanoTime() + busyTimeout.toNanos();
+        long pause = TimeUnit.MILLISECONDS.toNanos(1);
+        while (true) {
+            try (ResultSet rows = statement.executeQuery("PRAGMA journal_mode = WAL")) {
+                return rows.next() ? rows.getString(1) : "";
+            } catch (SQLException e) {
+                long left = deadline - System.nanoTime();
+                if (!Schema.isBusy(e) || left <= 0) {
+                    throw e;
+                }
+                LockSupport.parkNanos(Math.min(pause, left));
+                pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(50));
+            }
         }
     }
 
