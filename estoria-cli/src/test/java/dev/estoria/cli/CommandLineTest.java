@@ -112,6 +112,9 @@ class CommandLineTest {
         CliHarness.Result badSchema = cli.run("streams", "--postgres", url, "--schema", "drop table;");
         assertThat(badSchema.err()).startsWith("error: invalid --schema \"drop table;\"");
         assertThat(cli.run("streams", "--postgres", url, "--schema", "pg_catalog").exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        CliHarness.Result informationSchema = cli.run("streams", "--postgres", url, "--schema", "information_schema");
+        assertThat(informationSchema.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(informationSchema.err()).startsWith("error: invalid --schema \"information_schema\"");
         assertThat(cli.openCount).isZero();
         assertThat(cli.stores).isEmpty();
     }

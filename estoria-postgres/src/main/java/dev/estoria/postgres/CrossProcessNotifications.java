@@ -7,7 +7,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -108,17 +107,19 @@ final class CrossProcessNotifications implements AutoCloseable {
         });
     }
 
-    /** {@code <schema>_appends}, or a hash of the schema name when that would pass 63 bytes. */
+    /**
+     * {@code <schema>_appends}, or, when that would pass 63 bytes, {@code estoria.<hash>.appends}
+     * with the first 64 bits of the schema name's SHA-256: the dots, which no schema name holds,
+     * keep it apart from every plain channel, and a cryptographic hash keeps two long names apart
+     * (a polynomial hash gives "Aa" and "BB" the same value, so tenants' names differing there
+     * would wake each other).
+     */
     static String channelName(String schema) {
         String name = schema + "_appends";
         if (name.getBytes(StandardCharsets.UTF_8).length <= 63) {
             return name;
         }
-        long hash = 1125899906842597L;
-        for (int i = 0; i < schema.length(); i++) {
-            hash = 31 * hash + schema.charAt(i);
-        }
-        return "estoria_" + HexFormat.of().toHexDigits(hash) + "_appends";
+        return "estoria." + Schema.digest(schema) + ".appends";
     }
 
     String channel() {

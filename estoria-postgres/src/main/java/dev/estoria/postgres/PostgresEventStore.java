@@ -229,7 +229,7 @@ public final class PostgresEventStore
     /**
      * Opens a store over its own connection pool (HikariCP), closed with the store. The pool's
      * connections get the options' statement timeout and an {@code application_name} of {@code
-     * estoria:<schema>}.
+     * estoria:<schema>} (for a schema name over 55 characters, its start and a hash of it).
      *
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
      */
@@ -249,16 +249,18 @@ public final class PostgresEventStore
         // A dead peer must not hang a read: the socket gives up a little after the server would have.
         config.addDataSourceProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
         config.addDataSourceProperty("tcpKeepAlive", "true");
-        config.addDataSourceProperty("options", "-c statement_timeout=" + options.statementTimeout().toMillis()
-                + " -c lock_timeout=" + options.lockTimeout().toMillis());
-        config.addDataSourceProperty("ApplicationName", "estoria:" + options.schema());
+        // Set by a statement, not by the startup "options" parameter: the driver lets an "options"
+        // parameter of the URL (the usual way to set a search_path) replace that one altogether.
+        config.setConnectionInitSql("SET statement_timeout = " + options.statementTimeout().toMillis()
+                + "; SET lock_timeout = " + options.lockTimeout().toMillis());
+        config.addDataSourceProperty("ApplicationName", Schema.applicationName(options.schema(), ""));
         HikariDataSource pool = new HikariDataSource(config);
         // The LISTEN/NOTIFY connections live outside the pool, so they never take a pooled slot.
         java.util.Properties dedicated = new java.util.Properties();
         dedicated.setProperty("connectTimeout", Long.toString(connectSeconds));
         dedicated.setProperty("loginTimeout", Long.toString(connectSeconds));
         dedicated.setProperty("tcpKeepAlive", "true");
-        dedicated.setProperty("ApplicationName", "estoria:" + options.schema() + ":notify");
+        dedicated.setProperty("ApplicationName", Schema.applicationName(options.schema(), ":notify"));
         // The listener's waits for notifications set their own short timeout; this one bounds its
         // idle check, so a connection that stopped answering is noticed and replaced.
         dedicated.setProperty("socketTimeout", Long.toString(ceilSeconds(options.statementTimeout()) + 5));
@@ -899,7 +901,8 @@ public final class PostgresEventStore
      *
      * <p><b>Other processes.</b> With {@link PostgresOptions#crossProcessNotifications()} (the
      * default), appends committed by other stores on the same schema and database wake the
-     * listeners too, through {@code LISTEN/NOTIFY} on the channel {@code <schema>_appends}:
+     * listeners too, through {@code LISTEN/NOTIFY} on the channel {@code <schema>_appends} ({@code
+     * estoria.<hash>.appends} for a schema name over 55 characters):
      *
      * <ul>
      *   <li>The {@code NOTIFY} is out of band: after a group transaction commits, a separate

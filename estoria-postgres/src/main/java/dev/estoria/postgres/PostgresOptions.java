@@ -105,7 +105,8 @@ public record PostgresOptions(
     /**
      * Checks a schema name.
      *
-     * @throws IllegalArgumentException if it is not an identifier of at most 63 bytes
+     * @throws IllegalArgumentException if it is not an identifier of at most 63 bytes, or is
+     *     reserved by PostgreSQL (starting with {@code pg_}, or {@code information_schema})
      */
     public static void validateSchemaName(String schema) {
         Objects.requireNonNull(schema, "schema");
@@ -116,6 +117,11 @@ public record PostgresOptions(
         if (schema.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")) {
             throw new IllegalArgumentException("schema names starting with pg_ are reserved by PostgreSQL, was \""
                     + schema + "\"");
+        }
+        if (schema.equalsIgnoreCase("information_schema")) {
+            // pg_dump leaves this schema out of every dump: a store there would not survive a backup.
+            throw new IllegalArgumentException("schema information_schema is reserved by PostgreSQL (pg_dump leaves"
+                    + " it out of every dump), was \"" + schema + "\"");
         }
     }
 

@@ -41,6 +41,32 @@ final class Schema {
         this.q = '"' + name + "\".";
     }
 
+    /** The first 64 bits of the SHA-256 of a schema name, in hex: for names derived from it that must stay short. */
+    static String digest(String name) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
+        }
+    }
+
+    /**
+     * The {@code application_name} of a store's sessions: {@code estoria:<schema><suffix>}, or,
+     * when that would pass the 63 bytes PostgreSQL keeps (it cuts longer ones silently, so long
+     * schema names sharing a prefix would look alike and lose the suffix), as much of the schema
+     * name as fits, a tilde and its {@link #digest}.
+     */
+    static String applicationName(String name, String suffix) {
+        String full = "estoria:" + name + suffix;
+        if (full.length() <= 63) { // schema names are ASCII
+            return full;
+        }
+        String tail = "~" + digest(name) + suffix;
+        return "estoria:" + name.substring(0, 63 - "estoria:".length() - tail.length()) + tail;
+    }
+
     String meta() {
         return q + "meta";
     }
@@ -82,15 +108,34 @@ final class Schema {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
         try {
+            try (Statement s = c.createStatement()) {
+                // A caller's pool may default to repeatable read: its snapshot, taken before the lock
+                // wait below, would hide the tables an opener that held the lock has just created.
+                s.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+            }
             try (PreparedStatement lock = c.prepareStatement(
                     "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
                 lock.setString(1, "dev.estoria.postgres.schema:" + name);
                 lock.execute();
             }
+            boolean schemaExists;
+            try (PreparedStatement exists = c.prepareStatement(
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?)")) {
+                exists.setString(1, name);
+                try (ResultSet rs = exists.executeQuery()) {
+                    rs.next();
+                    schemaExists = rs.getBoolean(1);
+                }
+            }
             Integer version = null;
             String mode = null;
             try (Statement s = c.createStatement()) {
-                s.execute("CREATE SCHEMA IF NOT EXISTS \"" + name + '"');
+                if (!schemaExists) {
+                    // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the database's CREATE
+                    // privilege even for a schema that exists, which an application's role using a
+                    // schema its administrator created usually lacks.
+                    s.execute("CREATE SCHEMA IF NOT EXISTS \"" + name + '"');
+                }
                 try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + meta() + "') IS NOT NULL")) {
                     rs.next();
                     if (rs.getBoolean(1)) {
