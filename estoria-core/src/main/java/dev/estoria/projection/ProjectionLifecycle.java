@@ -195,22 +195,36 @@ public final class ProjectionLifecycle {
     }
 
     /**
-     * Asks the loop to stop, ends its wait for events, and waits for the thread to end: up to the
-     * close grace (30 seconds by default), then it is interrupted (and given 5 seconds more). A runner
-     * never started is just {@code STOPPED}.
+     * Asks the loop to stop and ends its wait for events, without waiting for the thread: for a
+     * close called where waiting would wait for itself (from the loop's own thread, such as a
+     * handler's, or from work the loop is waiting for). The loop ends once what it is doing returns.
      */
-    public void close() throws InterruptedException {
+    public void stop() {
         stopping = true;
         Subscription s = subscription;
         if (s != null) {
             s.close();
         }
+    }
+
+    /**
+     * Asks the loop to stop, ends its wait for events, and waits for the thread to end: up to the
+     * close grace (30 seconds by default), then it is interrupted (and given 5 seconds more). A
+     * runner never started is just {@code STOPPED}. Called on the loop's own thread (from a
+     * handler), it does not wait, since the thread cannot end before the call returns: it acts as
+     * {@link #stop()}.
+     */
+    public void close() throws InterruptedException {
+        stop();
         Thread t;
         synchronized (this) {
             t = thread;
         }
         if (t == null) {
             state = State.STOPPED;
+            return;
+        }
+        if (Thread.currentThread() == t) {
             return;
         }
         if (!finished.await(saturatedNanos(closeGrace), TimeUnit.NANOSECONDS)) {

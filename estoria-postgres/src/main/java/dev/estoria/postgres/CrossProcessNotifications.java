@@ -335,7 +335,14 @@ final class CrossProcessNotifications implements AutoCloseable {
                     warned = true;
                 }
                 try {
-                    Thread.sleep(backoff);
+                    // On the monitor close() notifies, so a close does not wait out the backoff.
+                    synchronized (listening) {
+                        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoff);
+                        long left;
+                        while (!closed && (left = until - System.nanoTime()) > 0) {
+                            TimeUnit.NANOSECONDS.timedWait(listening, left);
+                        }
+                    }
                 } catch (InterruptedException ie) {
                     break;
                 }

@@ -1114,18 +1114,34 @@ public final class PostgresEventStore
      * closed (an iterator whose events were all fetched already, such as a stream read of up to
      * 256 events, may still be drained), a pool the store owns is closed, and the {@link
      * #onAppend} listeners are called once more, so that waiting subscribers learn of the close at
-     * once. Idempotent.
+     * once. Idempotent. A caller whose thread is interrupted still gets every thread, connection and
+     * pool released; its interrupt status is kept.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        committer.close();
-        if (monitor != null) {
-            monitor.shutdownNow();
+        // The waits below (for the writer lanes, the notification threads, and inside HikariCP's
+        // shutdown) would end at once on a pending interrupt, leaving threads and connections behind.
+        boolean interrupted = Thread.interrupted();
+        try {
+            committer.close();
+            if (monitor != null) {
+                monitor.shutdownNow();
+            }
+            notifier.shutdownNow();
+            // Closed from an append listener, this is the notifier's thread, which that just interrupted.
+            interrupted |= Thread.interrupted();
+            release();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
-        notifier.shutdownNow();
+    }
+
+    private void release() {
         settleWatcher.shutdownNow();
         if (crossProcess != null) {
             crossProcess.close();

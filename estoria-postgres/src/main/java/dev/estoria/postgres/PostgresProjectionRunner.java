@@ -377,7 +377,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     /**
      * Stops the runner: the current batch commits (or, if the handler is still running, finishes and
-     * commits), the thread ends. Waits up to 30 s for it, then interrupts it.
+     * commits), the thread ends. Waits up to the close grace (30 s by default) for it, then
+     * interrupts it. Called from the handler, it does not wait: the runner stops once the batch
+     * commits.
      */
     @Override
     public void close() throws InterruptedException {

@@ -113,6 +113,8 @@ final class GroupCommitWriter {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(GroupCommitWriter.class.getName());
+
     /** Caps one transaction, so a flood of writers cannot build an unbounded one. */
     static final int MAX_GROUP = 512;
 
@@ -156,6 +158,8 @@ final class GroupCommitWriter {
     /** Released when the writer thread has queued work to serve, or the writer is closing. */
     private final Semaphore wake = new Semaphore(0);
     private final Object lifecycle = new Object();
+    /** Set when the writer was closed from inside work: closes the connection once the writer stops. */
+    private Runnable releaseWhenStopped; // guarded by lifecycle
     private final Thread thread;
     private final AtomicLong commits = new AtomicLong();
     /** Commits and rollbacks of whole transactions on the connection, whoever made them. */
@@ -381,6 +385,11 @@ final class GroupCommitWriter {
         hooks = newHooks == null ? Hooks.NONE : newHooks;
     }
 
+    /** Whether the calling thread holds the connection: it runs work inside a write transaction. */
+    boolean heldByCurrentThread() {
+        return connectionLock.isHeldByCurrentThread();
+    }
+
     /** Whether a thread holds the connection now; for tests. */
     boolean connectionHeld() {
         return connectionLock.isLocked();
@@ -388,17 +397,26 @@ final class GroupCommitWriter {
 
     /**
      * Stops the writer: the group in progress finishes, work still queued fails with an {@link
-     * EventStoreException}, and this returns once the writer thread has ended and nobody uses the
-     * connection any more. Idempotent.
+     * EventStoreException}, and once the writer thread has ended and nobody uses the connection any
+     * more, {@code release} runs (to close the connection). Called once.
+     *
+     * <p>Normally this waits for all that, and {@code release} runs on the calling thread. Called
+     * from inside work that holds the connection (caller code run by {@link #submitAlone}), it cannot
+     * wait for the work, which is its caller: it returns at once, the work goes on and its
+     * transaction commits, and {@code release} runs on the writer thread as it stops.
      */
-    void close() {
+    void close(Runnable release) {
+        boolean inside = Thread.currentThread() == thread || connectionLock.isHeldByCurrentThread();
         synchronized (lifecycle) {
             closed = true;
+            if (inside) {
+                // The writer thread stops only after this thread lets go of the connection.
+                releaseWhenStopped = release;
+            }
         }
         wake.release();
         hooks.closing();
-        if (Thread.currentThread() == thread || connectionLock.isHeldByCurrentThread()) {
-            // Closed from inside work: waiting for the connection would wait for ourselves.
+        if (inside) {
             return;
         }
         boolean interrupted = false;
@@ -411,6 +429,23 @@ final class GroupCommitWriter {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+        release.run();
+    }
+
+    /** Run by the writer thread as it stops, holding the connection lock; see {@link #close}. */
+    private void releaseOnStop() {
+        Runnable release;
+        synchronized (lifecycle) {
+            release = releaseWhenStopped;
+            releaseWhenStopped = null;
+        }
+        if (release != null) {
+            try {
+                release.run();
+            } catch (RuntimeException | Error e) {
+                LOG.log(System.Logger.Level.WARNING, "closing the write connection to " + file + " failed", e);
+            }
         }
     }
 
@@ -436,6 +471,7 @@ final class GroupCommitWriter {
                     // Leaders check the flag under the lock, so once this thread has ended nobody
                     // touches the connection again.
                     failQueued();
+                    releaseOnStop();
                     return;
                 }
             } finally {

@@ -527,7 +527,10 @@ public final class SqliteEventStore
     /**
      * Closes the store: the group of writes in progress commits, writes still queued fail with an
      * {@link EventStoreException}, later calls fail with one, and the connections are closed.
-     * Iterators still open keep their read connection until they are closed. Idempotent.
+     * Iterators still open keep their read connection until they are closed. Idempotent. Called
+     * from work inside a write transaction ({@link #inWriteTransaction} work, a projection handler),
+     * it returns at once: that work goes on and commits, and the write connection is closed once it
+     * has.
      *
      * @throws EventStoreException if SQLite fails to close the file cleanly; what was committed
      *     stays committed
@@ -537,16 +540,22 @@ public final class SqliteEventStore
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        writer.close();
         reads.close();
+        try {
+            writer.close(this::closeWriteConnection);
+        } finally {
+            listeners.wake();
+        }
+    }
+
+    /** Once the writer has stopped and nobody uses the write connection any more. */
+    private void closeWriteConnection() {
         try {
             writes.close();
             // Closed last: the last connection to a file checkpoints the log into it.
             writeConnection.close();
         } catch (SQLException e) {
             throw new EventStoreException("closing " + file + " failed: " + e.getMessage(), e);
-        } finally {
-            listeners.wake();
         }
     }
 
@@ -557,6 +566,11 @@ public final class SqliteEventStore
 
     void setWriterHooks(GroupCommitWriter.Hooks hooks) {
         writer.setHooks(hooks);
+    }
+
+    /** Whether the calling thread holds the write connection: it runs work inside a write transaction. */
+    boolean holdsWriteConnection() {
+        return writer.heldByCurrentThread();
     }
 
     /** Whether a thread holds the write connection now; for tests. */

@@ -308,10 +308,18 @@ public final class SqliteProjectionRunner implements AutoCloseable {
 
     /**
      * Stops the runner after the transaction in progress commits, and waits for its thread. If the
-     * thread has not ended within 30 seconds it is interrupted.
+     * thread has not ended within the options' close grace (30 seconds by default) it is
+     * interrupted. Called from work that holds the
+     * store's write transaction (this runner's handler, or {@link SqliteEventStore#inWriteTransaction}
+     * work), it does not wait: the runner's thread may be waiting for that very transaction, so it
+     * ends once the work has returned.
      */
     @Override
     public void close() throws InterruptedException {
+        if (store.holdsWriteConnection()) {
+            life.stop();
+            return;
+        }
         life.close();
     }
 
