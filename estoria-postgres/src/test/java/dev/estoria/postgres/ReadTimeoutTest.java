@@ -3,7 +3,6 @@ package dev.estoria.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.ReadAllOptions;
@@ -45,11 +44,8 @@ class ReadTimeoutTest {
         PostgresOptions options = PostgresOptions.defaults().withSchema(schema).withFeedCheckInterval(Duration.ZERO)
                 .withStrictPositions(strict).withReadSettleTimeout(Duration.ZERO)
                 .withStatementTimeout(Duration.ofSeconds(1));
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(db.jdbcUrl); // a plain caller's pool: no server-side timeouts of its own
-        config.setMaximumPoolSize(8);
         ExecutorService caller = Executors.newSingleThreadExecutor();
-        try (HikariDataSource callers = new HikariDataSource(config);
+        try (HikariDataSource callers = db.plainPool(8);
                 PostgresEventStore store = PostgresEventStore.open(callers, options);
                 Connection locker = db.rawConnection()) {
             TypeId stream = TypeId.newV4("locked");

@@ -55,6 +55,14 @@ final class TestDatabase {
         return pool;
     }
 
+    /** A caller's pool of {@code size} plain connections: no server-side timeouts of its own. */
+    HikariDataSource plainPool(int size) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(jdbcUrl);
+        config.setMaximumPoolSize(size);
+        return new HikariDataSource(config);
+    }
+
     static String randomSchema() {
         return "t_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     }
