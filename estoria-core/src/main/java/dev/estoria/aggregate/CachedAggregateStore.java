@@ -12,7 +12,9 @@ import java.util.UUID;
  *   <li>A hit is brought up to date before it is returned: the events after the cached version are
  *       read and applied, so writes by other processes are seen.
  *   <li>Only saved state is cached: nothing with pending events, and the entry is dropped when a save
- *       fails (a version conflict means the cache trails the stream).
+ *       fails (a version conflict means the cache trails the stream). Nor is a state whose last
+ *       stored event is unknown (loaded from a snapshot of a stream truncated to empty), since a hit
+ *       checks the entry against that event.
  *   <li>Versioned loads bypass the cache in both directions.
  *   <li>Cache failures are logged and never fail a load or a save.
  * </ul>
@@ -59,6 +61,13 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
             } catch (AggregateNotFoundException e) {
                 invalidate(key);
                 throw e;
+            } catch (AggregateHydrationException e) {
+                // The entry cannot be continued (the events after it were truncated away), but the
+                // store underneath may still load the aggregate, from a newer snapshot say; if it
+                // cannot either, its load says why.
+                LOG.log(Level.DEBUG, "cached state of " + key + " at version " + entry.version()
+                        + " cannot be brought up to date; loading from the store", e);
+                current = false;
             }
             if (current) {
                 if (restored.version() == entry.version()) {
@@ -84,12 +93,22 @@ public final class CachedAggregateStore<S, E> extends AggregateStoreDecorator<S,
             invalidate(aggregate.id());
             throw e;
         }
-        if (!aggregate.hasPendingEvents()) {
-            put(aggregate);
-        }
+        put(aggregate);
     }
 
     private void put(Aggregate<S, E> aggregate) {
+        if (aggregate.hasPendingEvents()) {
+            // Unsaved events (left by a failed save, or recorded by an after-load hook) are in the
+            // state but not in the stream: caching that state at the stored version would serve them
+            // to every later load as if they were stored.
+            return;
+        }
+        if (aggregate.lastEventId().isEmpty()) {
+            // Nothing confirmed which event the state was built up to (a snapshot of a stream truncated
+            // to empty): a hit could not tell this stream from one deleted and written again, so the
+            // state is not cached.
+            return;
+        }
         try {
             cache.put(aggregate.id(), new CachedAggregate<>(aggregate.state(), aggregate.storedVersion(),
                     aggregate.lastEventId()));

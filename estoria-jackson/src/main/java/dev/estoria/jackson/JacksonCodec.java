@@ -14,9 +14,11 @@ import java.util.Objects;
 /**
  * A {@link Codec} that writes and reads JSON with Jackson, declaring content type {@value #JSON}.
  *
- * <p>The default mapper handles records and {@code java.time} values (ISO-8601 strings), ignores
- * properties it does not know (so older code can read events written by newer code) and fails on a
- * value of the wrong type, which surfaces as {@link CodecException}.
+ * <p>The default mapper handles records and {@code java.time} values (ISO-8601 strings that keep
+ * their offset and zone, so a value decodes equal to the one encoded), ignores properties it does
+ * not know (so older code can read events written by newer code) and fails on a value of the wrong
+ * type (a fraction for an integer field, too) or content after the value, which surfaces as {@link
+ * CodecException}.
  */
 public final class JacksonCodec implements Codec {
 
@@ -44,6 +46,13 @@ public final class JacksonCodec implements Codec {
         return JsonMapper.builder()
                 .addModule(new JavaTimeModule())
                 .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+                // A zoned or offset time is a fact as recorded: decoding must not move it to UTC.
+                .enable(SerializationFeature.WRITE_DATES_WITH_ZONE_ID)
+                .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
+                // Decoding never drops data silently: 1.9 is not a long, and a payload is one value.
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
                 .build();

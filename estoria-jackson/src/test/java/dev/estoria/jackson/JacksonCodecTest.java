@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.estoria.codec.CodecException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZonedDateTime;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -51,5 +54,39 @@ class JacksonCodecTest {
                 Account.class)).isInstanceOf(CodecException.class);
         assertThatThrownBy(() -> codec.decode("null".getBytes(StandardCharsets.UTF_8), Account.class))
                 .isInstanceOf(CodecException.class);
+    }
+
+    record Scheduled(OffsetDateTime at, ZonedDateTime local, Duration lasting) {
+    }
+
+    @Test
+    void timeValuesKeepTheirOffsetZoneAndIsoFormThroughARoundTrip() {
+        Scheduled value = new Scheduled(OffsetDateTime.parse("2026-01-01T10:00:00+02:00"),
+                ZonedDateTime.parse("2026-07-01T10:00:00+02:00[Europe/Paris]"), Duration.ofMillis(1500));
+        byte[] json = codec.encode(value);
+        Scheduled back = codec.decode(json, Scheduled.class);
+        assertThat(back).isEqualTo(value);
+        assertThat(codec.encode(back)).as("encode, decode, encode gives the same bytes").isEqualTo(json);
+        assertThat(new String(json, StandardCharsets.UTF_8)).contains("\"PT1.5S\"");
+        Scheduled utc = new Scheduled(OffsetDateTime.parse("2026-01-01T10:00:00Z"),
+                ZonedDateTime.parse("2026-01-01T10:00:00Z"), Duration.ZERO);
+        assertThat(codec.decode(codec.encode(utc), Scheduled.class)).isEqualTo(utc);
+        Scheduled offsetZone = new Scheduled(OffsetDateTime.parse("2026-01-01T10:00:00-05:30"),
+                ZonedDateTime.parse("2026-01-01T10:00:00-05:30"), Duration.ofDays(400));
+        assertThat(codec.decode(codec.encode(offsetZone), Scheduled.class)).isEqualTo(offsetZone);
+    }
+
+    @Test
+    void refusesAFractionForAnIntegerAndContentAfterTheValue() {
+        assertThatThrownBy(() -> codec.decode("{\"owner\":\"x\",\"balance\":1.9,\"tags\":[]}"
+                .getBytes(StandardCharsets.UTF_8), Account.class))
+                .as("1.9 is not a long: truncating it to 1 would change the fact").isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode("{\"owner\":\"x\",\"balance\":1,\"tags\":[]}{\"balance\":2}"
+                .getBytes(StandardCharsets.UTF_8), Account.class))
+                .as("a second value after the first is a corrupt payload").isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode("{\"owner\":\"x\",\"balance\":1,\"tags\":[]} trailing"
+                .getBytes(StandardCharsets.UTF_8), Account.class)).isInstanceOf(CodecException.class);
+        assertThat(codec.decode("{\"owner\":\"x\",\"balance\":1,\"tags\":[]}\n".getBytes(StandardCharsets.UTF_8),
+                Account.class).balance()).as("whitespace after the value is fine").isEqualTo(1);
     }
 }
