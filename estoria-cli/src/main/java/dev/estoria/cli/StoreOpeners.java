@@ -139,15 +139,20 @@ final class StoreOpeners {
         return CliStore.of(store, PostgresCheckpointStore.of(store), store::close);
     }
 
-    /** Whether the target's schema holds an Estoria store (its {@code meta} table). */
+    /**
+     * Whether the target's schema holds an Estoria store (its {@code meta} table). Looked up in the
+     * catalog, which every role may read: a role without privileges on the store is then told so
+     * when the store opens, not that there is no store.
+     */
     private static boolean holdsStore(StoreTarget.Postgres target) {
         Properties properties = new Properties();
         properties.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
         properties.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
         properties.setProperty("ApplicationName", "estoria-cli");
         try (Connection connection = DriverManager.getConnection(target.jdbcUrl(), properties);
-                PreparedStatement query = connection.prepareStatement("SELECT 1 FROM information_schema.tables"
-                        + " WHERE table_schema = ? AND table_name = 'meta'")) {
+                PreparedStatement query = connection.prepareStatement("SELECT 1 FROM pg_catalog.pg_class c"
+                        + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE n.nspname = ? AND c.relname = 'meta' AND c.relkind IN ('r', 'p')")) {
             query.setString(1, target.schema());
             try (ResultSet rows = query.executeQuery()) {
                 return rows.next();

@@ -176,6 +176,77 @@ class PostgresEndToEndTest {
         assertThat(run("projections", "--format", "table").outLines().getFirst()).startsWith("PROJECTION");
     }
 
+    /**
+     * A role with USAGE on the schema and SELECT on its tables, as dashboards and operators' command
+     * lines are commonly given: every read command works, and a write is refused with a message
+     * saying that the role may not write.
+     */
+    @Test
+    void aRoleThatMayOnlyReadRunsTheReadCommandsAndIsToldItMayNotWrite() throws Exception {
+        assertThat(run("append", STREAM, "--type", "accountopened", "--data", "{\"owner\":\"Ada\"}").exitCode()).isZero();
+        assertThat(run("demo").exitCode()).isZero();
+        try (PostgresEventStore store = PostgresEventStore.open(TestPostgres.url(),
+                PostgresOptions.defaults().withSchema(schema))) {
+            PostgresCheckpointStore.of(store).save(ProjectionId.of("balances", 1), 0);
+        }
+        String role = "r_" + schema;
+        String url = TestPostgres.url().replaceFirst("\\?.*$", "") + "?user=" + role;
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(TestPostgres.url());
+                java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE ROLE \"" + role + "\" LOGIN");
+            s.execute("GRANT USAGE ON SCHEMA \"" + schema + "\" TO \"" + role + "\"");
+            s.execute("GRANT SELECT ON ALL TABLES IN SCHEMA \"" + schema + "\" TO \"" + role + "\"");
+        }
+        try {
+            for (List<String> command : List.of(List.of("read", STREAM), List.of("read-all"), List.of("streams"),
+                    List.of("export"), List.of("projections"))) {
+                CliHarness.Result result = runAs(url, command.toArray(String[]::new));
+                assertThat(result.exitCode()).as(command + ": " + result.err()).isZero();
+                assertThat(result.out()).as(command.toString()).isNotEmpty();
+            }
+            assertThat(runAs(url, "read-all").out()).isEqualTo(run("read-all").out());
+
+            for (List<String> command : List.of(List.of("append", STREAM, "--type", "t", "--data", "{}"),
+                    List.of("delete", STREAM))) {
+                CliHarness.Result result = runAs(url, command.toArray(String[]::new));
+                assertThat(result.exitCode()).as(command.toString()).isEqualTo(ExitCodes.STORE_ERROR);
+                assertThat(result.err()).as(command.toString()).contains("role \"" + role + "\" may not write");
+            }
+            assertThat(run("read", STREAM).outLines()).hasSize(1);
+
+            // Without the grants, the role is told what it lacks, not that there is no store.
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(TestPostgres.url());
+                    java.sql.Statement s = c.createStatement()) {
+                s.execute("REVOKE ALL ON ALL TABLES IN SCHEMA \"" + schema + "\" FROM \"" + role + "\"");
+                s.execute("REVOKE ALL ON SCHEMA \"" + schema + "\" FROM \"" + role + "\"");
+            }
+            CliHarness.Result denied = runAs(url, "streams");
+            assertThat(denied.exitCode()).isEqualTo(ExitCodes.STORE_ERROR);
+            assertThat(denied.err()).contains("role \"" + role + "\" lacks a privilege", "USAGE on the schema");
+        } finally {
+            TestPostgres.dropSchema(schema);
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(TestPostgres.url());
+                    java.sql.Statement s = c.createStatement()) {
+                s.execute("DROP OWNED BY \"" + role + "\"");
+                s.execute("DROP ROLE \"" + role + "\"");
+            }
+        }
+    }
+
+    /** Runs a command against the schema with another URL (another role). */
+    CliHarness.Result runAs(String url, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        String[] full = new String[args.length + 4];
+        System.arraycopy(args, 0, full, 0, args.length);
+        full[args.length] = "--postgres";
+        full[args.length + 1] = url;
+        full[args.length + 2] = "--schema";
+        full[args.length + 3] = schema;
+        int code = execute(new PrintWriter(out), new PrintWriter(err), full);
+        return new CliHarness.Result(code, out.toString(), err.toString());
+    }
+
     @Test
     void commandsThatOnlyReadRefuseAMissingSchemaAndCreateNothing() throws Exception {
         for (String command : List.of("read-all", "streams", "projections", "tail", "export")) {

@@ -56,7 +56,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             c.commit();
             return found;
         } catch (SQLException e) {
-            throw Sql.failure("loading the checkpoint of projection " + id, e);
+            throw store.failure("loading the checkpoint of projection " + id, e);
         } finally {
             PostgresEventStore.closeQuietly(c);
         }
@@ -88,7 +88,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             c.commit();
         } catch (SQLException e) {
             PostgresEventStore.rollbackQuietly(c);
-            throw Sql.failure("saving the checkpoint of projection " + id + " at position " + position, e);
+            throw store.failure("saving the checkpoint of projection " + id + " at position " + position, e);
         } finally {
             PostgresEventStore.closeQuietly(c);
         }
@@ -137,7 +137,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             return deleted > 0;
         } catch (SQLException e) {
             PostgresEventStore.rollbackQuietly(c);
-            throw Sql.failure("deleting the checkpoint of projection " + id, e);
+            throw store.failure("deleting the checkpoint of projection " + id, e);
         } finally {
             PostgresEventStore.closeQuietly(c);
         }
@@ -162,7 +162,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
             c.commit();
             return all;
         } catch (SQLException e) {
-            throw Sql.failure("listing checkpoints", e);
+            throw store.failure("listing checkpoints", e);
         } finally {
             PostgresEventStore.closeQuietly(c);
         }

@@ -58,9 +58,11 @@ import javax.sql.DataSource;
  * All tables live in one schema ({@link PostgresOptions#schema()}), created or migrated when the
  * store opens, under an advisory lock so processes opening at once take turns; its version is kept
  * in the schema's {@code meta} table, and a schema written by a newer version is refused with
- * {@link IncompatibleSchemaException}. The {@code streams} table, one row per stream, is the
- * existence authority and holds the tip; an append locks only its stream's row, so writers to
- * different streams never wait on each other. Payloads are {@code bytea}, verbatim. Metadata is a
+ * {@link IncompatibleSchemaException}. A role that may not write the event tables (only {@code
+ * SELECT} on them), or a read-only session, opens the store read-only ({@link #readOnly()}): it
+ * serves every read and refuses appends and deletions. The {@code streams} table, one row per
+ * stream, is the existence authority and holds the tip; an append locks only its stream's row, so
+ * writers to different streams never wait on each other. Payloads are {@code bytea}, verbatim. Metadata is a
  * {@code bytea} in a length-prefixed UTF-8 encoding, because PostgreSQL text cannot hold U+0000;
  * strings with unpaired surrogates, types and content types with U+0000, and stream types over
  * 1,024 bytes of UTF-8 (a key of B-tree indexes) are refused with {@link
@@ -85,7 +87,8 @@ import javax.sql.DataSource;
  * trillion) transaction IDs of the cluster. After a dump is restored into another cluster, whose
  * transaction IDs start low again, opening the store raises {@code base} above every position in
  * use (stored, or deleted), so positions keep increasing, and the restored rows fall below every
- * later watermark.
+ * later watermark. Only a store that may write raises it: a read-only store refuses to open while
+ * the base is still low, since its global reads would miss the restored events.
  *
  * <h2>Strict mode</h2>
  *
@@ -148,6 +151,10 @@ public final class PostgresEventStore
     private final Sql.LocalTimeout localTimeout;
     private final ScheduledExecutorService monitor;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The role the store's sessions run as, as opening found it; null until then. */
+    private volatile String role;
+    /** Why the store's sessions may not write (see {@link #readOnly()}), or null when they may. */
+    private volatile String readOnlyReason;
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
@@ -221,6 +228,8 @@ public final class PostgresEventStore
      *
      * @param jdbcUrl a {@code jdbc:postgresql:} URL, credentials included
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
+     * @throws PermissionDeniedException if the role may not create a missing schema or store, or may
+     *     write the event tables but lacks a privilege the position-base check needs; see {@link #readOnly()}
      */
     public static PostgresEventStore open(String jdbcUrl) {
         return open(jdbcUrl, PostgresOptions.defaults());
@@ -232,6 +241,8 @@ public final class PostgresEventStore
      * estoria:<schema>} (for a schema name over 55 characters, its start and a hash of it).
      *
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
+     * @throws PermissionDeniedException if the role may not create a missing schema or store, or may
+     *     write the event tables but lacks a privilege the position-base check needs; see {@link #readOnly()}
      */
     public static PostgresEventStore open(String jdbcUrl, PostgresOptions options) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -280,6 +291,8 @@ public final class PostgresEventStore
      * data source's to configure. Appends give up waiting after {@link PostgresOptions#appendTimeout()}.
      *
      * @throws EventStoreException if the server cannot be reached or the schema cannot be used
+     * @throws PermissionDeniedException if the role may not create a missing schema or store, or may
+     *     write the event tables but lacks a privilege the position-base check needs; see {@link #readOnly()}
      */
     public static PostgresEventStore open(DataSource dataSource, PostgresOptions options) {
         Objects.requireNonNull(dataSource, "dataSource");
@@ -296,7 +309,13 @@ public final class PostgresEventStore
             if (version < 13) {
                 throw new EventStoreException("PostgreSQL " + version + " is not supported; version 13 or later is required");
             }
-            store.schema.migrate(c, options.strictPositions());
+            Schema.Opened opened = store.schema.migrate(c, options.strictPositions());
+            store.role = opened.role();
+            store.readOnlyReason = opened.readOnlyReason();
+            if (opened.readOnly()) {
+                LOG.log(Level.DEBUG, "opened event store schema {0} read-only: {1}", options.schema(),
+                        opened.readOnlyReason());
+            }
         } catch (SQLException | RuntimeException e) {
             if (store.monitor != null) {
                 store.monitor.shutdownNow();
@@ -324,6 +343,34 @@ public final class PostgresEventStore
     /** The options this store was opened with. */
     public PostgresOptions options() {
         return options;
+    }
+
+    /**
+     * Whether this store was opened read-only: its sessions may not write the event tables (the
+     * role holds no {@code INSERT}, {@code UPDATE} or {@code DELETE} privilege on them, or its
+     * transactions are read-only, as on a standby or with {@code default_transaction_read_only}).
+     * Such a store serves every read, and refuses appends and deletions with {@link
+     * PermissionDeniedException}; the companions' writes (snapshots, checkpoints, leases) are left
+     * to the role's privileges on their own tables. Decided when the store opens: a role granted
+     * write privileges later must open the store again to write.
+     */
+    public boolean readOnly() {
+        return readOnlyReason != null;
+    }
+
+    /** Throws {@link PermissionDeniedException} if the store was opened read-only. */
+    private void ensureWritable(String action) {
+        String reason = readOnlyReason;
+        if (reason != null) {
+            throw new PermissionDeniedException(action + " was refused: the store (schema " + options.schema()
+                    + ") was opened read-only, since " + reason + ". Appends and deletions need a store opened by a"
+                    + " role that may write (INSERT, UPDATE and DELETE on the schema's tables) in a read-write session.");
+        }
+    }
+
+    /** Wraps a JDBC failure in the store's exception hierarchy, naming the store's role if it was refused. */
+    EventStoreException failure(String action, Throwable e) {
+        return Sql.failure(action, e, role);
     }
 
     /** The schema's table names, for the store's companions (snapshots, checkpoints, projections, leases). */
@@ -473,6 +520,7 @@ public final class PostgresEventStore
             prepared.add(new GroupCommitter.Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
         }
         ensureOpen();
+        ensureWritable("appending to stream " + streamId);
         return committer.append(new GroupCommitter.Pending(streamId, batch, prepared, options));
     }
 
@@ -556,7 +604,7 @@ public final class PostgresEventStore
             }
         } catch (SQLException e) {
             closeQuietly(c);
-            throw Sql.failure("reading stream " + streamId, e);
+            throw failure("reading stream " + streamId, e);
         } catch (RuntimeException | Error e) {
             // A stored row that does not decode, for instance: the connection must go back all the same.
             closeQuietly(c);
@@ -623,7 +671,7 @@ public final class PostgresEventStore
             return track(new CursorIterator(c, s, rs, null, true));
         } catch (SQLException e) {
             closeQuietly(c);
-            throw Sql.failure("reading all events after position " + options.afterPosition(), e);
+            throw failure("reading all events after position " + options.afterPosition(), e);
         } catch (RuntimeException | Error e) {
             // An interrupt while the feed settles, say: the connection goes back to the pool.
             closeQuietly(c);
@@ -658,7 +706,7 @@ public final class PostgresEventStore
                 c.rollback();
             }
         } catch (SQLException e) {
-            throw Sql.failure("reading the head position", e);
+            throw failure("reading the head position", e);
         }
     }
 
@@ -794,7 +842,7 @@ public final class PostgresEventStore
                 onRow = false;
                 return mapper.read(rows);
             } catch (SQLException e) {
-                throw Sql.failure(streamId == null ? "reading all events" : "reading stream " + streamId, e);
+                throw failure(streamId == null ? "reading all events" : "reading stream " + streamId, e);
             }
         }
 
@@ -812,6 +860,7 @@ public final class PostgresEventStore
         Objects.requireNonNull(streamId, "streamId");
         Objects.requireNonNull(options, "options");
         ensureOpen();
+        ensureWritable("deleting stream " + streamId);
         if (!MetadataCodec.isStorableText(streamId.type())) {
             throw new StreamNotFoundException(streamId);
         }
@@ -867,7 +916,7 @@ public final class PostgresEventStore
                 throw e;
             }
         } catch (SQLException e) {
-            throw Sql.failure("deleting stream " + streamId, e);
+            throw failure("deleting stream " + streamId, e);
         }
     }
 
@@ -882,7 +931,7 @@ public final class PostgresEventStore
                 result.add(new StreamInfo(new TypeId(rs.getString(1), rs.getObject(2, UUID.class)), rs.getLong(3)));
             }
         } catch (SQLException e) {
-            throw Sql.failure("listing streams", e);
+            throw failure("listing streams", e);
         }
         // TypeId order (Java string and signed UUID comparison) differs from PostgreSQL's collation.
         result.sort(Comparator.comparing(StreamInfo::streamId));
@@ -1080,7 +1129,7 @@ public final class PostgresEventStore
             boolean heldBack = holder.isPresent() && holder.get().age().compareTo(options.feedLagThreshold()) >= 0;
             return new FeedHealth(heldBack, now, options.feedLagThreshold(), holder);
         } catch (SQLException e) {
-            throw Sql.failure("checking the global feed", e);
+            throw failure("checking the global feed", e);
         }
     }
 

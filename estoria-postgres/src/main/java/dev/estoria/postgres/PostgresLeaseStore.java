@@ -63,7 +63,7 @@ public final class PostgresLeaseStore implements LeaseStore {
             return result;
         } catch (SQLException e) {
             PostgresEventStore.rollbackQuietly(c);
-            throw Sql.failure(what, e);
+            throw store.failure(what, e);
         } finally {
             PostgresEventStore.closeQuietly(c);
         }

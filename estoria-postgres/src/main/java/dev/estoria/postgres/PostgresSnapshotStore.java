@@ -111,7 +111,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
             }
             return found;
         } catch (SQLException e) {
-            throw Sql.failure("reading the snapshot of " + aggregateId + " at version <= " + maxVersion, e);
+            throw store.failure("reading the snapshot of " + aggregateId + " at version <= " + maxVersion, e);
         } finally {
             PostgresEventStore.closeQuietly(c);
         }
@@ -164,7 +164,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
             c.commit();
         } catch (SQLException e) {
             PostgresEventStore.rollbackQuietly(c);
-            throw Sql.failure("writing the snapshot of " + id + " at version " + snapshot.version(), e);
+            throw store.failure("writing the snapshot of " + id + " at version " + snapshot.version(), e);
         } catch (RuntimeException e) {
             PostgresEventStore.rollbackQuietly(c);
             throw e;
@@ -222,7 +222,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
                 return n;
             }
         } catch (SQLException e) {
-            throw Sql.failure("counting the snapshots of " + aggregateId, e);
+            throw store.failure("counting the snapshots of " + aggregateId, e);
         }
     }
 }

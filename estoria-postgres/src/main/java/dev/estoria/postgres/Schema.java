@@ -100,13 +100,34 @@ final class Schema {
     }
 
     /**
-     * Creates or migrates the schema in one transaction under an advisory lock derived from the
-     * schema name, so processes opening at once take turns; then checks the mode and raises the
-     * position base after a restore.
+     * What opening found: the role the store's sessions run as, and why they may not write, or
+     * null when they may.
      */
-    void migrate(Connection c, boolean strict) throws SQLException {
+    record Opened(String role, String readOnlyReason) {
+
+        boolean readOnly() {
+            return readOnlyReason != null;
+        }
+    }
+
+    /**
+     * Opens the schema in one transaction under an advisory lock derived from the schema name, so
+     * processes opening at once take turns.
+     *
+     * <p>For a session that may write the event tables (see {@link #readOnlyReason}): creates or
+     * migrates the schema, checks the mode, and raises the position base (the strict
+     * allocator) after a restore; a writer that lacks a privilege any of that needs is refused,
+     * never let through without the check. For a session that may not write (a role with only
+     * {@code SELECT}, or a read-only transaction), nothing is written or locked beyond the advisory
+     * lock: the schema must exist at the current version, with the right mode, and in watermark
+     * mode its position base must need no raising, since a reader cannot raise it and a base left
+     * low would hide the restored events from global reads. Such a store refuses appends and
+     * deletions itself, so no event is ever written by a store that skipped the check.
+     */
+    Opened migrate(Connection c, boolean strict) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
+        String role = null;
         try {
             try (Statement s = c.createStatement()) {
                 // A caller's pool may default to repeatable read: its snapshot, taken before the lock
@@ -115,16 +136,18 @@ final class Schema {
             }
             try (PreparedStatement lock = c.prepareStatement(
                     "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+                // Advisory locks need no privilege, so readers take turns with openers too.
                 lock.setString(1, "dev.estoria.postgres.schema:" + name);
                 lock.execute();
             }
             boolean schemaExists;
-            try (PreparedStatement exists = c.prepareStatement(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?)")) {
+            try (PreparedStatement exists = c.prepareStatement("SELECT current_user,"
+                    + " EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?)")) {
                 exists.setString(1, name);
                 try (ResultSet rs = exists.executeQuery()) {
                     rs.next();
-                    schemaExists = rs.getBoolean(1);
+                    role = rs.getString(1);
+                    schemaExists = rs.getBoolean(2);
                 }
             }
             Integer version = null;
@@ -134,7 +157,17 @@ final class Schema {
                     // Only when missing: CREATE SCHEMA IF NOT EXISTS needs the database's CREATE
                     // privilege even for a schema that exists, which an application's role using a
                     // schema its administrator created usually lacks.
-                    s.execute("CREATE SCHEMA IF NOT EXISTS \"" + name + '"');
+                    try {
+                        s.execute("CREATE SCHEMA IF NOT EXISTS \"" + name + '"');
+                    } catch (SQLException e) {
+                        if (Sql.isRefused(e)) {
+                            throw new PermissionDeniedException("schema \"" + name + "\" does not exist, and role \""
+                                    + role + "\" may not create it (" + e.getMessage() + "). Have an administrator"
+                                    + " create it (CREATE SCHEMA \"" + name + "\" AUTHORIZATION \"" + role + "\"), or"
+                                    + " open the store once with a role that may create schemas in the database.", e);
+                        }
+                        throw e;
+                    }
                 }
                 try (ResultSet rs = s.executeQuery("SELECT to_regclass('" + meta() + "') IS NOT NULL")) {
                     rs.next();
@@ -148,47 +181,161 @@ final class Schema {
                     }
                 }
             }
+            String wanted = strict ? "strict" : "watermark";
+            String step;
             if (version == null) {
-                create(c, strict);
+                try {
+                    create(c, strict);
+                } catch (SQLException e) {
+                    if (Sql.isRefused(e)) {
+                        throw new PermissionDeniedException("schema \"" + name + "\" holds no event store, and role \""
+                                + role + "\" may not create its tables (" + e.getMessage() + "). Grant the role CREATE"
+                                + " on the schema, or open the store once with a role that may (its owner).", e);
+                    }
+                    throw e;
+                }
                 LOG.log(Level.DEBUG, "created event store schema {0} (version {1}, {2} positions)", name,
-                        CURRENT_VERSION, strict ? "strict" : "watermark");
+                        CURRENT_VERSION, wanted);
             } else {
                 if (version > CURRENT_VERSION) {
                     throw new IncompatibleSchemaException("schema \"" + name + "\" has version " + version
                             + ", written by a newer version of Estoria; this version supports schema versions up to "
                             + CURRENT_VERSION + ". Upgrade Estoria to use it.");
                 }
-                if (version < 2) {
-                    createVersion2Tables(c);
-                    LOG.log(Level.INFO, "migrated event store schema {0} from version {1} to 2", name, version);
-                }
-                if (version < 3) {
-                    createVersion3Tables(c);
-                    LOG.log(Level.INFO, "migrated event store schema {0} to version 3", name);
-                }
-                if (version < CURRENT_VERSION) {
-                    try (Statement s = c.createStatement()) {
-                        s.executeUpdate("UPDATE " + meta() + " SET schema_version = " + CURRENT_VERSION);
-                    }
-                }
-                String wanted = strict ? "strict" : "watermark";
                 if (!wanted.equals(mode)) {
                     throw new IncompatibleSchemaException("schema \"" + name + "\" was created with " + mode
                             + " positions; it cannot be opened with " + wanted
                             + " positions (mixing the modes would break the global order)");
                 }
+                String readOnly = readOnlyReason(c, role);
+                if (readOnly != null) {
+                    if (version < CURRENT_VERSION) {
+                        throw new IncompatibleSchemaException("schema \"" + name + "\" has version " + version
+                                + ", older than the version " + CURRENT_VERSION + " this version of Estoria uses,"
+                                + " and this opener cannot migrate it: " + readOnly + ". Open the store once with a"
+                                + " role that may write it, which will migrate it.");
+                    }
+                    if (!strict) {
+                        // Strict reads use no base: positions are the allocator's, which only writers use.
+                        requireRaisedPositionBase(c, readOnly);
+                    }
+                    c.commit();
+                    return new Opened(role, readOnly);
+                }
+                step = "migrating it from version " + version;
+                try {
+                    if (version < 2) {
+                        createVersion2Tables(c);
+                        LOG.log(Level.INFO, "migrated event store schema {0} from version {1} to 2", name, version);
+                    }
+                    if (version < 3) {
+                        createVersion3Tables(c);
+                        LOG.log(Level.INFO, "migrated event store schema {0} to version 3", name);
+                    }
+                    if (version < CURRENT_VERSION) {
+                        try (Statement s = c.createStatement()) {
+                            s.executeUpdate("UPDATE " + meta() + " SET schema_version = " + CURRENT_VERSION);
+                        }
+                    }
+                } catch (SQLException e) {
+                    if (Sql.isRefused(e)) {
+                        throw refusedWriter(e, role, step);
+                    }
+                    throw e;
+                }
             }
-            if (strict) {
-                raiseAllocator(c);
-            } else {
-                raisePositionBase(c);
+            step = strict ? "keeping the position allocator above the positions in use (UPDATE on " + allocator() + ")"
+                    : "checking, and after a restore raising, the position base (UPDATE on " + meta() + ")";
+            try {
+                if (strict) {
+                    raiseAllocator(c);
+                } else {
+                    raisePositionBase(c);
+                }
+            } catch (SQLException e) {
+                if (Sql.isRefused(e)) {
+                    throw refusedWriter(e, role, step);
+                }
+                throw e;
             }
             c.commit();
+            return new Opened(role, null);
         } catch (SQLException | RuntimeException e) {
             c.rollback();
+            if (e instanceof SQLException sql && Sql.isRefused(sql)) {
+                throw new PermissionDeniedException("opening event store schema \"" + name + "\" was refused: role \""
+                        + role + "\" lacks a privilege it needs (" + e.getMessage() + "); a reader needs USAGE on the"
+                        + " schema and SELECT on its tables", e);
+            }
             throw e;
         } finally {
             c.setAutoCommit(autoCommit);
+        }
+    }
+
+    /**
+     * The failure of a writer's open whose step PostgreSQL refused for lack of a privilege, naming
+     * the step. A role that may write events must not open without the position-base check, so
+     * such a role is refused, never opened read-only.
+     */
+    private PermissionDeniedException refusedWriter(SQLException e, String role, String step) {
+        return new PermissionDeniedException("role \"" + role + "\" may write the event tables of schema \"" + name
+                + "\", so opening must go on to " + step + ", which the role may not do (" + e.getMessage()
+                + "). Grant it that privilege, or revoke its INSERT, UPDATE and DELETE privileges on the schema's"
+                + " tables so that it opens the store read-only.", e);
+    }
+
+    /**
+     * Why this session may not write the event tables, or null when it may: a read-only
+     * transaction ({@code default_transaction_read_only}, a hot standby), or a role without any of
+     * the privileges appends and deletions use ({@code INSERT} or {@code UPDATE} on any column, or
+     * {@code DELETE}, on {@code events}, {@code streams}, {@code meta} or {@code allocator}). A
+     * role holding any one of them is a writer, and opens only through the full check.
+     */
+    private String readOnlyReason(Connection c, String role) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT current_setting('transaction_read_only') = 'on', ");
+        String or = "";
+        for (String table : new String[] {events(), streams(), meta(), allocator()}) {
+            sql.append(or).append("has_any_column_privilege('").append(table).append("', 'INSERT, UPDATE')")
+                    .append(" OR has_table_privilege('").append(table).append("', 'DELETE')");
+            or = " OR ";
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql.toString())) {
+            rs.next();
+            if (rs.getBoolean(1)) {
+                return "the sessions of role \"" + role + "\" are read-only (transaction_read_only is on:"
+                        + " default_transaction_read_only is set, or the server is a standby)";
+            }
+            if (!rs.getBoolean(2)) {
+                return "role \"" + role + "\" may not write the event tables of schema \"" + name + "\"";
+            }
+            return null;
+        }
+    }
+
+    /**
+     * For a reader, which cannot raise it: fails unless the position base needs no raising, the
+     * test {@link #raisePositionBase} makes. A base left low puts the watermark below the restored
+     * positions, so global reads would return a prefix of the feed, and nothing would say so.
+     * Holding no lock is enough: only an opener raises the base, under the advisory lock held here,
+     * and once raised it stays high enough, since this cluster's transaction IDs only grow.
+     */
+    private void requireRaisedPositionBase(Connection c, String readOnly) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT m.position_base,"
+                        + " greatest((SELECT max(position) FROM " + events() + "), m.deleted_position_high),"
+                        + " pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM " + meta() + " m")) {
+            rs.next();
+            long base = rs.getLong(1);
+            long used = rs.getLong(2);
+            long xmax = rs.getLong(3);
+            if (used >= base + (xmax << INDEX_BITS)) {
+                throw new PermissionDeniedException("schema \"" + name + "\" holds positions up to " + used
+                        + ", above those this cluster's transaction IDs give with its position base " + base
+                        + ": it was restored from another cluster, and no writer has opened it since to raise the"
+                        + " base. Until one does, global reads would not return the restored events, and a reader"
+                        + " cannot raise it: " + readOnly + ". Open the store once with a role that may write it.");
+            }
         }
     }
 

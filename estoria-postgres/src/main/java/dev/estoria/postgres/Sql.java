@@ -45,6 +45,10 @@ final class Sql {
     /** A lock wait ran out of {@code lock_timeout}: only the statement that waited failed. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
+    /** PostgreSQL refused a statement: the role lacks a privilege, or the transaction is read-only. */
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
+    private static final String READ_ONLY_TRANSACTION = "25006";
+
     private static final Set<String> RETRYABLE_STATES = Set.of(
             "40P01", // deadlock detected: locks taken by appends of several processes' groups
             "40001" // serialization failure
@@ -148,8 +152,27 @@ final class Sql {
         return false;
     }
 
+    /** Whether PostgreSQL refused the statement for lack of a privilege, or because the transaction is read-only. */
+    static boolean isRefused(SQLException e) {
+        return INSUFFICIENT_PRIVILEGE.equals(e.getSQLState()) || READ_ONLY_TRANSACTION.equals(e.getSQLState());
+    }
+
     /** Wraps a JDBC failure in the store's exception hierarchy. */
     static EventStoreException failure(String action, Throwable e) {
+        return failure(action, e, null);
+    }
+
+    /**
+     * Wraps a JDBC failure in the store's exception hierarchy; a refused statement ({@link
+     * #isRefused}) becomes a {@link PermissionDeniedException} naming {@code role}, when known.
+     */
+    static EventStoreException failure(String action, Throwable e, String role) {
+        if (e instanceof SQLException s && isRefused(s)) {
+            String who = role == null ? "the store's role" : "role \"" + role + "\"";
+            return new PermissionDeniedException(action + " was refused: " + (READ_ONLY_TRANSACTION.equals(s.getSQLState())
+                    ? "the sessions of " + who + " are read-only" : who + " lacks a privilege it needs")
+                    + " (" + e.getMessage() + ")", e);
+        }
         if (e instanceof SQLException s && LOCK_NOT_AVAILABLE.equals(s.getSQLState())) {
             return new EventStoreException(action + " failed: another transaction held a lock it needed (an"
                     + " append's is its stream's row; a read's, its tables) for longer than the lock timeout; nothing"

@@ -1,6 +1,7 @@
 package dev.estoria.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -41,6 +42,9 @@ class DumpRestoreTest {
         long highestDeleted;
         Path dump = Files.createTempFile("estoria-dump", ".sql");
         try (EmbeddedPostgres fresh = EmbeddedPostgres.builder().start()) {
+            // Before the appends, so that their positions come from transaction IDs the fresh cluster
+            // has not reached (run alone, the source cluster would be as young as the fresh one).
+            burnTransactionIdsBeyond(currentXid(fresh) + 2_000);
             try (PostgresEventStore source = PostgresEventStore.open(db.dataSource(), options)) {
                 for (int i = 0; i < 5; i++) {
                     source.appendStream(TypeId.newV4("kept"), List.of(
@@ -56,7 +60,6 @@ class DumpRestoreTest {
                 before = source.readAll(ReadAllOptions.defaults()).toList();
             }
             assertThat(before).hasSize(10);
-            burnTransactionIdsBeyond(currentXid(fresh) + 2_000);
 
             TestDatabase.Endpoint src = db.endpoint();
             run(List.of("pg_dump", "-h", src.host(), "-p", Integer.toString(src.port()), "-U", src.user(),
@@ -66,6 +69,17 @@ class DumpRestoreTest {
 
             try (HikariDataSource target = pool(fresh.getJdbcUrl("postgres", "postgres"))) {
                 long baseBefore = positionBase(target, schema);
+                // A role that may only read cannot raise the base, so it refuses to open rather than
+                // serve a global feed that lacks the restored events; it leaves the base as it is.
+                try (Connection c = target.getConnection(); Statement s = c.createStatement()) {
+                    s.execute("CREATE ROLE reader LOGIN");
+                    s.execute("GRANT USAGE ON SCHEMA \"" + schema + "\" TO reader");
+                    s.execute("GRANT SELECT ON ALL TABLES IN SCHEMA \"" + schema + "\" TO reader");
+                }
+                String readerUrl = fresh.getJdbcUrl("reader", "postgres");
+                assertThatThrownBy(() -> PostgresEventStore.open(readerUrl, options).close())
+                        .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("restored from another cluster");
+                assertThat(positionBase(target, schema)).isEqualTo(baseBefore);
                 long firstNew;
                 try (PostgresEventStore restored = PostgresEventStore.open(target, options)) {
                     assertThat(restored.readAll(ReadAllOptions.defaults()).toList())
@@ -82,6 +96,11 @@ class DumpRestoreTest {
                 }
                 long raised = positionBase(target, schema);
                 assertThat(raised).as("the base was raised for the new cluster").isGreaterThan(baseBefore);
+                try (PostgresEventStore reader = PostgresEventStore.open(readerUrl, options)) {
+                    assertThat(reader.readOnly()).isTrue();
+                    assertThat(reader.readAll(ReadAllOptions.defaults()).toList()).hasSize(before.size() + 1)
+                            .startsWith(before.toArray(Event[]::new));
+                }
                 try (PostgresEventStore reopened = PostgresEventStore.open(target, options)) {
                     assertThat(positionBase(target, schema)).as("reopening does not raise it again").isEqualTo(raised);
                     long next = reopened.appendStream(TypeId.newV4("after"), List.of(WritableEvent.of("e", new byte[] {2})))
