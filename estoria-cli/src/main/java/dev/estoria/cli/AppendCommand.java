@@ -201,7 +201,7 @@ final class AppendCommand extends StoreCommand {
         }
         String text = Json.utf8(data).orElseThrow(() -> new BadInputException(origin + ": JSON data is not valid UTF-8"));
         try {
-            Json.parse(text);
+            Json.validate(text);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(origin + ": " + e.getMessage(), e);
         }

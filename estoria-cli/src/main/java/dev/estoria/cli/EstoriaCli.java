@@ -104,6 +104,8 @@ public final class EstoriaCli implements Callable<Integer> {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        // An argument such as --data @note is data, not the name of a file of more arguments.
+        commandLine.setExpandAtFiles(false);
         commandLine.setExecutionExceptionHandler((exception, failed, parseResult) ->
                 reportFailure(environment, exception, failed, parseResult));
         commandLine.setParameterExceptionHandler(EstoriaCli::reportUsageError);

@@ -11,13 +11,9 @@ import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,7 +33,8 @@ import picocli.CommandLine.Parameters;
  * the import at its line, with the events before it written; a second run skips those. Each
  * event is appended with its original UUID; the store's idempotent append then makes a re-import of
  * the same file write nothing, and a re-import after an interrupted one write only what is missing.
- * Consecutive events of one stream are appended together, in order, up to {@value #BATCH} at a time.
+ * Consecutive events of one stream are appended together, in order, up to {@value #BATCH} at a time
+ * and {@value #BATCH_BYTES} bytes of payload, so memory stays bounded whatever the events' sizes.
  * Stream versions, global positions and timestamps are assigned by this store: they equal the
  * exported ones when a complete export of a store whose streams were never truncated is imported
  * into an empty store.
@@ -48,6 +45,13 @@ import picocli.CommandLine.Parameters;
 final class ImportCommand extends StoreCommand {
 
     static final int BATCH = 1000;
+
+    /**
+     * At most this many payload bytes in one append (an event larger than this goes alone): a batch is
+     * held in memory a few times over while it is appended, so its size in bytes must be bounded too,
+     * not only its count, or large payloads exhaust a small heap that export handled.
+     */
+    static final int BATCH_BYTES = 4 << 20;
 
     /** Events are restored exactly, including metadata that only Estoria's own components may write. */
     private static final AppendStreamOptions RESTORE = AppendStreamOptions.defaults().withReservedMetadataAllowed();
@@ -81,7 +85,8 @@ final class ImportCommand extends StoreCommand {
             }
             List<ExportedEvent> batch = new ArrayList<>();
             List<Integer> lines = new ArrayList<>();
-            try (BufferedReader reader = reader()) {
+            long batchBytes = 0;
+            try (Utf8Lines reader = reader()) {
                 String line;
                 int number = 0;
                 while ((line = reader.readLine()) != null) {
@@ -90,14 +95,17 @@ final class ImportCommand extends StoreCommand {
                         continue;
                     }
                     ExportedEvent event = EventJson.read(line);
-                    if (!batch.isEmpty() && (batch.size() == BATCH || !batch.get(0).streamId().equals(event.streamId()))) {
+                    if (!batch.isEmpty() && (batch.size() == BATCH || batchBytes + event.dataLength() > BATCH_BYTES
+                            || !batch.get(0).streamId().equals(event.streamId()))) {
                         append(store, batch, lines);
                         progress.advance(batch.size());
                         batch.clear();
                         lines.clear();
+                        batchBytes = 0;
                     }
                     batch.add(event);
                     lines.add(number);
+                    batchBytes += event.dataLength();
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -118,7 +126,7 @@ final class ImportCommand extends StoreCommand {
     private long check() {
         long events = 0;
         int number = 0;
-        try (BufferedReader reader = reader()) {
+        try (Utf8Lines reader = reader()) {
             String line;
             while ((line = reader.readLine()) != null) {
                 number++;
@@ -142,11 +150,9 @@ final class ImportCommand extends StoreCommand {
         return events;
     }
 
-    private BufferedReader reader() throws IOException {
-        var decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        return new BufferedReader(new InputStreamReader(Files.newInputStream(file), decoder), 1 << 16);
+    /** The file's lines; each is decoded on its own, so a line that is not UTF-8 is named by its number. */
+    private Utf8Lines reader() throws IOException {
+        return new Utf8Lines(Files.newInputStream(file));
     }
 
     /** Appends one stream's run of events; {@code lines} holds each one's line number in the file. */

@@ -236,4 +236,42 @@ class AppendCommandTest {
         assertThat(cli.run("append", STREAM, "--type", "t", "--data", "{}", "--expect-version", "-1").err())
                 .startsWith("error: Invalid value for option '--expect-version': must not be negative, was -1");
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"1e9999999999", "{\"a\":-1.5E-9999999999}", "[0.1e+2147483648]"})
+    void numbersWithAnyExponentAreValidJsonStoredAndPrintedAsGiven(String json) {
+        CliHarness.Result result = cli.run("append", STREAM, "--type", "measured", "--data", json);
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).contains("\"data\":" + json + "}");
+        assertThat(new String(cli.allEvents().get(0).data(), StandardCharsets.UTF_8)).isEqualTo(json);
+    }
+
+    @Test
+    void aNumberOfTwoMillionDigitsIsCheckedInLinearTime() {
+        String json = "{\"n\":" + "7".repeat(2_000_000) + "}";
+
+        CliHarness.Result result = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(20), () -> cli.run("append", STREAM, "--type", "measured", "--data", json));
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(cli.allEvents().get(0).data()).isEqualTo(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void dataStartingWithAnAtSignIsTheDataEvenWhenAFileHasThatName(@TempDir Path dir) throws Exception {
+        // picocli reads an argument "@FILE" as the arguments written in FILE unless told not to: the
+        // payload would be replaced by the file's words, which could even be options.
+        Path note = dir.resolve("note");
+        Files.writeString(note, "injected --expect-version 7\n");
+        String data = "@" + note;
+
+        CliHarness.Result result = cli.run("append", STREAM, "--type", "note_added", "--content-type", "text/plain",
+                "--data", data, "--meta", "from=@" + note);
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        Event stored = cli.allEvents().get(0);
+        assertThat(new String(stored.data(), StandardCharsets.UTF_8)).isEqualTo(data);
+        assertThat(stored.metadata()).isEqualTo(Map.of("from", "@" + note));
+    }
 }

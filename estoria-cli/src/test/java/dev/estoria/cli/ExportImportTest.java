@@ -194,6 +194,26 @@ class ExportImportTest {
     }
 
     @Test
+    void aLineThatIsNotUtf8IsNamedByItsOwnNumber() throws Exception {
+        List<String> lines = Files.readAllLines(export(StoreOptions.DEFAULT_DB));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < 300; i++) {
+            bytes.write((lines.get(i % lines.size()) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+        // Line 301: Latin-1 text, as an editor might save it.
+        bytes.write(lines.get(0).replace("Zoë", "Zo").getBytes(StandardCharsets.UTF_8));
+        bytes.write(new byte[] {(byte) 0xeb, '\n'});
+        Path file = dir.resolve("latin1.ndjson");
+        Files.write(file, bytes.toByteArray());
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).isEqualTo("error: " + file + " line 301: not valid UTF-8 text\n");
+        assertThat(cli.stores).doesNotContainKey(Path.of("copy.db"));
+    }
+
+    @Test
     void anEmptyFileImportsNothing() throws Exception {
         Path file = dir.resolve("empty.ndjson");
         Files.writeString(file, "\n");
@@ -224,5 +244,84 @@ class ExportImportTest {
                 "importing: 7000/10000 (70%)", "importing: 8000/10000 (80%)", "importing: 9000/10000 (90%)");
         assertThat(cli.store("copy.db").readAll().toList()).extracting(Event::id)
                 .isEqualTo(big.readAll().toList().stream().map(Event::id).toList());
+    }
+
+    @Test
+    void largePayloadsAreAppendedInBatchesOfBoundedSizeSoASmallHeapSuffices() throws Exception {
+        // 24 events of 512 KiB in one stream: export streams them one by one, so import must not hold
+        // them all (or 1000 of them) in memory at once either.
+        InMemoryEventStore fat = cli.store("fat.db");
+        TypeId stream = TypeId.parse("doc_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7e");
+        List<WritableEvent> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            byte[] payload = new byte[512 << 10];
+            java.util.Arrays.fill(payload, (byte) ('a' + i));
+            events.add(new WritableEvent("page_stored", payload, "text/plain", Map.of(), Optional.of(UUID.randomUUID())));
+        }
+        fat.appendStream(stream, events);
+        Path file = export("fat.db");
+        List<Long> appendedBytes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.estoria.cli.store.StoreOpener memory = cli.opener;
+        cli.opener = (target, mode) -> recordingAppends(memory.open(target, mode), appendedBytes);
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).endsWith(": 24 written, 0 already present\n");
+        assertThat(appendedBytes).hasSizeGreaterThan(1).allSatisfy(bytes -> assertThat(bytes).isLessThanOrEqualTo(
+                (long) ImportCommand.BATCH_BYTES));
+        assertThat(facts(cli.store("copy.db").readAll().toList())).isEqualTo(facts(fat.readAll().toList()));
+    }
+
+    /** The store, recording the payload bytes of each append. */
+    static dev.estoria.cli.store.CliStore recordingAppends(dev.estoria.cli.store.CliStore store, List<Long> bytes) {
+        return new dev.estoria.cli.store.CliStore() {
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+                bytes.add(events.stream().mapToLong(WritableEvent::dataLength).sum());
+                return store.appendStream(streamId, events, options);
+            }
+
+            @Override
+            public dev.estoria.eventstore.StreamIterator readStream(TypeId streamId,
+                    dev.estoria.eventstore.ReadStreamOptions options) {
+                return store.readStream(streamId, options);
+            }
+
+            @Override
+            public dev.estoria.eventstore.StreamIterator readAll(dev.estoria.eventstore.ReadAllOptions options) {
+                return store.readAll(options);
+            }
+
+            @Override
+            public long headPosition() {
+                return store.headPosition();
+            }
+
+            @Override
+            public void deleteStream(TypeId streamId, dev.estoria.eventstore.DeleteStreamOptions options) {
+                store.deleteStream(streamId, options);
+            }
+
+            @Override
+            public List<dev.estoria.eventstore.StreamInfo> listStreams() {
+                return store.listStreams();
+            }
+
+            @Override
+            public AutoCloseable onAppend(Runnable listener) {
+                return store.onAppend(listener);
+            }
+
+            @Override
+            public dev.estoria.projection.CheckpointStore checkpoints() {
+                return store.checkpoints();
+            }
+
+            @Override
+            public void close() {
+                store.close();
+            }
+        };
     }
 }

@@ -71,7 +71,7 @@ public final class EventJson {
                 }
                 case Payload.Reformatted reformatted -> {
                     json.writeFieldName("data");
-                    json.writeTree(reformatted.compact());
+                    json.writeRawValue(reformatted.compact());
                     json.writeStringField("dataBase64", Base64.getEncoder().encodeToString(data));
                 }
                 case Payload.Opaque opaque ->

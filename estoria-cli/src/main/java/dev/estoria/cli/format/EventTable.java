@@ -71,7 +71,7 @@ public final class EventTable {
                 return verbatim.json();
             }
             case Payload.Reformatted reformatted -> {
-                return Json.compact(reformatted.compact());
+                return reformatted.compact();
             }
             case Payload.Opaque opaque -> {
                 boolean textual = contentType.isEmpty() || contentType.startsWith("text/");

@@ -33,6 +33,11 @@ public record ExportedEvent(TypeId id, TypeId streamId, byte[] data, String cont
         return data.clone();
     }
 
+    /** The payload size in bytes. */
+    public int dataLength() {
+        return data.length;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ExportedEvent e

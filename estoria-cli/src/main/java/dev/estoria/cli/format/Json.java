@@ -2,7 +2,9 @@ package dev.estoria.cli.format;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -11,6 +13,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -84,6 +88,76 @@ public final class Json {
             throw new IllegalArgumentException("JSON beyond what this tool reads: " + describe(e), e);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("malformed JSON: " + describe(e), e);
+        }
+    }
+
+    /**
+     * Checks that {@code text} is exactly one JSON value, without building it: numbers are checked
+     * for their form only, so a valid number of any length or exponent (such as {@code 1e9999999999},
+     * which no {@code BigDecimal} holds) passes, in time linear in its length.
+     *
+     * @throws IllegalArgumentException as {@link #parse} does
+     */
+    public static void validate(String text) {
+        scan(text, null);
+    }
+
+    /**
+     * Renders {@code text}, one JSON value, on one line without spaces. Numbers keep their exact
+     * text; strings and names are re-escaped as the generator does.
+     *
+     * @throws IllegalArgumentException as {@link #parse} does
+     */
+    public static String compact(String text) {
+        StringWriter out = new StringWriter(text.length());
+        try (JsonGenerator copy = FACTORY.createGenerator(out)) {
+            scan(text, copy);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /** Reads {@code text} token by token, as one JSON value; copies the tokens to {@code copy} if given. */
+    private static void scan(String text, JsonGenerator copy) {
+        try (JsonParser parser = FACTORY.createParser(text)) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                throw new IllegalArgumentException("malformed JSON: no value");
+            }
+            int depth = 0;
+            while (true) {
+                if (copy != null) {
+                    if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
+                        copy.writeNumber(parser.getText());
+                    } else {
+                        copy.copyCurrentEvent(parser);
+                    }
+                }
+                if (token.isStructStart()) {
+                    depth++;
+                } else if (token.isStructEnd()) {
+                    depth--;
+                }
+                if (depth == 0) {
+                    break;
+                }
+                token = parser.nextToken();
+                if (token == null) {
+                    throw new IllegalArgumentException("malformed JSON: unexpected end of input");
+                }
+            }
+            JsonToken trailing = parser.nextToken();
+            if (trailing != null) {
+                throw new IllegalArgumentException("malformed JSON: trailing token (of type " + trailing
+                        + ") after the value (at character " + parser.currentTokenLocation().getColumnNr() + ")");
+            }
+        } catch (StreamConstraintsException e) {
+            throw new IllegalArgumentException("JSON beyond what this tool reads: " + describe(e), e);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("malformed JSON: " + describe(e), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

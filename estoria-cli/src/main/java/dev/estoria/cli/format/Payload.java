@@ -1,6 +1,5 @@
 package dev.estoria.cli.format;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
 
 /**
@@ -20,8 +19,8 @@ sealed interface Payload {
     /** @param json the payload's exact text */
     record Verbatim(String json) implements Payload {}
 
-    /** @param compact the payload parsed, for display */
-    record Reformatted(JsonNode compact) implements Payload {}
+    /** @param compact the payload on one line without spaces (numbers as written), for display */
+    record Reformatted(String compact) implements Payload {}
 
     /** Not JSON, or not declared as JSON. */
     record Opaque() implements Payload {}
@@ -36,14 +35,17 @@ sealed interface Payload {
             return new Opaque();
         }
         String json = text.get();
-        JsonNode node;
+        boolean oneLine = json.indexOf('\n') < 0 && json.indexOf('\r') < 0;
+        boolean trimmed = json.strip().length() == json.length() && !json.startsWith("\uFEFF");
+        // Read as a stream of tokens, not a tree: numbers stay text, so any valid number passes, fast.
         try {
-            node = Json.parse(json);
+            if (oneLine && trimmed) {
+                Json.validate(json);
+                return new Verbatim(json);
+            }
+            return new Reformatted(Json.compact(json));
         } catch (IllegalArgumentException e) {
             return new Opaque();
         }
-        boolean oneLine = json.indexOf('\n') < 0 && json.indexOf('\r') < 0;
-        boolean trimmed = json.strip().length() == json.length() && !json.startsWith("\uFEFF");
-        return oneLine && trimmed ? new Verbatim(json) : new Reformatted(node);
     }
 }

@@ -117,4 +117,30 @@ class EventJsonTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith(parts[1]);
     }
+
+    @Test
+    void numbersBeyondWhatBigDecimalHoldsAreJsonAndKeptAsWritten() {
+        String json = "{\"a\":1e9999999999,\"b\":-0.0E-9999999999,\"c\":1.0}";
+        String line = EventJson.write(event(json, "application/json"));
+        assertThat(line).endsWith("\"data\":" + json + "}");
+        assertThat(EventJson.read(line).data()).isEqualTo(json.getBytes(StandardCharsets.UTF_8));
+
+        String pretty = "{\n  \"a\": 1e9999999999,\n  \"c\": 1.0\n}\n";
+        String prettyLine = EventJson.write(event(pretty, "application/json"));
+        assertThat(prettyLine).contains("\"data\":{\"a\":1e9999999999,\"c\":1.0},\"dataBase64\":");
+        assertThat(EventJson.read(prettyLine).data()).isEqualTo(pretty.getBytes(StandardCharsets.UTF_8));
+        assertThat(EventTable.preview(pretty.getBytes(StandardCharsets.UTF_8), "application/json"))
+                .isEqualTo("{\"a\":1e9999999999,\"c\":1.0}");
+    }
+
+    @Test
+    void aNumberOfTwoMillionDigitsIsWrittenInLinearTime() {
+        String digits = "7".repeat(2_000_000);
+        String pretty = "{\n \"n\": " + digits + "\n}";
+
+        String line = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                () -> EventJson.write(event(pretty, "application/json")));
+
+        assertThat(line).contains("\"data\":{\"n\":" + digits + "},\"dataBase64\":");
+    }
 }
