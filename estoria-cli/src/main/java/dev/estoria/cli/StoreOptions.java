@@ -60,7 +60,7 @@ final class StoreOptions {
             throw new BadInputException("invalid --schema \"" + name + "\": expected letters, digits and '_', "
                     + "not starting with a digit or pg_, at most 63 characters");
         }
-        if (name.equalsIgnoreCase("information_schema")) {
+        if (name.equals("information_schema")) {
             throw new BadInputException("invalid --schema \"" + name + "\": information_schema is PostgreSQL's own,"
                     + " and pg_dump leaves it out of every dump");
         }

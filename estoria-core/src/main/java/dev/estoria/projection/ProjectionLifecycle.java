@@ -198,12 +198,18 @@ public final class ProjectionLifecycle {
      * Asks the loop to stop and ends its wait for events, without waiting for the thread: for a
      * close called where waiting would wait for itself (from the loop's own thread, such as a
      * handler's, or from work the loop is waiting for). The loop ends once what it is doing returns.
+     * A runner never started is just {@code STOPPED}, as after {@link #close()}.
      */
     public void stop() {
         stopping = true;
         Subscription s = subscription;
         if (s != null) {
             s.close();
+        }
+        synchronized (this) {
+            if (thread == null) {
+                state = State.STOPPED;
+            }
         }
     }
 

@@ -89,4 +89,29 @@ class JacksonCodecTest {
         assertThat(codec.decode("{\"owner\":\"x\",\"balance\":1,\"tags\":[]}\n".getBytes(StandardCharsets.UTF_8),
                 Account.class).balance()).as("whitespace after the value is fine").isEqualTo(1);
     }
+
+    record Numbers(long count, int small, Long boxed, java.math.BigInteger big, List<Long> many) {
+    }
+
+    /**
+     * Stored payloads from before the fraction check (or from other JSON writers, such as Python's,
+     * which writes 1.0 for a float that holds a whole number) carry whole numbers in a float form.
+     * Decoding them loses nothing, so they must still decode: only a real fraction is refused.
+     */
+    @Test
+    void aWholeNumberInFloatFormStillDecodesForAnIntegerField() {
+        Numbers n = codec.decode(("{\"count\":1.0,\"small\":2.00,\"boxed\":3e2,\"big\":1.0E20,\"many\":[4.0,5]}")
+                .getBytes(StandardCharsets.UTF_8), Numbers.class);
+        assertThat(n).isEqualTo(new Numbers(1, 2, 300L, new java.math.BigInteger("100000000000000000000"), List.of(4L, 5L)));
+        assertThatThrownBy(() -> codec.decode("{\"count\":1.5}".getBytes(StandardCharsets.UTF_8), Numbers.class))
+                .isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode("{\"small\":3.0e9}".getBytes(StandardCharsets.UTF_8), Numbers.class))
+                .as("out of the int range").isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode("{\"many\":[1.25]}".getBytes(StandardCharsets.UTF_8), Numbers.class))
+                .isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode("{\"count\":1e100000000}".getBytes(StandardCharsets.UTF_8), Numbers.class))
+                .as("a huge exponent is refused, not expanded").isInstanceOf(CodecException.class);
+        assertThatThrownBy(() -> codec.decode("{\"small\":null}".getBytes(StandardCharsets.UTF_8), Numbers.class))
+                .as("null for a primitive is still refused").isInstanceOf(CodecException.class);
+    }
 }

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * @param connectionTimeout how long to wait for a connection: the pool's acquisition timeout and,
  *     for a pool the store owns, the TCP connect timeout
  * @param statementTimeout the server-side {@code statement_timeout} (and client socket timeout) of
- *     connections in a pool the store owns, set per transaction on a caller's pool; also bounds how
+ *     connections in a pool the store owns, from 1 ms to 2,147,478 s (about 24.8 days); set per
+ *     transaction on a caller's pool; also bounds how
  *     long an append waits for its answer (see {@link #appendTimeout()}) and for a row lock (see
  *     {@link #lockTimeout()})
  * @param poolSize the maximum number of connections of a pool the store owns; each open iterator
@@ -58,6 +59,9 @@ public record PostgresOptions(
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final int MAX_IDENTIFIER_BYTES = 63;
 
+    /** The longest statement timeout: PostgreSQL's limit, less the 5 s the socket timeout adds. */
+    static final Duration MAX_STATEMENT_TIMEOUT = Duration.ofSeconds(Integer.MAX_VALUE / 1000 - 5);
+
     private static final PostgresOptions DEFAULTS = new PostgresOptions(DEFAULT_SCHEMA, false,
             Duration.ofSeconds(5), Duration.ofSeconds(30), 10, 1, 64, Duration.ofMillis(250),
             Duration.ofSeconds(10), Duration.ofSeconds(5), true);
@@ -71,6 +75,13 @@ public record PostgresOptions(
         validateSchemaName(schema);
         requirePositive("connectionTimeout", connectionTimeout);
         requirePositive("statementTimeout", statementTimeout);
+        // PostgreSQL takes it in whole milliseconds, 0 meaning none, up to 2^31 - 1; the socket
+        // timeout, 5 s longer, must fit the driver's int milliseconds too.
+        if (statementTimeout.compareTo(Duration.ofMillis(1)) < 0 || statementTimeout.compareTo(MAX_STATEMENT_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("statementTimeout must be between 1 ms and " + MAX_STATEMENT_TIMEOUT
+                    + " (PostgreSQL's statement_timeout is whole milliseconds up to 2^31 - 1, and under 1 ms it"
+                    + " would be 0, no timeout at all), was " + statementTimeout);
+        }
         requireNonNegative("readSettleTimeout", readSettleTimeout);
         requireNonNegative("feedCheckInterval", feedCheckInterval);
         requireNonNegative("feedLagThreshold", feedLagThreshold);
@@ -118,7 +129,7 @@ public record PostgresOptions(
             throw new IllegalArgumentException("schema names starting with pg_ are reserved by PostgreSQL, was \""
                     + schema + "\"");
         }
-        if (schema.equalsIgnoreCase("information_schema")) {
+        if (schema.equals("information_schema")) {
             // pg_dump leaves this schema out of every dump: a store there would not survive a backup.
             throw new IllegalArgumentException("schema information_schema is reserved by PostgreSQL (pg_dump leaves"
                     + " it out of every dump), was \"" + schema + "\"");

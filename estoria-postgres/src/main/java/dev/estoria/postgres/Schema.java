@@ -67,6 +67,11 @@ final class Schema {
         return "estoria:" + name.substring(0, 63 - "estoria:".length() - tail.length()) + tail;
     }
 
+    /** {@code identifier} as a quoted SQL identifier: in double quotes, each one inside doubled. */
+    static String quoteIdentifier(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
     String meta() {
         return q + "meta";
     }
@@ -163,7 +168,7 @@ final class Schema {
                         if (Sql.isRefused(e)) {
                             throw new PermissionDeniedException("schema \"" + name + "\" does not exist, and role \""
                                     + role + "\" may not create it (" + e.getMessage() + "). Have an administrator"
-                                    + " create it (CREATE SCHEMA \"" + name + "\" AUTHORIZATION \"" + role + "\"), or"
+                                    + " create it (CREATE SCHEMA \"" + name + "\" AUTHORIZATION " + quoteIdentifier(role) + "), or"
                                     + " open the store once with a role that may create schemas in the database.", e);
                         }
                         throw e;

@@ -295,6 +295,29 @@ class ReadOnlyRoleTest {
                 + " WHERE n.nspname = '" + schema + "'")).isEqualTo("0");
     }
 
+    /**
+     * The hint for a missing schema is SQL an administrator copies: a role name holding a double
+     * quote (legal in PostgreSQL) must be quoted in it as an identifier, not cut short, which would
+     * give SQL that fails or, for a crafted name, does something else.
+     */
+    @Test
+    void theCreateSchemaHintQuotesTheRoleName() throws Exception {
+        String role = "r_" + TestDatabase.randomSchema() + "\" x";
+        String quoted = "\"" + role.replace("\"", "\"\"") + "\"";
+        execute("CREATE ROLE " + quoted + " LOGIN");
+        try {
+            TestDatabase.Endpoint e = db.endpoint();
+            String url = "jdbc:postgresql://" + e.host() + ":" + e.port() + "/" + e.database() + "?user="
+                    + java.net.URLEncoder.encode(role, java.nio.charset.StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> PostgresEventStore.open(url, options(schema)).close())
+                    .isInstanceOf(PermissionDeniedException.class)
+                    .hasMessageContaining("may not create it")
+                    .hasMessageContaining("CREATE SCHEMA \"" + schema + "\" AUTHORIZATION " + quoted + ")");
+        } finally {
+            execute("DROP ROLE " + quoted);
+        }
+    }
+
     /** The meta row with its row version ({@code xmin}): any update by an opener changes it. */
     private String metaRow() throws Exception {
         return scalar("SELECT xmin::text || ':' || schema_version || ':' || position_base || ':' || deleted_position_high"

@@ -102,13 +102,15 @@ class SchemaTenancyTest {
 
     /**
      * pg_dump leaves {@code information_schema} out of every dump, so a store there would be lost
-     * by the next backup and restore; it is refused like the {@code pg_} schemas.
+     * by the next backup and restore; it is refused like the {@code pg_} schemas. The store quotes
+     * schema names, so {@code "INFORMATION_SCHEMA"} is another schema, which pg_dump keeps.
      */
     @Test
     void informationSchemaIsRefused() {
-        for (String reserved : List.of("information_schema", "INFORMATION_SCHEMA", "Information_Schema")) {
-            assertThatThrownBy(() -> PostgresOptions.defaults().withSchema(reserved))
-                    .as(reserved).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("information_schema");
+        assertThatThrownBy(() -> PostgresOptions.defaults().withSchema("information_schema"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("information_schema");
+        for (String other : List.of("INFORMATION_SCHEMA", "Information_Schema")) {
+            assertThat(PostgresOptions.defaults().withSchema(other).schema()).isEqualTo(other);
         }
     }
 

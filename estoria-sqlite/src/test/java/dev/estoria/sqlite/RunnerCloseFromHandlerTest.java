@@ -85,4 +85,28 @@ class RunnerCloseFromHandlerTest {
         store.appendStream(TypeId.newV4("account"), List.of(WritableEvent.of("opened", new byte[] {2})));
         runner[0].close();
     }
+
+    /**
+     * A runner never started is STOPPED once closed, wherever close() is called from: closed from
+     * work inside the store's write transaction it stayed NEW, so anything waiting for it to stop
+     * (or checking that it did) never saw it, unlike the same close called from outside.
+     */
+    @Test
+    void aRunnerNeverStartedIsStoppedWhenClosedFromInsideAWriteTransaction() throws Exception {
+        SqliteProjectionRunner outside = SqliteProjectionRunner.create(store, ProjectionId.of("outside", 1),
+                (transaction, event) -> { });
+        outside.close();
+        assertThat(outside.state()).isEqualTo(State.STOPPED);
+
+        SqliteProjectionRunner inside = SqliteProjectionRunner.create(store, ID, (transaction, event) -> { });
+        store.inWriteTransaction(connection -> {
+            try {
+                inside.close();
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            return null;
+        });
+        assertThat(inside.state()).isEqualTo(State.STOPPED);
+    }
 }
