@@ -27,6 +27,12 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class Subscription implements AutoCloseable {
 
+    /**
+     * The payload bytes after which a read of the backlog stops: it buffers up to {@code batchSize}
+     * events, or fewer once their payloads reach this many bytes (at least one event).
+     */
+    public static final long BATCH_BYTES = 8L << 20;
+
     private final GlobalReader reader;
     private final SubscriptionOptions options;
     private final AutoCloseable registration;
@@ -109,12 +115,19 @@ public final class Subscription implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Reads the next batch into the buffer; returns whether it found anything. */
+    /**
+     * Reads the next batch into the buffer; returns whether it found anything. A batch also ends
+     * once its events' payloads hold {@link #BATCH_BYTES}, so large events do not multiply by the
+     * batch size; the next read goes on after the last one buffered.
+     */
     private boolean fill() {
         ReadAllOptions read = ReadAllOptions.after(position).count(options.batchSize()).filter(options.filter());
+        long bytes = 0;
         try (StreamIterator events = reader.readAll(read)) {
-            while (events.hasNext()) {
-                buffer.add(events.next());
+            while (bytes < BATCH_BYTES && events.hasNext()) {
+                Event event = events.next();
+                buffer.add(event);
+                bytes += event.dataLength();
             }
         }
         return !buffer.isEmpty();

@@ -10,7 +10,8 @@ import java.util.Objects;
  * @param afterPosition start after this global position (exclusive); 0 from the beginning
  * @param filter which events to deliver; {@link EventFilter#applicationStreams()} by default, which
  *     leaves Estoria's own streams (snapshots) out
- * @param batchSize how many events one read fetches, >= 1
+ * @param batchSize how many events one read fetches, >= 1; a read also stops once the payloads it
+ *     fetched reach {@link Subscription#BATCH_BYTES}
  * @param pollInterval how long to wait for a notification before reading anyway: the safety net for
  *     lost notifications and for stores without an {@link dev.estoria.eventstore.AppendNotifier}
  */

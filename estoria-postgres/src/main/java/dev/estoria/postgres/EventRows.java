@@ -44,6 +44,11 @@ final class EventRows {
                 metadata(rs.getBytes(10)));
     }
 
+    /** The bytes of the stored metadata of the row read last. */
+    int lastMetadataLength() {
+        return lastMetadataBytes == null ? 0 : lastMetadataBytes.length;
+    }
+
     private TypeId stream(String type, UUID uuid) {
         if (!uuid.equals(lastStreamUuid) || !type.equals(lastStreamType)) {
             lastStream = new TypeId(type, uuid);

@@ -142,6 +142,12 @@ public final class PostgresEventStore
 
     private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
     private static final int FETCH_SIZE = 256;
+    /**
+     * About how many bytes of payload and metadata one fetch of a read may bring into memory: a
+     * read of events larger than {@code FETCH_BYTES / FETCH_SIZE} fetches fewer rows at a time (at
+     * least one), so that large events do not multiply by the fetch's row count.
+     */
+    static final int FETCH_BYTES = 8 << 20;
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
@@ -156,6 +162,12 @@ public final class PostgresEventStore
     /** Why the store's sessions may not write (see {@link #readOnly()}), or null when they may. */
     private volatile String readOnlyReason;
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
+    /**
+     * The rows the first fetch of a cursor read asks for: sized by the reads before it from the
+     * largest events they met, so a store of large events does not start each read with a fetch of
+     * {@link #FETCH_SIZE} of them. Starts at one row.
+     */
+    private volatile int firstFetchRows = 1;
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
     /**
@@ -546,11 +558,17 @@ public final class PostgresEventStore
         // one round trip answers the read, and an empty answer says by itself whether the stream
         // exists (no row at all) or has no events in the range (one row of NULLs). Only a read that
         // fills the batch is made again with a cursor, which needs a transaction.
+        // It fetches whole, so it stops once its rows hold FETCH_BYTES: the row that crosses the
+        // limit comes last (column 11 says so), and a read cut there goes on with a cursor.
         boolean bounded = options.count() > 0 && options.count() <= FETCH_SIZE;
-        String shortSql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.streams() + " s"
-                + " LEFT JOIN LATERAL (SELECT * FROM " + schema.events() + " e"
+        String size = "octet_length(e.data) + octet_length(e.metadata)";
+        String shortSql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + ", e.before + " + size
+                + " >= " + FETCH_BYTES + " FROM " + schema.streams() + " s"
+                + " LEFT JOIN LATERAL (SELECT * FROM (SELECT e.*, coalesce(sum(" + size + ") OVER (" + order.trim()
+                + " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before FROM " + schema.events() + " e"
                 + " WHERE e.stream_type = s.stream_type AND e.stream_uuid = s.stream_uuid" + range + order
-                + " LIMIT " + (bounded ? options.count() : FETCH_SIZE + 1) + ") e ON true"
+                + " LIMIT " + (bounded ? options.count() : FETCH_SIZE + 1) + ") e WHERE e.before < " + FETCH_BYTES
+                + ") e ON true"
                 + " WHERE s.stream_type = ? AND s.stream_uuid = ?" + order;
         Connection c = null;
         try {
@@ -559,6 +577,7 @@ public final class PostgresEventStore
                 c.setAutoCommit(true);
                 List<Event> first = new ArrayList<>();
                 boolean exists = false;
+                boolean cut = false;
                 try (PreparedStatement s = bounded(c.prepareStatement(shortSql))) {
                     int i = 1;
                     if (options.afterVersion() > 0) {
@@ -573,6 +592,7 @@ public final class PostgresEventStore
                             rs.getLong(1);
                             if (!rs.wasNull()) { // a NULL position: the stream's row, no event in range
                                 first.add(mapper.read(rs));
+                                cut |= rs.getBoolean(11);
                             }
                         }
                     }
@@ -584,7 +604,7 @@ public final class PostgresEventStore
                     }
                     return StreamIterator.empty();
                 }
-                if (bounded || first.size() <= FETCH_SIZE) {
+                if (!cut && (bounded || first.size() <= FETCH_SIZE)) {
                     closeQuietly(c);
                     return StreamIterator.of(first);
                 }
@@ -592,7 +612,8 @@ public final class PostgresEventStore
                 boundTransaction(c);
                 PreparedStatement s = bounded(c.prepareStatement(sql));
                 bindStreamRead(s, 1, streamId, options);
-                s.setFetchSize(FETCH_SIZE);
+                s.setFetchSize(cut ? 1 : firstFetchRows);
+                first = null;
                 Sql.preferBinaryResults(s);
                 ResultSet rs = s.executeQuery();
                 if (rs.next()) {
@@ -661,7 +682,7 @@ public final class PostgresEventStore
                 s.setLong(2, watermark);
                 bindFilter(c, s, 3, filter);
             }
-            s.setFetchSize(FETCH_SIZE);
+            s.setFetchSize(firstFetchRows);
             Sql.preferBinaryResults(s);
             ResultSet rs = s.executeQuery();
             if (!rs.next()) {
@@ -823,14 +844,21 @@ public final class PostgresEventStore
         private final TypeId streamId;
         private final EventRows mapper;
         private boolean onRow;
+        /** The rows the fetch being read asked for, and how many of them are read. */
+        private int fetchRows;
+        private int readOfFetch;
+        /** The largest event (payload and metadata bytes) of the fetch being read. */
+        private long largest;
 
-        CursorIterator(Connection connection, PreparedStatement statement, ResultSet rows, TypeId streamId, boolean onRow) {
+        CursorIterator(Connection connection, PreparedStatement statement, ResultSet rows, TypeId streamId, boolean onRow)
+                throws SQLException {
             this.connection = connection;
             this.statement = statement;
             this.rows = rows;
             this.streamId = streamId;
             this.mapper = new EventRows(streamId);
             this.onRow = onRow;
+            this.fetchRows = Math.max(1, statement.getFetchSize());
         }
 
         @Override
@@ -840,7 +868,17 @@ public final class PostgresEventStore
                     return null;
                 }
                 onRow = false;
-                return mapper.read(rows);
+                Event event = mapper.read(rows);
+                largest = Math.max(largest, event.dataLength() + mapper.lastMetadataLength());
+                if (++readOfFetch == fetchRows) {
+                    // The fetch is read: size the next one from its largest event.
+                    fetchRows = (int) Math.max(1, Math.min(FETCH_SIZE, FETCH_BYTES / Math.max(1, largest)));
+                    firstFetchRows = fetchRows;
+                    rows.setFetchSize(fetchRows);
+                    readOfFetch = 0;
+                    largest = 0;
+                }
+                return event;
             } catch (SQLException e) {
                 throw failure(streamId == null ? "reading all events" : "reading stream " + streamId, e);
             }

@@ -80,7 +80,8 @@ public final class PostgresProjectionRunner implements AutoCloseable {
      * Runner options.
      *
      * @param filter which events the projection handles
-     * @param batchSize the most events one transaction applies, >= 1
+     * @param batchSize the most events one transaction applies, >= 1; a batch also ends once its
+     *     payloads reach {@link dev.estoria.subscription.Subscription#BATCH_BYTES}
      * @param pollInterval how long to wait for a notification before reading anyway, and the idle
      *     heartbeat period; positive
      * @param closeGrace how long {@link PostgresProjectionRunner#close()} waits for the current batch
@@ -247,12 +248,15 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             }
             batch.clear();
             batch.add(next.get());
-            while (batch.size() < options.batchSize()) {
+            long bytes = next.get().dataLength();
+            // Up to batchSize events, and fewer once their payloads reach Subscription.BATCH_BYTES.
+            while (batch.size() < options.batchSize() && bytes < Subscription.BATCH_BYTES) {
                 Optional<Event> more = sub.next(Duration.ZERO);
                 if (more.isEmpty()) {
                     break;
                 }
                 batch.add(more.get());
+                bytes += more.get().dataLength();
             }
             commit(batch);
         }

@@ -37,7 +37,8 @@ import java.util.Optional;
  * there.
  *
  * <ul>
- *   <li><b>One transaction per batch</b>: up to {@code batchSize} events are taken together; on the
+ *   <li><b>One transaction per batch</b>: up to {@code batchSize} events (fewer once their payloads
+ *       reach {@link dev.estoria.subscription.Subscription#BATCH_BYTES}) are taken together; on the
  *       store's writer thread, in a write transaction of its own, the runner calls the {@link
  *       SqliteEventHandler} once per event (each in its own savepoint) and then sets the
  *       checkpoint to the batch's last event; then it commits, durably per the store's {@link
@@ -161,13 +162,16 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 }
                 batch.clear();
                 batch.add(next.get());
-                while (batch.size() < options.batchSize()) {
+                long bytes = next.get().dataLength();
+                // Up to batchSize events, and fewer once their payloads reach Subscription.BATCH_BYTES.
+                while (batch.size() < options.batchSize() && bytes < Subscription.BATCH_BYTES) {
                     Optional<Event> more = subscription.next(Duration.ZERO);
                     if (more.isEmpty()) {
                         atHead = true;
                         break;
                     }
                     batch.add(more.get());
+                    bytes += more.get().dataLength();
                 }
                 long expected = position;
                 Outcome outcome = store.writeAlone(connection -> commit(connection, expected, batch));

@@ -1,0 +1,159 @@
+package dev.estoria.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.typeid.TypeId;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reads fetch by bytes, not only by rows: a child JVM whose heap holds a few dozen large events
+ * reads a stream and the global log of 1 MiB events far larger than its heap, both through a
+ * stream read's first statement and through the cursor.
+ */
+class LargeEventReadMemoryTest {
+
+    static final int EVENTS = 160;
+    static final int SIZE = 1 << 20;
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void readsOfLargeEventsRunInAHeapSmallerThanOneFetchOfThem() throws Exception {
+        TestDatabase db = TestDatabase.get();
+        PostgresEventStore store = db.newStore();
+        try {
+            TypeId stream = TypeId.newV4("big");
+            byte[] payload = new byte[SIZE];
+            for (int a = 0; a < EVENTS / 8; a++) {
+                List<WritableEvent> batch = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    payload[0] = (byte) (a * 8 + i);
+                    batch.add(WritableEvent.of("filled", payload));
+                }
+                store.appendStream(stream, batch);
+            }
+            Path stderr = directory.resolve("reader.err");
+            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+            Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx64m",
+                    "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Reader.class.getName(),
+                    db.jdbcUrl, store.options().schema(), stream.toString())
+                    .redirectError(stderr.toFile()).start();
+            String result;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                result = out.readLine();
+            }
+            assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(child.exitValue()).as("reader exit; stderr:%n%s", Files.readString(stderr)).isZero();
+            long bytes = (long) EVENTS * SIZE;
+            assertThat(result).isEqualTo("OK " + EVENTS + " " + bytes + " " + EVENTS + " " + bytes + " 100 "
+                    + 100L * SIZE + " " + bytes);
+        } finally {
+            db.discard(store);
+        }
+    }
+
+    @Test
+    void readsCutByBytesReturnEveryEventInOrder() {
+        TestDatabase db = TestDatabase.get();
+        PostgresEventStore store = db.newStore();
+        try {
+            TypeId stream = TypeId.newV4("big");
+            int size = 300 * 1024;
+            List<WritableEvent> batch = new ArrayList<>();
+            for (int i = 1; i <= 40; i++) {
+                byte[] payload = new byte[size];
+                payload[0] = (byte) i;
+                batch.add(WritableEvent.of("filled", payload).withMetadata("n", Integer.toString(i)));
+            }
+            store.appendStream(stream, batch);
+            assertThat(versions(store.readStream(stream, ReadStreamOptions.defaults())))
+                    .containsExactlyElementsOf(range(1, 40));
+            assertThat(versions(store.readStream(stream, ReadStreamOptions.defaults().afterVersion(3).count(35))))
+                    .containsExactlyElementsOf(range(4, 38));
+            assertThat(versions(store.readStream(stream, ReadStreamOptions.reverse())))
+                    .containsExactlyElementsOf(range(40, 1));
+            assertThat(versions(store.readStream(stream, ReadStreamOptions.reverse().afterVersion(37).count(30))))
+                    .containsExactlyElementsOf(range(37, 8));
+            assertThat(versions(store.readAll(ReadAllOptions.defaults()))).containsExactlyElementsOf(range(1, 40));
+        } finally {
+            db.discard(store);
+        }
+    }
+
+    private static List<Long> versions(StreamIterator it) {
+        List<Long> versions = new ArrayList<>();
+        try (it) {
+            while (it.hasNext()) {
+                var e = it.next();
+                assertThat(e.dataBuffer().get(0)).isEqualTo((byte) e.streamVersion());
+                assertThat(e.metadata()).containsEntry("n", Long.toString(e.streamVersion()));
+                versions.add(e.streamVersion());
+            }
+        }
+        return versions;
+    }
+
+    private static List<Long> range(long from, long to) {
+        List<Long> r = new ArrayList<>();
+        for (long v = from; from <= to ? v <= to : v >= to; v += from <= to ? 1 : -1) {
+            r.add(v);
+        }
+        return r;
+    }
+
+    /**
+     * Reads the whole stream, the whole log, a stream read of 100 events (the first statement's path),
+     * then projects the log with a runner of default options (batches of up to 500 events).
+     */
+    public static final class Reader {
+        public static void main(String[] args) throws Exception {
+            try (PostgresEventStore store = PostgresEventStore.open(args[0], PostgresOptions.defaults()
+                    .withSchema(args[1]).withFeedCheckInterval(Duration.ZERO).withCrossProcessNotifications(false))) {
+                TypeId stream = TypeId.parse(args[2]);
+                long[] s = drain(store.readStream(stream, ReadStreamOptions.defaults()));
+                long[] a = drain(store.readAll(ReadAllOptions.defaults()));
+                long[] c = drain(store.readStream(stream, ReadStreamOptions.defaults().count(100)));
+                java.util.concurrent.atomic.AtomicLong handledBytes = new java.util.concurrent.atomic.AtomicLong();
+                try (PostgresProjectionRunner runner = PostgresProjectionRunner.create(store,
+                        dev.estoria.projection.ProjectionId.of("large", 1),
+                        (tx, event) -> handledBytes.addAndGet(event.dataLength()),
+                        PostgresProjectionRunner.Options.defaults()).start()) {
+                    if (!runner.awaitCaughtUp(Duration.ofSeconds(60))) {
+                        throw new AssertionError("runner did not catch up");
+                    }
+                }
+                System.out.println("OK " + s[0] + " " + s[1] + " " + a[0] + " " + a[1] + " " + c[0] + " " + c[1]
+                        + " " + handledBytes);
+            }
+        }
+
+        private static long[] drain(StreamIterator it) {
+            long n = 0;
+            long bytes = 0;
+            try (it) {
+                while (it.hasNext()) {
+                    bytes += it.next().dataLength();
+                    n++;
+                }
+            }
+            return new long[] {n, bytes};
+        }
+    }
+}
