@@ -1,9 +1,12 @@
 package dev.estoria.sqlite;
 
 import dev.estoria.eventstore.EventStoreException;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -52,6 +55,16 @@ import org.sqlite.SQLiteException;
  * <p>Because every write of this store is made under that one lock, and SQLite lets one
  * transaction write a database at a time, writes are applied in one order and each sees all
  * earlier ones.
+ *
+ * <p>After each transaction the holder looks at the size of the {@code -wal} file. SQLite's own
+ * checkpoints (passive, after the commit that crosses {@code wal_autocheckpoint}) never wait for
+ * readers: while reads overlap every commit, each copies only the frames no reader still needs, the
+ * log is never written from its start again, and its file grows without bound. Once the file is
+ * larger than the log limit, the holder runs a {@code TRUNCATE} checkpoint, which waits briefly
+ * for the reads in progress to end (the store's new reads wait for it meanwhile), copies the whole
+ * log and empties the file. A read that holds its snapshot for long (an iterator left open) keeps
+ * it from succeeding; it is then tried again only once the file has grown further, by more after
+ * every try in a row that fails, so the wait is paid rarely.
  */
 final class GroupCommitWriter {
 
@@ -123,9 +136,28 @@ final class GroupCommitWriter {
     /** SQLite's primary result code for a lock held by another connection. */
     private static final int SQLITE_BUSY = 5;
 
+    /** The longest a {@code TRUNCATE} checkpoint waits for reads in progress (or another process's lock). */
+    static final int LOG_TRUNCATE_WAIT_MILLIS = 100;
+    /** How many log limits of growth, at most, separate two {@code TRUNCATE} checkpoints that cannot finish. */
+    static final int LOG_TRUNCATE_MAX_DISTANCE = 16;
+
     private final Path file;
     private final Connection connection;
     private final long busyTimeoutNanos;
+    /** The {@code -wal} file; once larger than {@link #logLimitBytes} it is checkpointed and truncated. */
+    private final Path log;
+    private final long logLimitBytes;
+    private final ReadPool reads;
+    /**
+     * The size the log file must pass before the next {@code TRUNCATE} checkpoint: the limit, and
+     * after a checkpoint that could not finish, the file's size then plus a distance that doubles
+     * with every such checkpoint in a row, up to {@value #LOG_TRUNCATE_MAX_DISTANCE} limits. Used
+     * by the connection holder only.
+     */
+    private long logTruncateAbove;
+    private long logTruncateDistance;
+    /** The log file's size when the last {@code TRUNCATE} checkpoint could not finish, or 0. */
+    private long logTruncateFailedAt;
     /**
      * When a BEGIN that failed for another process's lock started, until one gets the lock again;
      * 0 when the last BEGIN got it. Used by the connection holder only.
@@ -178,12 +210,20 @@ final class GroupCommitWriter {
     /**
      * @param busyTimeout how long a write may wait for another process's lock on the file (see
      *     {@link #begin})
+     * @param logLimitBytes the size of the {@code -wal} file above which the log is checkpointed
+     *     and truncated after a transaction
+     * @param reads the store's read connections, whose new reads wait while the log is truncated
      */
-    GroupCommitWriter(Path file, Connection connection, Duration busyTimeout, StatementCache statementCache)
-            throws SQLException {
+    GroupCommitWriter(Path file, Connection connection, Duration busyTimeout, long logLimitBytes, ReadPool reads,
+            StatementCache statementCache) throws SQLException {
         this.file = file;
         this.connection = connection;
         this.busyTimeoutNanos = busyTimeout.toNanos();
+        this.log = file.resolveSibling(file.getFileName() + "-wal");
+        this.logLimitBytes = logLimitBytes;
+        this.reads = reads;
+        this.logTruncateAbove = logLimitBytes;
+        this.logTruncateDistance = logLimitBytes;
         this.busyTimeoutSet = connection.unwrap(SQLiteConnection.class).getBusyTimeout();
         this.statementCache = statementCache;
         prepareControlStatements();
@@ -521,6 +561,63 @@ final class GroupCommitWriter {
             // A bug or a JVM error must not leave callers waiting forever.
             rollbackQuietly();
             failAll(requests, new EventStoreException("write to " + file + " failed unexpectedly: " + e, e));
+        }
+        truncateLogIfOvergrown();
+    }
+
+    /**
+     * Between transactions: checkpoints the log and empties its file once the file has outgrown
+     * the limit, which the passive checkpoints SQLite runs at commit cannot do while reads overlap
+     * every commit (see the class comment). Waits at most {@value #LOG_TRUNCATE_WAIT_MILLIS} ms (or
+     * the busy timeout, if shorter) for the reads in progress; reads of this store that start
+     * meanwhile wait for the checkpoint. If it cannot finish (a read still holds an older
+     * snapshot), the next try waits until the file has grown by the limit once more, and by twice
+     * as much after each further try that cannot finish (at most {@value
+     * #LOG_TRUNCATE_MAX_DISTANCE} limits), so a read that holds its snapshot for long costs few
+     * such waits.
+     */
+    private void truncateLogIfOvergrown() {
+        long size;
+        try {
+            size = Files.size(log);
+        } catch (IOException e) {
+            return; // No log file (yet, or any more): nothing to truncate.
+        }
+        if (size < logTruncateFailedAt) {
+            // SQLite wrote the log from its start again and cut the file back: start afresh.
+            logTruncateAbove = logLimitBytes;
+            logTruncateDistance = logLimitBytes;
+            logTruncateFailedAt = 0;
+        }
+        if (size <= logTruncateAbove) {
+            return;
+        }
+        boolean truncated = false;
+        try {
+            int wait = (int) Math.min(LOG_TRUNCATE_WAIT_MILLIS, TimeUnit.NANOSECONDS.toMillis(busyTimeoutNanos));
+            if (wait != busyTimeoutSet) {
+                connection.unwrap(SQLiteConnection.class).setBusyTimeout(wait);
+                busyTimeoutSet = wait;
+            }
+            reads.pauseNewReads();
+            // One row: whether it could not finish (busy), the log's frames, the frames copied.
+            try (Statement statement = connection.createStatement();
+                    ResultSet rows = statement.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                truncated = rows.next() && rows.getInt(1) == 0;
+            } finally {
+                reads.resumeNewReads();
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "checkpointing the log of " + file + " failed", e);
+        }
+        if (truncated) {
+            logTruncateAbove = logLimitBytes;
+            logTruncateDistance = logLimitBytes;
+            logTruncateFailedAt = 0;
+        } else {
+            logTruncateFailedAt = size;
+            logTruncateAbove = size + logTruncateDistance;
+            logTruncateDistance = Math.min(logTruncateDistance * 2, LOG_TRUNCATE_MAX_DISTANCE * logLimitBytes);
         }
     }
 

@@ -27,6 +27,8 @@ final class ReadPool {
     private final SqliteOptions options;
     private final ArrayDeque<Reader> idle = new ArrayDeque<>();
     private boolean closed;
+    /** Set while the writer truncates the log: new reads wait for it (see {@link #pauseNewReads}). */
+    private boolean paused;
 
     ReadPool(Path file, SqliteOptions options) {
         this.file = file;
@@ -93,8 +95,35 @@ final class ReadPool {
         }
     }
 
+    /**
+     * Makes reads that start from now on wait until {@link #resumeNewReads}, while the writer
+     * checkpoints and truncates the log. That checkpoint waits for the reads in progress to end;
+     * reads that keep starting would take up the reader slots of the log's index one after
+     * another, so that one is always in use, and the checkpoint would never get them.
+     */
+    synchronized void pauseNewReads() {
+        paused = true;
+    }
+
+    synchronized void resumeNewReads() {
+        paused = false;
+        notifyAll();
+    }
+
     Reader borrow() {
         synchronized (this) {
+            // The pause lasts as long as one checkpoint, which waits a bounded time for readers.
+            boolean interrupted = false;
+            while (paused && !closed) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             if (closed) {
                 throw new EventStoreException("the event store on " + file + " is closed");
             }
@@ -144,6 +173,7 @@ final class ReadPool {
         ArrayDeque<Reader> toClose;
         synchronized (this) {
             closed = true;
+            notifyAll();
             toClose = new ArrayDeque<>(idle);
             idle.clear();
         }

@@ -106,6 +106,16 @@ import org.sqlite.SQLiteConnection;
  * A filtered global read ({@link dev.estoria.eventstore.EventFilter}) is evaluated in SQL, on
  * indexes of stream type and event type, so it costs what it returns rather than what it skips.
  *
+ * <p>The log is checkpointed once it holds {@link SqliteOptions#checkpointPages()} pages, by
+ * SQLite at commit; those checkpoints never wait for readers, so reads that overlap every commit
+ * would keep them from finishing and the {@code -wal} file would grow without bound. Once the file
+ * outgrows twice that limit (at least 1 MiB), the store runs a {@code TRUNCATE} checkpoint after
+ * the commit, which waits up to 100 ms for the reads in progress (new reads of this store wait for
+ * it meanwhile) and empties the file; if a read still holds an older snapshot it is tried again
+ * after further growth. Whenever SQLite writes the log from its start again, {@code
+ * journal_size_limit} cuts the file back to that size, so a file grown while an iterator was open
+ * shrinks once it is closed.
+ *
  * <h2>Stored values</h2>
  *
  * <p>Payloads are stored as BLOBs and content types, event types and stream IDs as TEXT, all
@@ -168,7 +178,8 @@ public final class SqliteEventStore
         this.maxEventBytes = writeConnection.unwrap(SQLiteConnection.class).getDatabase().limit(0, -1) - ROW_OVERHEAD;
         this.writes = new WriteStatements(file, writeConnection, Clock.systemUTC());
         this.reads = new ReadPool(file, options);
-        this.writer = new GroupCommitWriter(file, writeConnection, options.busyTimeout(), writes);
+        this.writer = new GroupCommitWriter(file, writeConnection, options.busyTimeout(),
+                logLimitBytes(writeConnection, options), reads, writes);
     }
 
     /**
@@ -240,6 +251,9 @@ public final class SqliteEventStore
             // Every write of the store commits on this connection, so its setting decides when the log is
             // checkpointed (a connection of another process on the file brings its own).
             statement.execute("PRAGMA wal_autocheckpoint = " + options.checkpointPages());
+            // When the log is next written from its start, its file is cut back to the limit: a
+            // file once grown (while a read held an old snapshot) would otherwise keep its size.
+            statement.execute("PRAGMA journal_size_limit = " + logLimitBytes(connection, options));
             return connection;
         } catch (SQLException e) {
             closeQuietly(connection, e);
@@ -248,6 +262,26 @@ public final class SqliteEventStore
             closeQuietly(connection, e);
             throw e;
         }
+    }
+
+    /** The least the log limit is, so that a small {@code checkpointPages} does not truncate the log at every commit. */
+    static final long MIN_LOG_LIMIT_BYTES = 1 << 20;
+
+    /**
+     * The size of the {@code -wal} file above which the log is cut back: twice what {@code
+     * checkpointPages} pages of log take, and at least {@value #MIN_LOG_LIMIT_BYTES} bytes. The
+     * log grows past {@code checkpointPages} by the transaction that crosses it, so in steady use
+     * the file stays below this; it outgrows it only while reads keep checkpoints from finishing,
+     * or after one large transaction.
+     */
+    static long logLimitBytes(Connection connection, SqliteOptions options) throws SQLException {
+        long pageSize;
+        try (Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("PRAGMA page_size")) {
+            pageSize = rows.next() ? rows.getLong(1) : 4096;
+        }
+        // Each frame of the log is a page and a 24-byte header; the file has a 32-byte header.
+        return Math.max(MIN_LOG_LIMIT_BYTES, 2L * options.checkpointPages() * (pageSize + 24) + 32);
     }
 
     /**

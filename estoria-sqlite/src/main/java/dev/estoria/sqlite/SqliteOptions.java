@@ -24,7 +24,9 @@ import java.util.Objects;
  * @param checkpointPages how many pages the write-ahead log may hold before the committing writer
  *     copies them into the database file (SQLite's {@code wal_autocheckpoint}); {@value
  *     #DEFAULT_CHECKPOINT_PAGES} by default, about 40 MiB with SQLite's 4 KiB pages, where SQLite's
- *     own default is 1,000. The log file keeps the size it reached; at least 1
+ *     own default is 1,000. The log file stays at about that size; once it outgrows twice that (at
+ *     least 1 MiB), while reads keep checkpoints from finishing, the store checkpoints it with
+ *     {@code TRUNCATE} and empties it (see {@link SqliteEventStore}); at least 1
  */
 public record SqliteOptions(
         Durability durability, Duration busyTimeout, int readConnections, boolean integrityCheckOnOpen,
