@@ -162,12 +162,6 @@ public final class PostgresEventStore
     /** Why the store's sessions may not write (see {@link #readOnly()}), or null when they may. */
     private volatile String readOnlyReason;
     private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
-    /**
-     * The rows the first fetch of a cursor read asks for: sized by the reads before it from the
-     * largest events they met, so a store of large events does not start each read with a fetch of
-     * {@link #FETCH_SIZE} of them. Starts at one row.
-     */
-    private volatile int firstFetchRows = 1;
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
     /**
@@ -612,7 +606,8 @@ public final class PostgresEventStore
                 boundTransaction(c);
                 PreparedStatement s = bounded(c.prepareStatement(sql));
                 bindStreamRead(s, 1, streamId, options);
-                s.setFetchSize(cut ? 1 : firstFetchRows);
+                // One event first, then fetches sized by the events met (see CursorIterator).
+                s.setFetchSize(1);
                 first = null;
                 Sql.preferBinaryResults(s);
                 ResultSet rs = s.executeQuery();
@@ -682,7 +677,9 @@ public final class PostgresEventStore
                 s.setLong(2, watermark);
                 bindFilter(c, s, 3, filter);
             }
-            s.setFetchSize(firstFetchRows);
+            // One event first, then fetches sized by the events met (see CursorIterator): what
+            // earlier reads met says nothing of the events this one starts at.
+            s.setFetchSize(1);
             Sql.preferBinaryResults(s);
             ResultSet rs = s.executeQuery();
             if (!rs.next()) {
@@ -836,7 +833,12 @@ public final class PostgresEventStore
         return it;
     }
 
-    /** A read backed by a server-side cursor; holds its connection until exhausted or closed. */
+    /**
+     * A read backed by a server-side cursor; holds its connection until exhausted or closed. Its
+     * first fetch is one event; each later fetch asks for as many rows as hold about {@link
+     * #FETCH_BYTES} of events as large as the largest of the fetch before it (1 to {@link
+     * #FETCH_SIZE}), so events of similar size take about that much memory however large they are.
+     */
     private final class CursorIterator extends AbstractStreamIterator {
         private final Connection connection;
         private final PreparedStatement statement;
@@ -873,7 +875,6 @@ public final class PostgresEventStore
                 if (++readOfFetch == fetchRows) {
                     // The fetch is read: size the next one from its largest event.
                     fetchRows = (int) Math.max(1, Math.min(FETCH_SIZE, FETCH_BYTES / Math.max(1, largest)));
-                    firstFetchRows = fetchRows;
                     rows.setFetchSize(fetchRows);
                     readOfFetch = 0;
                     largest = 0;

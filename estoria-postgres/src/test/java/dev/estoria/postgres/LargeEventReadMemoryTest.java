@@ -38,6 +38,13 @@ class LargeEventReadMemoryTest {
         TestDatabase db = TestDatabase.get();
         PostgresEventStore store = db.newStore();
         try {
+            // Small events first: a long read of them must not leave later reads fetching many rows.
+            TypeId small = TypeId.newV4("small");
+            List<WritableEvent> smalls = new ArrayList<>();
+            for (int i = 0; i < 600; i++) {
+                smalls.add(WritableEvent.of("noted", new byte[16]));
+            }
+            long afterSmall = store.appendStream(small, smalls).get(599).globalPosition().orElseThrow();
             TypeId stream = TypeId.newV4("big");
             byte[] payload = new byte[SIZE];
             for (int a = 0; a < EVENTS / 8; a++) {
@@ -52,7 +59,7 @@ class LargeEventReadMemoryTest {
             String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
             Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx64m",
                     "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Reader.class.getName(),
-                    db.jdbcUrl, store.options().schema(), stream.toString())
+                    db.jdbcUrl, store.options().schema(), stream.toString(), small.toString(), Long.toString(afterSmall))
                     .redirectError(stderr.toFile()).start();
             String result;
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
@@ -119,8 +126,9 @@ class LargeEventReadMemoryTest {
     }
 
     /**
-     * Reads the whole stream, the whole log, a stream read of 100 events (the first statement's path),
-     * then projects the log with a runner of default options (batches of up to 500 events).
+     * Reads the whole stream of large events, a stream of 600 small ones, the log after the small
+     * events, a stream read of 100 events (the first statement's path), then projects the
+     * large events with a runner of default options (batches of up to 500 events).
      */
     public static final class Reader {
         public static void main(String[] args) throws Exception {
@@ -128,13 +136,15 @@ class LargeEventReadMemoryTest {
                     .withSchema(args[1]).withFeedCheckInterval(Duration.ZERO).withCrossProcessNotifications(false))) {
                 TypeId stream = TypeId.parse(args[2]);
                 long[] s = drain(store.readStream(stream, ReadStreamOptions.defaults()));
-                long[] a = drain(store.readAll(ReadAllOptions.defaults()));
+                drain(store.readStream(TypeId.parse(args[3]), ReadStreamOptions.defaults()));
+                long[] a = drain(store.readAll(ReadAllOptions.after(Long.parseLong(args[4]))));
                 long[] c = drain(store.readStream(stream, ReadStreamOptions.defaults().count(100)));
                 java.util.concurrent.atomic.AtomicLong handledBytes = new java.util.concurrent.atomic.AtomicLong();
                 try (PostgresProjectionRunner runner = PostgresProjectionRunner.create(store,
                         dev.estoria.projection.ProjectionId.of("large", 1),
                         (tx, event) -> handledBytes.addAndGet(event.dataLength()),
-                        PostgresProjectionRunner.Options.defaults()).start()) {
+                        PostgresProjectionRunner.Options.defaults()
+                                .filter(dev.estoria.eventstore.EventFilter.streamTypes("big"))).start()) {
                     if (!runner.awaitCaughtUp(Duration.ofSeconds(60))) {
                         throw new AssertionError("runner did not catch up");
                     }
