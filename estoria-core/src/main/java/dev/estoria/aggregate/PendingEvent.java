@@ -21,6 +21,6 @@ public record PendingEvent<S, E>(UUID eventId, E event, Map<String, String> meta
     public PendingEvent {
         Objects.requireNonNull(eventId, "eventId");
         Objects.requireNonNull(event, "event");
-        metadata = Map.copyOf(metadata);
+        metadata = Map.copyOf(Objects.requireNonNull(metadata, "metadata"));
     }
 }

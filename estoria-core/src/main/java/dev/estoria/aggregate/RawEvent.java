@@ -19,7 +19,7 @@ public record RawEvent(String type, byte[] data, String contentType, Map<String,
         Objects.requireNonNull(type, "type");
         data = Objects.requireNonNull(data, "data").clone();
         Objects.requireNonNull(contentType, "contentType");
-        metadata = Map.copyOf(metadata);
+        metadata = Map.copyOf(Objects.requireNonNull(metadata, "metadata"));
     }
 
     @Override

@@ -40,7 +40,7 @@ public record Event(
         Map<String, String> metadata) {
 
     /**
-     * @throws NullPointerException if any component is null
+     * @throws NullPointerException if any component, metadata key or metadata value is null
      * @throws IllegalArgumentException if the version is below 1 or the position is not positive
      */
     public Event {
@@ -59,7 +59,19 @@ public record Event(
                     "globalPosition must be >= 1 when present, was " + globalPosition.getAsLong());
         }
         data = data.clone();
-        metadata = Map.copyOf(metadata);
+        metadata = copyMetadata(metadata);
+    }
+
+    private static Map<String, String> copyMetadata(Map<String, String> metadata) {
+        for (Map.Entry<String, String> e : metadata.entrySet()) {
+            if (e.getKey() == null) {
+                throw new NullPointerException("metadata key must not be null");
+            }
+            if (e.getValue() == null) {
+                throw new NullPointerException("metadata value for key \"" + e.getKey() + "\" must not be null");
+            }
+        }
+        return Map.copyOf(metadata);
     }
 
     /** The event type: the type half of {@link #id()}. */

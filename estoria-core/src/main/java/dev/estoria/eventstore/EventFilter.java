@@ -1,5 +1,9 @@
 package dev.estoria.eventstore;
 
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -28,10 +32,21 @@ public record EventFilter(Set<String> streamTypes, Set<String> eventTypes, boole
     private static final EventFilter ALL = new EventFilter(Set.of(), Set.of(), true);
     private static final EventFilter APPLICATION = new EventFilter(Set.of(), Set.of(), false);
 
+    /** @throws NullPointerException naming the set, if a set is or holds null */
     public EventFilter {
-        // Sorted copies give stable SQL and readable toString output.
-        streamTypes = Set.copyOf(new TreeSet<>(Objects.requireNonNull(streamTypes, "streamTypes")));
-        eventTypes = Set.copyOf(new TreeSet<>(Objects.requireNonNull(eventTypes, "eventTypes")));
+        // Sorted copies give stable SQL and readable toString output. (Set.copyOf would not keep the
+        // order: its iteration order is randomized per JVM.)
+        streamTypes = sortedCopy(streamTypes, "streamTypes");
+        eventTypes = sortedCopy(eventTypes, "eventTypes");
+    }
+
+    private static Set<String> sortedCopy(Collection<String> types, String name) {
+        Objects.requireNonNull(types, name);
+        TreeSet<String> sorted = new TreeSet<>();
+        for (String type : types) {
+            sorted.add(Objects.requireNonNull(type, () -> name + " must not contain null"));
+        }
+        return sorted.isEmpty() ? Set.of() : Collections.unmodifiableSet(new LinkedHashSet<>(sorted));
     }
 
     /** Every event, internal streams included: the default of {@link ReadAllOptions}. */
@@ -44,14 +59,17 @@ public record EventFilter(Set<String> streamTypes, Set<String> eventTypes, boole
         return APPLICATION;
     }
 
-    /** Events of streams of the given types (internal streams excluded unless named). */
+    /**
+     * Events of streams of the given types (internal streams excluded unless named). A type named
+     * twice counts once.
+     */
     public static EventFilter streamTypes(String... types) {
-        return new EventFilter(Set.of(types), Set.of(), false);
+        return new EventFilter(sortedCopy(Arrays.asList(Objects.requireNonNull(types, "types")), "streamTypes"), Set.of(), false);
     }
 
-    /** Events of the given event types, in application streams. */
+    /** Events of the given event types, in application streams. A type named twice counts once. */
     public static EventFilter eventTypes(String... types) {
-        return new EventFilter(Set.of(), Set.of(types), false);
+        return new EventFilter(Set.of(), sortedCopy(Arrays.asList(Objects.requireNonNull(types, "types")), "eventTypes"), false);
     }
 
     /** Returns a copy that also requires one of the given event types. */

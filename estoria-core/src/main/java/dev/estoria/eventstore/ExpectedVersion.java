@@ -1,5 +1,7 @@
 package dev.estoria.eventstore;
 
+import java.io.Serializable;
+
 /**
  * What an append expects of the stream's current version (its tip), checked atomically with the
  * write.
@@ -15,8 +17,10 @@ package dev.estoria.eventstore;
  *
  * <p>Exactly one expectation can be expressed at a time, so contradictory expectations cannot be.
  * A failed check throws {@link StreamVersionMismatchException} and writes nothing.
+ *
+ * <p>Serializable, like the exception that carries it.
  */
-public sealed interface ExpectedVersion {
+public sealed interface ExpectedVersion extends Serializable {
 
     /** Whether a stream whose tip is {@code currentVersion} satisfies the expectation. */
     boolean isSatisfiedBy(long currentVersion);

@@ -74,7 +74,7 @@ public record WritableEvent(
 
     /** An event with a UTF-8 JSON payload and content type {@value #JSON}. */
     public static WritableEvent json(String type, String json) {
-        return new WritableEvent(type, json.getBytes(StandardCharsets.UTF_8), JSON, Map.of(), Optional.empty());
+        return new WritableEvent(type, Objects.requireNonNull(json, "json").getBytes(StandardCharsets.UTF_8), JSON, Map.of(), Optional.empty());
     }
 
     /** The content type of JSON payloads. */
@@ -99,7 +99,7 @@ public record WritableEvent(
 
     /** Returns a copy that carries the caller-chosen event UUID, for idempotent appends. */
     public WritableEvent withEventId(UUID id) {
-        return new WritableEvent(type, data, contentType, metadata, Optional.of(id));
+        return new WritableEvent(type, data, contentType, metadata, Optional.of(Objects.requireNonNull(id, "id")));
     }
 
     /** Returns a copy of the payload. */

@@ -42,6 +42,7 @@ public record ProjectionId(String name, int version) {
      * @throws IllegalArgumentException if the text is not of that form
      */
     public static ProjectionId parse(String text) {
+        Objects.requireNonNull(text, "text");
         int v = text.lastIndexOf("_v");
         if (v <= 0) {
             throw new IllegalArgumentException("invalid projection ID \"" + text + "\": expected <name>_v<version>");

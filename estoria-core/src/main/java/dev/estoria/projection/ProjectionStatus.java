@@ -6,6 +6,7 @@ import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.StreamIterator;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A snapshot of a running projection.
@@ -23,6 +24,11 @@ import java.util.List;
  */
 public record ProjectionStatus(ProjectionId id, State state, long position, long checkpoint, long lagEvents,
         Duration lagTime, long handled, List<ProjectionFailure> failures) {
+
+    /** @throws NullPointerException if {@code failures} is or holds null */
+    public ProjectionStatus {
+        failures = List.copyOf(Objects.requireNonNull(failures, "failures"));
+    }
 
     /**
      * Counts the events after {@code position} that pass {@code filter}, at most {@code max}: a

@@ -1,5 +1,6 @@
 package dev.estoria.typeid;
 
+import java.io.Serializable;
 import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.UUID;
@@ -20,12 +21,17 @@ import java.util.UUID;
  *
  * <p>Equality is by type and UUID: two IDs sharing a UUID but not a type are different.
  *
+ * <p>Serializable, so the exceptions that carry an ID can cross a serialization boundary;
+ * deserialization runs the canonical constructor, so it validates like {@link #of}.
+ *
  * @param type the type name; see {@link #validateTypeName(String)}
  * @param uuid the UUID, the nil UUID included
  */
-public record TypeId(String type, UUID uuid) implements Comparable<TypeId> {
+public record TypeId(String type, UUID uuid) implements Comparable<TypeId>, Serializable {
 
     private static final int UUID_LENGTH = 36;
+    /** How much of an invalid input an exception message quotes; the rest is summarized by length. */
+    private static final int MAX_QUOTED_LENGTH = 200;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
@@ -101,7 +107,7 @@ public record TypeId(String type, UUID uuid) implements Comparable<TypeId> {
         Objects.requireNonNull(type, "type");
         String problem = typeNameProblem(type);
         if (problem != null) {
-            throw new IllegalArgumentException("invalid type name \"" + type + "\": " + problem);
+            throw new IllegalArgumentException("invalid type name " + quote(type) + ": " + problem);
         }
     }
 
@@ -190,7 +196,19 @@ public record TypeId(String type, UUID uuid) implements Comparable<TypeId> {
     }
 
     private static IllegalArgumentException invalid(String text, String problem) {
-        return new IllegalArgumentException("invalid TypeId \"" + text + "\": " + problem);
+        return new IllegalArgumentException("invalid TypeId " + quote(text) + ": " + problem);
+    }
+
+    /**
+     * Quotes {@code text} for an exception message: whole when short, else its beginning and its
+     * length, so that an overlong input (a request parameter, a corrupt row) cannot blow up a log.
+     */
+    private static String quote(String text) {
+        if (text.length() <= MAX_QUOTED_LENGTH) {
+            return "\"" + text + "\"";
+        }
+        int end = Character.isHighSurrogate(text.charAt(MAX_QUOTED_LENGTH - 1)) ? MAX_QUOTED_LENGTH - 1 : MAX_QUOTED_LENGTH;
+        return "\"" + text.substring(0, end) + "\"... (" + text.length() + " characters)";
     }
 
     /** Returns a new ID with the same UUID and another type. */

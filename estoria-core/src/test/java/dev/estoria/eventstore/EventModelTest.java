@@ -4,12 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.estoria.typeid.TypeId;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -183,5 +192,81 @@ class EventModelTest {
                 .isEqualTo("duplicate event ID " + id + " in append to " + STREAM + ": why");
         assertThat(new EventStoreException("x", new RuntimeException("y")).getCause()).hasMessage("y");
         assertThat(m).isInstanceOf(dev.estoria.EstoriaException.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T serializeAndBack(T value) throws IOException, ClassNotFoundException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(value);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            return (T) in.readObject();
+        }
+    }
+
+    @Test
+    void storeExceptionsSurviveJavaSerializationWithTheirFields() throws Exception {
+        // Exceptions are Serializable by inheritance (RMI, remote test runners, distributed caches
+        // serialize them); their TypeId and ExpectedVersion fields must be too.
+        StreamVersionMismatchException m = serializeAndBack(
+                new StreamVersionMismatchException(STREAM, ExpectedVersion.exact(2), 5));
+        assertThat(m.streamId()).isEqualTo(STREAM);
+        assertThat(m.expected()).isEqualTo(ExpectedVersion.exact(2));
+        assertThat(m.actualVersion()).isEqualTo(5);
+        assertThat(serializeAndBack(new StreamVersionMismatchException(STREAM, ExpectedVersion.noStream(), 1)).expected())
+                .isSameAs(ExpectedVersion.noStream());
+        assertThat(serializeAndBack(new StreamNotFoundException(STREAM)).streamId()).isEqualTo(STREAM);
+        UUID id = UUID.randomUUID();
+        DuplicateEventIdException d = serializeAndBack(new DuplicateEventIdException(STREAM, id, "why"));
+        assertThat(d.streamId()).isEqualTo(STREAM);
+        assertThat(d.eventId()).isEqualTo(id);
+        assertThat(serializeAndBack(new dev.estoria.aggregate.AggregateNotFoundException(STREAM)).aggregateId())
+                .isEqualTo(STREAM);
+        assertThat(serializeAndBack(TypeId.of("user_account", new UUID(0, 0))))
+                .isEqualTo(TypeId.of("user_account", new UUID(0, 0)));
+    }
+
+    @Test
+    void eventFilterFactoriesTakeRepeatedTypesAndNameNulls() {
+        // Set.of refuses duplicates; a filter built from a list of types with a repeat is still
+        // a well-defined filter.
+        assertThat(EventFilter.streamTypes("account", "account").streamTypes()).containsExactly("account");
+        assertThat(EventFilter.eventTypes("deposited", "withdrawn", "deposited").eventTypes())
+                .containsExactly("deposited", "withdrawn");
+        assertThat(EventFilter.streamTypes("account", "account"))
+                .isEqualTo(new EventFilter(Set.of("account"), Set.of(), false));
+        assertThatThrownBy(() -> EventFilter.streamTypes("account", null))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("streamTypes");
+        assertThatThrownBy(() -> new EventFilter(Set.of(), new HashSet<>(Arrays.asList("a", null)), true))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("eventTypes");
+        // The copies are sorted, as the record promises for stable output, whatever the JVM's
+        // Set.of iteration salt.
+        List<String> types = List.of("k", "c", "a", "j", "e", "b", "i", "d", "h", "f", "g");
+        EventFilter filter = new EventFilter(new HashSet<>(types), Set.copyOf(types), false);
+        List<String> sorted = types.stream().sorted().toList();
+        assertThat(filter.streamTypes()).containsExactlyElementsOf(sorted);
+        assertThat(filter.eventTypes()).containsExactlyElementsOf(sorted);
+        assertThatThrownBy(() -> filter.streamTypes().add("z")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void nullArgumentsAreReportedByName() {
+        WritableEvent w = WritableEvent.of("deposited", new byte[0]);
+        assertThatThrownBy(() -> w.withEventId(null)).isInstanceOf(NullPointerException.class).hasMessage("id");
+        assertThatThrownBy(() -> WritableEvent.json("deposited", null))
+                .isInstanceOf(NullPointerException.class).hasMessage("json");
+        Map<String, String> nullValue = new HashMap<>();
+        nullValue.put("k", null);
+        assertThatThrownBy(() -> event(new byte[0], nullValue))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("metadata value for key \"k\"");
+        Map<String, String> nullKey = new HashMap<>();
+        nullKey.put(null, "v");
+        assertThatThrownBy(() -> event(new byte[0], nullKey))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("metadata key");
+        assertThatThrownBy(() -> new dev.estoria.aggregate.RawEvent("t", new byte[0], "", null))
+                .isInstanceOf(NullPointerException.class).hasMessage("metadata");
+        assertThatThrownBy(() -> new dev.estoria.aggregate.PendingEvent<>(UUID.randomUUID(), "e", null, 1, "s"))
+                .isInstanceOf(NullPointerException.class).hasMessage("metadata");
     }
 }

@@ -115,4 +115,27 @@ class TypeIdTest {
         assertThat(TypeId.of("a", SAMPLE)).isNotEqualTo(TypeId.of("b", SAMPLE));
         assertThat(TypeId.of("a", SAMPLE).withType("b")).isEqualTo(TypeId.of("b", SAMPLE));
     }
+
+    @Test
+    void messagesQuoteOverlongInputOnlyInPart() {
+        // A megabyte from a request parameter or a damaged row must not become a megabyte-long
+        // exception message (and log line).
+        String huge = "x".repeat(1_000_000);
+        for (String text : List.of(huge, huge + "_" + SAMPLE.toString().toUpperCase(), "_" + huge + "_" + SAMPLE)) {
+            assertThatThrownBy(() -> TypeId.parse(text))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("invalid TypeId \"" + text.substring(0, 200) + "\"...")
+                    .hasMessageContaining("(" + text.length() + " characters)")
+                    .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(400));
+        }
+        assertThatThrownBy(() -> TypeId.of(huge + "_", SAMPLE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must not end with '_'")
+                .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(400));
+        // Short input is still quoted whole, and a surrogate pair is never cut in half.
+        assertThatThrownBy(() -> TypeId.parse("user")).hasMessageStartingWith("invalid TypeId \"user\":");
+        String pairs = "a" + "\uD83D\uDE00".repeat(150) + "_"; // a high surrogate at index 199
+        assertThatThrownBy(() -> TypeId.of(pairs, SAMPLE))
+                .satisfies(e -> assertThat(e.getMessage()).startsWith("invalid type name \"" + pairs.substring(0, 199) + "\"..."));
+    }
 }
