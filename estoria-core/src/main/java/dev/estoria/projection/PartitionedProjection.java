@@ -10,9 +10,12 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 
 /**
  * One worker of a projection split into partitions that several workers (threads or processes)
@@ -33,10 +36,11 @@ import java.util.concurrent.TimeUnit;
  * lost it (renewal failed, or its time ran out by this worker's clock), the partition handles nothing
  * more and saves no checkpoint: its processor stops at the first event it may no longer handle, even
  * with {@code continueOnError} (skipping would let a checkpoint saved after a late renewal pass over
- * that event), and the partition is released and taken up again from its checkpoint. Stopping a
- * partition never delays renewing the others. A partition whose handler fails is released and left
- * alone by this worker for a while, so another may try it; {@link #partitionStatus()} shows each
- * held partition's state.
+ * that event). That is not a failure: at the next round the partition goes on from its checkpoint,
+ * under the same lease if its renewal succeeded after all, or else it is released and may be taken
+ * again at once. Stopping a partition never delays renewing the others. A partition whose handler
+ * fails is released and left alone by this worker for three lease times, so another may try it;
+ * {@link #partitionStatus()} shows each held partition's state.
  *
  * <p>Each worker reads the whole global log and handles only its partitions' events; partitioning
  * spreads the handling work, not the reading.
@@ -80,12 +84,21 @@ public final class PartitionedProjection implements AutoCloseable {
     private final java.util.concurrent.ExecutorService stopper;
     private final Map<Integer, Held> held = new TreeMap<>(); // guarded by this
     private final Map<Integer, Long> coolingUntil = new java.util.HashMap<>(); // nanoTime; guarded by this
+    /** This worker's monotonic clock, in nanoseconds: {@link System#nanoTime()} but in tests. */
+    private final LongSupplier nanoTime;
+    /** The partition whose handler this thread is running, if any: a close() from there must not wait for it. */
+    private final ThreadLocal<Held> handling = new ThreadLocal<>();
+    /** Set once, by the first close(): coordination rounds do nothing more. */
+    private final AtomicBoolean closing = new AtomicBoolean();
+    /** Released once close() has stopped every partition and left the group. */
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private final String threadName;
 
     /** A held partition; {@code validUntil} (nanoTime) is when this worker must assume the lease lost. */
-    private static final class Held {
+    private final class Held {
         volatile Lease lease;
         volatile long validUntil;
-        ProjectionProcessor processor;
+        volatile ProjectionProcessor processor;
 
         Held(Lease lease, long validUntil) {
             this.lease = lease;
@@ -93,12 +106,13 @@ public final class PartitionedProjection implements AutoCloseable {
         }
 
         boolean valid() {
-            return System.nanoTime() - validUntil < 0;
+            return nanoTime.getAsLong() - validUntil < 0;
         }
     }
 
     private PartitionedProjection(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases, ProjectionId id,
-            EventHandler handler, Settings settings) {
+            EventHandler handler, Settings settings, LongSupplier nanoTime) {
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
         this.reader = Objects.requireNonNull(reader, "reader");
         this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
         this.leases = Objects.requireNonNull(leases, "leases");
@@ -108,6 +122,7 @@ public final class PartitionedProjection implements AutoCloseable {
         this.group = id.toString();
         partitionId(settings.partitions() - 1); // fail fast when the name leaves no room for a suffix
         String name = "estoria-partitions-" + id + "-" + settings.workerId();
+        this.threadName = name;
         this.coordinator = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name(name).daemon().factory());
         this.stopper = Executors.newCachedThreadPool(Thread.ofPlatform().name(name + "-stop-", 0).daemon().factory());
     }
@@ -115,7 +130,13 @@ public final class PartitionedProjection implements AutoCloseable {
     /** Starts a worker of projection {@code id}. */
     public static PartitionedProjection start(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases,
             ProjectionId id, EventHandler handler, Settings settings) {
-        PartitionedProjection worker = new PartitionedProjection(reader, checkpoints, leases, id, handler, settings);
+        return start(reader, checkpoints, leases, id, handler, settings, System::nanoTime);
+    }
+
+    /** Starts a worker that judges its leases' validity by {@code nanoTime}; for tests. */
+    static PartitionedProjection start(GlobalReader reader, CheckpointStore checkpoints, LeaseStore leases,
+            ProjectionId id, EventHandler handler, Settings settings, LongSupplier nanoTime) {
+        PartitionedProjection worker = new PartitionedProjection(reader, checkpoints, leases, id, handler, settings, nanoTime);
         long period = Math.max(10, settings.leaseTtl().toMillis() / 3);
         worker.coordinator.scheduleWithFixedDelay(worker::coordinate, 0, period, TimeUnit.MILLISECONDS);
         return worker;
@@ -136,10 +157,17 @@ public final class PartitionedProjection implements AutoCloseable {
         return Set.copyOf(held.keySet());
     }
 
-    /** The status of each partition this worker holds. */
-    public synchronized Map<Integer, ProjectionStatus> partitionStatus() {
+    /**
+     * The status of each partition this worker holds. Counting each one's lag reads the log (see
+     * {@link ProjectionProcessor#status()}); the worker goes on renewing its leases meanwhile.
+     */
+    public Map<Integer, ProjectionStatus> partitionStatus() {
+        Map<Integer, ProjectionProcessor> processors = new TreeMap<>();
+        synchronized (this) {
+            held.forEach((partition, h) -> processors.put(partition, h.processor));
+        }
         Map<Integer, ProjectionStatus> status = new TreeMap<>();
-        held.forEach((partition, h) -> status.put(partition, h.processor.status()));
+        processors.forEach((partition, processor) -> status.put(partition, processor.status()));
         return status;
     }
 
@@ -154,6 +182,9 @@ public final class PartitionedProjection implements AutoCloseable {
     }
 
     private synchronized void coordinate() {
+        if (closing.get()) {
+            return; // close() takes the partitions from here
+        }
         try {
             renewAll();
             releaseFailed();
@@ -168,9 +199,9 @@ public final class PartitionedProjection implements AutoCloseable {
             }
             Set<Integer> taken = new HashSet<>();
             live.forEach(l -> taken.add(l.partition()));
-            long now = System.nanoTime();
+            long now = nanoTime.getAsLong();
             coolingUntil.values().removeIf(until -> now - until >= 0);
-            for (int p = 0; p < settings.partitions() && held.size() < share; p++) {
+            for (int p = 0; p < settings.partitions() && held.size() < share && !closing.get(); p++) {
                 if (!held.containsKey(p) && !taken.contains(p) && !coolingUntil.containsKey(p)) {
                     acquire(p);
                 }
@@ -190,7 +221,7 @@ public final class PartitionedProjection implements AutoCloseable {
     private void renewAll() {
         for (Integer partition : List.copyOf(held.keySet())) {
             Held h = held.get(partition);
-            long askedAt = System.nanoTime();
+            long askedAt = nanoTime.getAsLong();
             var renewed = leases.renew(h.lease, settings.leaseTtl());
             if (renewed.isPresent()) {
                 h.lease = renewed.get();
@@ -204,38 +235,91 @@ public final class PartitionedProjection implements AutoCloseable {
         }
     }
 
-    /** A partition whose handler failed is given up for a while, so another worker may try it. */
+    /**
+     * A partition whose handler failed is given up for a while, so another worker may try it. One
+     * that stopped only because its lease lapsed by this worker's own estimate (a slow renewal) did
+     * not fail: if the lease was renewed since, it goes on at once from its checkpoint under the same
+     * lease; otherwise it is released and may be taken again at the next round, without a cool-down.
+     */
     private void releaseFailed() {
         for (Integer partition : List.copyOf(held.keySet())) {
-            if (held.get(partition).processor.state() == ProjectionStatus.State.FAILED) {
-                LOG.log(Level.WARNING, "partition " + partition + " of " + id + " failed on worker " + settings.workerId()
-                        + "; releasing it");
-                stopAsync(partition, true);
-                coolingUntil.put(partition, System.nanoTime() + 3 * settings.leaseTtl().toNanos());
+            Held h = held.get(partition);
+            if (h.processor.state() != ProjectionStatus.State.FAILED) {
+                continue;
             }
+            if (h.processor.failure().orElse(null) instanceof LeaseLapsedException) {
+                if (h.processor.ended() && h.valid()) {
+                    LOG.log(Level.INFO, "partition " + partition + " of " + id + " stopped on worker " + settings.workerId()
+                            + " when its lease seemed lapsed; the lease was renewed since, so it goes on from its checkpoint");
+                    startProcessor(partition, h);
+                } else {
+                    LOG.log(Level.INFO, "partition " + partition + " of " + id + " stopped on worker " + settings.workerId()
+                            + " when its lease lapsed; releasing it, to be taken up again");
+                    stopAsync(partition, true);
+                }
+                continue;
+            }
+            LOG.log(Level.WARNING, "partition " + partition + " of " + id + " failed on worker " + settings.workerId()
+                    + "; releasing it");
+            stopAsync(partition, true);
+            coolingUntil.put(partition, nanoTime.getAsLong() + 3 * settings.leaseTtl().toNanos());
         }
     }
 
     private void acquire(int partition) {
-        long askedAt = System.nanoTime();
+        long askedAt = nanoTime.getAsLong();
         leases.tryAcquire(group, partition, settings.workerId(), settings.leaseTtl()).ifPresent(lease -> {
+            if (closing.get()) {
+                // close() was called while the store answered: hand the partition straight back.
+                releaseQuietly(lease);
+                return;
+            }
             Held h = new Held(lease, validUntil(askedAt));
-            int partitions = settings.partitions();
-            // Both the handler and the checkpoint are fenced by the lease: once this worker may have
-            // lost the partition, it handles nothing more and never overwrites the new owner's
-            // checkpoint.
-            EventHandler fencedHandler = event -> {
-                if (!h.valid()) {
-                    throw new LeaseLapsedException("the lease on partition " + partition + " of " + id + " lapsed");
-                }
-                if (partitionOf(event.streamId(), partitions) == partition) {
-                    handler.handle(event);
-                }
-            };
-            h.processor = ProjectionProcessor.create(reader, new FencedCheckpoints(checkpoints, h), partitionId(partition),
-                    fencedHandler, settings.options()).start();
+            startProcessor(partition, h);
             held.put(partition, h);
         });
+    }
+
+    /**
+     * Starts a processor for a partition held as {@code h}, made {@code h}'s before it starts, since
+     * its handler may look for it (a close() from the handler) at once.
+     */
+    private void startProcessor(int partition, Held h) {
+        ProjectionProcessor processor = processor(partition, h);
+        h.processor = processor;
+        processor.start();
+    }
+
+    /** A processor, not yet started, for a partition held as {@code h}. */
+    private ProjectionProcessor processor(int partition, Held h) {
+        int partitions = settings.partitions();
+        // Both the handler and the checkpoint are fenced by the lease: once this worker may have
+        // lost the partition, it handles nothing more and never overwrites the new owner's
+        // checkpoint.
+        EventHandler fencedHandler = event -> {
+            if (!h.valid()) {
+                throw new LeaseLapsedException("the lease on partition " + partition + " of " + id + " lapsed");
+            }
+            if (partitionOf(event.streamId(), partitions) == partition) {
+                handling.set(h);
+                try {
+                    handler.handle(event);
+                } finally {
+                    handling.remove();
+                }
+            }
+        };
+        return ProjectionProcessor.create(reader, new FencedCheckpoints(checkpoints, h), partitionId(partition),
+                fencedHandler, settings.options());
+    }
+
+    private void releaseQuietly(Lease lease) {
+        try {
+            leases.release(lease);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "could not release the lease on partition " + lease.partition() + " of " + id
+                    + "; it will expire", e);
+        }
     }
 
     /** Saves checkpoints only while the lease is valid. */
@@ -277,53 +361,84 @@ public final class PartitionedProjection implements AutoCloseable {
     private void stopNow(Held h, boolean release) {
         try {
             h.processor.close();
-            // close() gives up after its grace and returns with the processor possibly still inside a
-            // handler: fence it off (no more events, no checkpoint), and release the lease only if
-            // the processor really ended; otherwise let the lease expire.
-            h.validUntil = System.nanoTime();
-            ProjectionStatus.State state = h.processor.state();
-            boolean ended = state == ProjectionStatus.State.STOPPED || state == ProjectionStatus.State.FAILED;
-            if (release && ended) {
-                leases.release(h.lease);
-            } else if (release) {
-                LOG.log(Level.WARNING, "partition " + h.lease.partition() + " of " + id + " did not stop in time; its lease is left to expire");
-            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            // Not released: the processor may still be running, so let the lease expire instead.
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "stopping a partition of " + id + " failed; its lease will expire", e);
+            LOG.log(Level.WARNING, "stopping partition " + h.lease.partition() + " of " + id + " failed", e);
+        }
+        // close() gives up after its grace and returns with the processor possibly still inside a
+        // handler or a checkpoint save: fence it off (no more events, no checkpoint), and release the
+        // lease only once its thread has ended, so no one else works the partition meanwhile.
+        h.validUntil = nanoTime.getAsLong();
+        if (!release) {
+            return;
+        }
+        if (h.processor.ended()) {
+            releaseQuietly(h.lease);
+        } else {
+            LOG.log(Level.WARNING, "partition " + h.lease.partition() + " of " + id + " did not stop within its close grace;"
+                    + " it keeps its lease until its processor ends, or the lease expires");
+            h.processor.whenEnded(() -> releaseQuietly(h.lease));
         }
     }
 
     /**
      * Stops every partition (saving checkpoints), releases the leases and leaves the group, so others
      * take over at once. A partition whose processor does not stop within its close's grace keeps
-     * its lease until it expires, fenced off so that it handles and saves nothing more.
+     * its lease, fenced off so that it handles and saves nothing more, until the processor ends (then
+     * the lease is released) or the lease expires. The partitions stop at once, each within its
+     * grace.
+     *
+     * <p>Called from one of this worker's handlers, it does not wait, since that partition cannot
+     * stop before the handler returns: the partition handles nothing after the current event, and the
+     * close goes on in the background, releasing its lease once its processor has stopped. A thread
+     * interrupted while it waits gets an {@link InterruptedException} at once, and the close goes on
+     * in the background just the same. A second call waits for the first call's close to finish.
      */
     @Override
     public void close() throws InterruptedException {
-        coordinator.shutdown();
-        coordinator.awaitTermination(30, TimeUnit.SECONDS);
-        List<Held> all;
-        synchronized (this) {
-            all = List.copyOf(held.values());
-            held.clear();
+        Held own = handling.get();
+        if (own != null) {
+            own.processor.stop(); // nothing more after this event
         }
-        for (Held h : all) {
-            stopNow(h, true);
+        if (closing.compareAndSet(false, true)) {
+            coordinator.shutdown();
+            Thread.ofPlatform().name(threadName + "-close").daemon().start(this::finishClose);
         }
-        stopper.shutdown();
-        // Partitions handed over earlier may still be stopping: each takes at most its close grace
-        // and the wait after the interrupt.
-        long graceSeconds = settings.options().closeGrace().getSeconds();
-        stopper.awaitTermination(graceSeconds > Long.MAX_VALUE - 30 ? Long.MAX_VALUE : graceSeconds + 30, TimeUnit.SECONDS);
+        if (own == null) {
+            closed.await();
+        }
+    }
+
+    private void finishClose() {
         try {
-            // Without this the others count this worker in their shares until its heartbeat
-            // expires, and leave the partitions just released unworked until then.
-            leases.leave(group, settings.workerId());
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "worker " + settings.workerId() + " of " + id + " could not leave; its heartbeat will expire", e);
+            List<Held> all;
+            synchronized (this) { // after the coordination round under way, if any; later ones do nothing
+                all = List.copyOf(held.values());
+                held.clear();
+            }
+            all.forEach(h -> h.processor.stop()); // all at once, rather than each after the one before
+            for (Held h : all) {
+                stopper.execute(() -> stopNow(h, true));
+            }
+            stopper.shutdown();
+            // Partitions handed over earlier may still be stopping too: each takes at most its close
+            // grace and the wait after the interrupt.
+            long graceSeconds = settings.options().closeGrace().getSeconds();
+            stopper.awaitTermination(graceSeconds > Long.MAX_VALUE - 30 ? Long.MAX_VALUE : graceSeconds + 30, TimeUnit.SECONDS);
+            try {
+                // Without this the others count this worker in their shares until its heartbeat
+                // expires, and leave the partitions just released unworked until then.
+                leases.leave(group, settings.workerId());
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "worker " + settings.workerId() + " of " + id + " could not leave; its heartbeat will expire", e);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // nobody interrupts this thread; it ends here
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "worker " + settings.workerId() + " of " + id + " could not close cleanly", e);
+        } finally {
+            closed.countDown();
         }
     }
 

@@ -38,6 +38,7 @@ public final class ProjectionLifecycle {
     private volatile boolean stopping;
     private volatile Subscription subscription;
     private Thread thread;
+    private final java.util.ArrayList<Runnable> whenEnded = new java.util.ArrayList<>(); // guarded by this
 
     /** How long {@link #close()} waits for the loop by default before interrupting it. */
     public static final Duration DEFAULT_CLOSE_GRACE = Duration.ofSeconds(30);
@@ -99,8 +100,34 @@ public final class ProjectionLifecycle {
                 }
                 caughtUp.countDown();
                 finished.countDown();
+                List<Runnable> actions;
+                synchronized (this) {
+                    actions = List.copyOf(whenEnded);
+                    whenEnded.clear();
+                }
+                actions.forEach(Runnable::run);
             }
         });
+    }
+
+    /** Whether the loop's thread was started and has ended (or is about to: its loop has returned). */
+    boolean ended() {
+        return finished.getCount() == 0;
+    }
+
+    /**
+     * Runs {@code action} once the loop has returned: at once, on this thread, if it already has;
+     * otherwise on the loop's thread as it ends. For a runner that was started.
+     */
+    void whenEnded(Runnable action) {
+        Objects.requireNonNull(action, "action");
+        synchronized (this) {
+            if (finished.getCount() != 0) {
+                whenEnded.add(action);
+                return;
+            }
+        }
+        action.run();
     }
 
     /** Whether {@link #close()} was called: the loop should finish what it is doing and return. */

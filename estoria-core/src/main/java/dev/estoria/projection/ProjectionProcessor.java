@@ -276,6 +276,24 @@ public final class ProjectionProcessor implements AutoCloseable {
         life.close();
     }
 
+    /**
+     * Asks the processor to stop after the current event, without waiting for it: for a caller that
+     * must not wait, such as the processor's own handler.
+     */
+    void stop() {
+        life.stop();
+    }
+
+    /** Whether the processor's thread has ended: it handles and saves nothing more. */
+    boolean ended() {
+        return life.ended();
+    }
+
+    /** Runs {@code action} once the processor's thread has ended (at once if it has). */
+    void whenEnded(Runnable action) {
+        life.whenEnded(action);
+    }
+
     /** When the processor last saved, per its checkpoint store. */
     public Optional<Instant> lastCheckpointAt() {
         return checkpoints.load(id).map(Checkpoint::updatedAt);
