@@ -59,19 +59,7 @@ public record Event(
                     "globalPosition must be >= 1 when present, was " + globalPosition.getAsLong());
         }
         data = data.clone();
-        metadata = copyMetadata(metadata);
-    }
-
-    private static Map<String, String> copyMetadata(Map<String, String> metadata) {
-        for (Map.Entry<String, String> e : metadata.entrySet()) {
-            if (e.getKey() == null) {
-                throw new NullPointerException("metadata key must not be null");
-            }
-            if (e.getValue() == null) {
-                throw new NullPointerException("metadata value for key \"" + e.getKey() + "\" must not be null");
-            }
-        }
-        return Map.copyOf(metadata);
+        metadata = MetadataMaps.copy(metadata);
     }
 
     /** The event type: the type half of {@link #id()}. */

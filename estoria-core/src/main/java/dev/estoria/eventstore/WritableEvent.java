@@ -52,19 +52,7 @@ public record WritableEvent(
         Objects.requireNonNull(metadata, "metadata");
         Objects.requireNonNull(eventId, "eventId");
         data = data.clone();
-        metadata = copyMetadata(metadata);
-    }
-
-    private static Map<String, String> copyMetadata(Map<String, String> metadata) {
-        for (Map.Entry<String, String> e : metadata.entrySet()) {
-            if (e.getKey() == null) {
-                throw new NullPointerException("metadata key must not be null");
-            }
-            if (e.getValue() == null) {
-                throw new NullPointerException("metadata value for key \"" + e.getKey() + "\" must not be null");
-            }
-        }
-        return Map.copyOf(metadata);
+        metadata = MetadataMaps.copy(metadata);
     }
 
     /** An event with the given type and payload, no content type, no metadata, no chosen ID. */

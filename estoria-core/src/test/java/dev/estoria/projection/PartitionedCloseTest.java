@@ -40,32 +40,17 @@ class PartitionedCloseTest {
     private final InMemoryCheckpointStore checkpoints = InMemoryCheckpointStore.create();
     private final LeaseStore frozen = InMemoryLeaseStore.withClock(
             Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC));
-    private final List<String> logged = new CopyOnWriteArrayList<>();
-    private final java.util.logging.Logger workerLog =
-            java.util.logging.Logger.getLogger(PartitionedProjection.class.getName());
-    private final java.util.logging.Handler recorder = new java.util.logging.Handler() {
-        @Override
-        public void publish(java.util.logging.LogRecord record) {
-            logged.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final LogRecorder log = new LogRecorder(PartitionedProjection.class);
+    private final List<String> logged = log.messages();
 
     @BeforeEach
     void recordLog() {
-        workerLog.addHandler(recorder);
+        log.start();
     }
 
     @AfterEach
     void stopRecording() {
-        workerLog.removeHandler(recorder);
+        log.stop();
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {

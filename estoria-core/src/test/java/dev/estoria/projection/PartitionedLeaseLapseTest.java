@@ -89,33 +89,18 @@ class PartitionedLeaseLapseTest {
     private final TypeId stream = TypeId.newV4("parcel");
     private final List<Long> handled = new CopyOnWriteArrayList<>();
 
-    /** What the processors log; kept in a field so the logger, and the handler on it, stay put. */
-    private final List<String> logged = new CopyOnWriteArrayList<>();
-    private final java.util.logging.Logger processorLog =
-            java.util.logging.Logger.getLogger(ProjectionProcessor.class.getName());
-    private final java.util.logging.Handler recorder = new java.util.logging.Handler() {
-        @Override
-        public void publish(java.util.logging.LogRecord record) {
-            logged.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    /** What the processors log. */
+    private final LogRecorder log = new LogRecorder(ProjectionProcessor.class);
+    private final List<String> logged = log.messages();
 
     @BeforeEach
     void recordLog() {
-        processorLog.addHandler(recorder);
+        log.start();
     }
 
     @AfterEach
     void stopRecording() {
-        processorLog.removeHandler(recorder);
+        log.stop();
     }
 
     private PartitionedProjection worker(EventHandler handler) {
