@@ -592,6 +592,13 @@ final class GroupCommitWriter {
         if (size <= logTruncateAbove) {
             return;
         }
+        if (reads.holdsRead(Thread.currentThread())) {
+            // This thread (a caller that committed its own write while an iterator of its own is
+            // open) holds a read the checkpoint would wait for, and that read cannot end before
+            // this returns: the checkpoint could only fail after pausing every thread's new reads.
+            // Not counted as a failed try: the next commit made without such a read tries at once.
+            return;
+        }
         boolean truncated = false;
         try {
             int wait = (int) Math.min(LOG_TRUNCATE_WAIT_MILLIS, TimeUnit.NANOSECONDS.toMillis(busyTimeoutNanos));

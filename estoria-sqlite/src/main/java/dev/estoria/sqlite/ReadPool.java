@@ -29,6 +29,10 @@ final class ReadPool {
     private boolean closed;
     /** Set while the writer truncates the log: new reads wait for it (see {@link #pauseNewReads}). */
     private boolean paused;
+    /** How many times new reads were paused; for tests. Guarded by this. */
+    private long pauses;
+    /** The threads that hold reads open (borrowed readers), with how many each. Guarded by this. */
+    private final Map<Thread, Integer> openReads = new java.util.HashMap<>();
 
     ReadPool(Path file, SqliteOptions options) {
         this.file = file;
@@ -39,6 +43,8 @@ final class ReadPool {
     final class Reader {
         private final Connection connection;
         private final Statement control;
+        /** The thread that borrowed this reader, while it is borrowed. Guarded by the pool. */
+        private Thread holder;
         /** Recently used statements; filtered reads vary their SQL, so the cache is bounded. */
         private final Map<String, PreparedStatement> statements = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
@@ -103,6 +109,32 @@ final class ReadPool {
      */
     synchronized void pauseNewReads() {
         paused = true;
+        pauses++;
+    }
+
+    synchronized long pauseCount() {
+        return pauses;
+    }
+
+    /**
+     * Whether {@code thread} holds a read open: a checkpoint that waits for the reads in progress
+     * cannot finish before that thread ends its read, so the thread itself must not wait for one.
+     */
+    synchronized boolean holdsRead(Thread thread) {
+        return openReads.containsKey(thread);
+    }
+
+    private synchronized Reader lent(Reader reader) {
+        reader.holder = Thread.currentThread();
+        openReads.merge(reader.holder, 1, Integer::sum);
+        return reader;
+    }
+
+    private synchronized void returned(Reader reader) {
+        if (reader.holder != null) {
+            openReads.computeIfPresent(reader.holder, (thread, count) -> count == 1 ? null : count - 1);
+            reader.holder = null;
+        }
     }
 
     synchronized void resumeNewReads() {
@@ -129,14 +161,14 @@ final class ReadPool {
             }
             Reader reader = idle.pollFirst();
             if (reader != null) {
-                return reader;
+                return lent(reader);
             }
         }
         SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         config.setBusyTimeout((int) options.busyTimeout().toMillis());
         try {
-            return new Reader(config.createConnection(Schema.url(file)));
+            return lent(new Reader(config.createConnection(Schema.url(file))));
         } catch (SQLException e) {
             throw new EventStoreException("cannot open a read connection to " + file + ": " + e.getMessage(), e);
         }
@@ -147,6 +179,7 @@ final class ReadPool {
      * pool is full or the store is closed.
      */
     void giveBack(Reader reader) {
+        returned(reader);
         boolean healthy;
         try {
             reader.endRead();
@@ -165,6 +198,7 @@ final class ReadPool {
 
     /** Closes a reader whose state is unknown after a failure. */
     void discard(Reader reader) {
+        returned(reader);
         reader.closeQuietly();
     }
 

@@ -593,6 +593,11 @@ public final class SqliteEventStore
         }
     }
 
+    /** How many times new reads waited for a checkpoint; for tests. */
+    long readPauses() {
+        return reads.pauseCount();
+    }
+
     /** How many write transactions this store has committed; appends grouped together count once. */
     long commitCount() {
         return writer.commitCount();

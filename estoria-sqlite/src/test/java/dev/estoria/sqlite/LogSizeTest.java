@@ -92,6 +92,30 @@ class LogSizeTest {
         }
     }
 
+    @Test
+    @DisplayName("a thread that holds a read open does not make the checkpoint it runs after its own commit wait for that read")
+    void aWriterHoldingAReadDoesNotWaitForItself() throws Exception {
+        Path file = directory.resolve("own.db");
+        try (SqliteEventStore store = SqliteEventStore.open(file, SMALL_LOG)) {
+            appendSome(store, 10);
+            long pausesBefore = store.readPauses();
+            try (StreamIterator own = store.readAll(ReadAllOptions.after(0))) {
+                own.next();
+                // Past the 1 MiB limit and the retries after it: each append here is committed by
+                // this thread, which would then wait up to 100 ms (new reads of every thread
+                // waiting too) for a read that cannot end before it returns.
+                while (Files.size(log(file)) < 4L << 20) {
+                    appendSome(store, 1);
+                }
+                assertThat(store.readPauses() - pausesBefore).as("checkpoints that waited for this thread's own read")
+                        .isZero();
+            }
+            appendSome(store, 1);
+            // With the read closed, the next commit truncates the overgrown log at once.
+            assertThat(Files.size(log(file))).isLessThanOrEqualTo(1L << 20);
+        }
+    }
+
     private static void appendSome(SqliteEventStore store, int appends) {
         for (int i = 0; i < appends; i++) {
             store.appendStream(TypeId.newV7("account"),
