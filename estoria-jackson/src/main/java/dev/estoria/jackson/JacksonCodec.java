@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.deser.std.NumberDeserializers;
-import com.fasterxml.jackson.databind.deser.std.PrimitiveArrayDeserializers;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -17,11 +16,8 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.estoria.codec.Codec;
 import dev.estoria.codec.CodecException;
 import java.io.IOException;
-import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -107,7 +103,9 @@ public final class JacksonCodec implements Codec {
 
     /**
      * Integer deserializers that take a float token holding a whole number (1.0, 3e2) exactly, and
-     * refuse a fraction or a value out of range; every other token goes to Jackson's own.
+     * refuse a fraction or a value out of range; every other token goes to Jackson's own. Jackson
+     * reads primitive arrays ({@code long[]}) with deserializers of their own, which take integer
+     * tokens only.
      */
     private static final class WholeFloats<T> extends StdDeserializer<T> {
 
@@ -130,10 +128,6 @@ public final class JacksonCodec implements Codec {
             add(module, Short.class, short.class, BigInteger::shortValueExact);
             add(module, Byte.class, byte.class, BigInteger::byteValueExact);
             module.addDeserializer(BigInteger.class, new WholeFloats<>(BigInteger.class, b -> b));
-            // Jackson reads int[], long[] and short[] without the element deserializers above.
-            module.addDeserializer(long[].class, new WholeFloatArray<>(long[].class, long.class, BigInteger::longValueExact));
-            module.addDeserializer(int[].class, new WholeFloatArray<>(int[].class, int.class, BigInteger::intValueExact));
-            module.addDeserializer(short[].class, new WholeFloatArray<>(short[].class, short.class, BigInteger::shortValueExact));
             return module;
         }
 
@@ -164,48 +158,6 @@ public final class JacksonCodec implements Codec {
         @SuppressWarnings("unchecked")
         public T getNullValue(DeserializationContext ctxt) throws com.fasterxml.jackson.databind.JsonMappingException {
             return (T) standard.getNullValue(ctxt);
-        }
-    }
-
-    /**
-     * An array of a primitive integer type whose elements go through {@link WholeFloats}: Jackson's
-     * own primitive array deserializers parse their elements themselves, and would refuse 1.0. Any
-     * token but the start of an array (null, a single value) goes to Jackson's own.
-     */
-    private static final class WholeFloatArray<A, E> extends StdDeserializer<A> {
-
-        private final transient JsonDeserializer<?> standard;
-        private final transient WholeFloats<E> element;
-        private final Class<E> component;
-
-        private WholeFloatArray(Class<A> type, Class<E> component, Function<BigInteger, E> exact) {
-            super(type);
-            this.standard = PrimitiveArrayDeserializers.forType(component);
-            this.element = new WholeFloats<>(component, exact);
-            this.component = component;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public A deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            if (!p.isExpectedStartArrayToken()) {
-                return (A) standard.deserialize(p, ctxt);
-            }
-            List<E> values = new ArrayList<>();
-            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-                values.add(t == JsonToken.VALUE_NULL ? element.getNullValue(ctxt) : element.deserialize(p, ctxt));
-            }
-            Object array = Array.newInstance(component, values.size());
-            for (int i = 0; i < values.size(); i++) {
-                Array.set(array, i, values.get(i));
-            }
-            return (A) array;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public A getNullValue(DeserializationContext ctxt) throws com.fasterxml.jackson.databind.JsonMappingException {
-            return (A) standard.getNullValue(ctxt);
         }
     }
 }

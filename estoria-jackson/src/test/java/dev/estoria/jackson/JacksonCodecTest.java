@@ -114,24 +114,4 @@ class JacksonCodecTest {
         assertThatThrownBy(() -> codec.decode("{\"small\":null}".getBytes(StandardCharsets.UTF_8), Numbers.class))
                 .as("null for a primitive is still refused").isInstanceOf(CodecException.class);
     }
-
-    record Arrays(long[] ids, int[] counts, short[] small, int[] none) {
-    }
-
-    /** Primitive arrays are read by Jackson without the element deserializers: they must take 1.0 as well. */
-    @Test
-    void aWholeNumberInFloatFormDecodesInPrimitiveArraysToo() {
-        Arrays a = codec.decode("{\"ids\":[1.0,2,3e2],\"counts\":[4.00,-0.0],\"small\":[5.0],\"none\":null}"
-                .getBytes(StandardCharsets.UTF_8), Arrays.class);
-        assertThat(a.ids()).containsExactly(1L, 2L, 300L);
-        assertThat(a.counts()).containsExactly(4, 0);
-        assertThat(a.small()).containsExactly((short) 5);
-        assertThat(a.none()).isNull();
-        assertThatThrownBy(() -> codec.decode("{\"ids\":[1.5]}".getBytes(StandardCharsets.UTF_8), Arrays.class))
-                .isInstanceOf(CodecException.class);
-        assertThatThrownBy(() -> codec.decode("{\"counts\":[3.0e9]}".getBytes(StandardCharsets.UTF_8), Arrays.class))
-                .as("out of the int range").isInstanceOf(CodecException.class);
-        assertThatThrownBy(() -> codec.decode("{\"counts\":[1,null]}".getBytes(StandardCharsets.UTF_8), Arrays.class))
-                .as("null for a primitive element is still refused").isInstanceOf(CodecException.class);
-    }
 }
