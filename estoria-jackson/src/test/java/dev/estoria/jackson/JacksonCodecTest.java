@@ -114,4 +114,31 @@ class JacksonCodecTest {
         assertThatThrownBy(() -> codec.decode("{\"small\":null}".getBytes(StandardCharsets.UTF_8), Numbers.class))
                 .as("null for a primitive is still refused").isInstanceOf(CodecException.class);
     }
+
+    record Annotated(
+            @com.fasterxml.jackson.annotation.JsonSetter(contentNulls = com.fasterxml.jackson.annotation.Nulls.SKIP)
+            long[] ids,
+            @com.fasterxml.jackson.annotation.JsonFormat(
+                    with = com.fasterxml.jackson.annotation.JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
+            int[] counts,
+            @com.fasterxml.jackson.annotation.JsonSetter(nulls = com.fasterxml.jackson.annotation.Nulls.AS_EMPTY)
+            short[] small) {
+    }
+
+    /** The codec's settings leave what per-property settings of primitive arrays do as Jackson has it. */
+    @Test
+    void primitiveArraysKeepTheirPerPropertySettings() {
+        Annotated a = codec.decode("{\"ids\":[1,null,2],\"counts\":7,\"small\":null}"
+                .getBytes(StandardCharsets.UTF_8), Annotated.class);
+        assertThat(a.ids()).as("contentNulls = SKIP").containsExactly(1L, 2L);
+        assertThat(a.counts()).as("a single value as an array").containsExactly(7);
+        assertThat(a.small()).as("nulls = AS_EMPTY").isNotNull().isEmpty();
+        Merged m = codec.decode("{\"ids\":[1,2]}".getBytes(StandardCharsets.UTF_8), Merged.class);
+        assertThat(m.ids).as("@JsonMerge appends").containsExactly(9L, 1L, 2L);
+    }
+
+    static final class Merged {
+        @com.fasterxml.jackson.annotation.JsonMerge
+        public long[] ids = {9};
+    }
 }
