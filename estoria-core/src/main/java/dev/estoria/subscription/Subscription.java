@@ -72,6 +72,31 @@ public final class Subscription implements AutoCloseable {
     }
 
     /**
+     * Adds to {@code batch} the events available without waiting, until it holds {@code maxEvents}
+     * or the payloads of its events reach {@link #BATCH_BYTES}: the rest of a batch whose first
+     * event the caller took with {@link #next(Duration)}, for a runner applying events in batches.
+     *
+     * @return true if it stopped because no more event was available (the subscription is at the
+     *     head of the log, or closed), false if the batch is full
+     * @throws dev.estoria.eventstore.EventStoreException if a read fails
+     */
+    public boolean fillBatch(java.util.List<Event> batch, int maxEvents) throws InterruptedException {
+        long bytes = 0;
+        for (Event event : batch) {
+            bytes += event.dataLength();
+        }
+        while (batch.size() < maxEvents && bytes < BATCH_BYTES) {
+            Optional<Event> more = next(Duration.ZERO);
+            if (more.isEmpty()) {
+                return true;
+            }
+            batch.add(more.get());
+            bytes += more.get().dataLength();
+        }
+        return false;
+    }
+
+    /**
      * The next event, waiting up to {@code timeout} for one to be appended.
      *
      * @return the event, or empty if none arrived in time or the subscription was closed

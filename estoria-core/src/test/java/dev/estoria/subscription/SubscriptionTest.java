@@ -71,4 +71,30 @@ class SubscriptionTest {
         sub.close();
         assertThat(waiting.get(30, TimeUnit.SECONDS)).isEmpty();
     }
+
+    @Test
+    void fillBatchStopsAtItsCountAtItsBytesAndAtTheHead() throws Exception {
+        int large = (int) (Subscription.BATCH_BYTES / 3) + 1;
+        for (int i = 0; i < 5; i++) {
+            append("small");
+        }
+        for (int i = 0; i < 5; i++) {
+            store.appendStream(TypeId.newV4("large"), List.of(WritableEvent.of("happened", new byte[large])));
+        }
+        try (Subscription sub = Subscription.to(store, SubscriptionOptions.defaults())) {
+            List<Event> batch = new java.util.ArrayList<>(List.of(sub.next(Duration.ZERO).orElseThrow()));
+            assertThat(sub.fillBatch(batch, 3)).as("full by count").isFalse();
+            assertThat(batch).hasSize(3);
+
+            batch.clear();
+            assertThat(sub.fillBatch(batch, 100)).as("full by bytes").isFalse();
+            // Two small, then large ones until their payloads reach BATCH_BYTES: three of just over a third.
+            assertThat(batch).hasSize(5);
+            assertThat(batch.get(4).dataLength()).isEqualTo(large);
+
+            batch.clear();
+            assertThat(sub.fillBatch(batch, 100)).as("at the head").isTrue();
+            assertThat(batch).hasSize(2);
+        }
+    }
 }

@@ -396,11 +396,7 @@ public final class PostgresEventStore
         Connection c = dataSource.getConnection();
         try {
             c.setAutoCommit(false);
-            if (ownedPool == null) {
-                try (PreparedStatement s = c.prepareStatement("SELECT 1" + localTimeout.selectItem())) {
-                    localTimeout.bind(s, 1).execute();
-                }
-            }
+            boundTransaction(c);
             return c;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
@@ -444,9 +440,10 @@ public final class PostgresEventStore
 
     /**
      * Sets the statement and lock timeouts for the rest of the transaction just begun on {@code c},
-     * if the pool is the caller's. For a transaction whose statements prefer binary results: the
-     * driver describes such a statement before it runs it, outside a client-side timeout, and a
-     * lock on the table holds the description up.
+     * if the pool is the caller's (the store's own pool sets them on its connections). A read whose
+     * statements prefer binary results needs this beside {@link #bounded}: the driver describes such
+     * a statement before it runs it, outside a client-side timeout, and a lock on the table holds
+     * the description up.
      */
     private void boundTransaction(Connection c) throws SQLException {
         if (ownedPool == null) {

@@ -248,16 +248,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             }
             batch.clear();
             batch.add(next.get());
-            long bytes = next.get().dataLength();
-            // Up to batchSize events, and fewer once their payloads reach Subscription.BATCH_BYTES.
-            while (batch.size() < options.batchSize() && bytes < Subscription.BATCH_BYTES) {
-                Optional<Event> more = sub.next(Duration.ZERO);
-                if (more.isEmpty()) {
-                    break;
-                }
-                batch.add(more.get());
-                bytes += more.get().dataLength();
-            }
+            sub.fillBatch(batch, options.batchSize());
             commit(batch);
         }
     }

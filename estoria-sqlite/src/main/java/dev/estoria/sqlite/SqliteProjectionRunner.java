@@ -162,16 +162,8 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 }
                 batch.clear();
                 batch.add(next.get());
-                long bytes = next.get().dataLength();
-                // Up to batchSize events, and fewer once their payloads reach Subscription.BATCH_BYTES.
-                while (batch.size() < options.batchSize() && bytes < Subscription.BATCH_BYTES) {
-                    Optional<Event> more = subscription.next(Duration.ZERO);
-                    if (more.isEmpty()) {
-                        atHead = true;
-                        break;
-                    }
-                    batch.add(more.get());
-                    bytes += more.get().dataLength();
+                if (subscription.fillBatch(batch, options.batchSize())) {
+                    atHead = true;
                 }
                 long expected = position;
                 Outcome outcome = store.writeAlone(connection -> commit(connection, expected, batch));
