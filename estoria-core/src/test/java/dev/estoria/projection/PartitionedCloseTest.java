@@ -105,20 +105,24 @@ class PartitionedCloseTest {
         long after = append(streams[0]);
         List<Long> handled = new CopyOnWriteArrayList<>();
         PartitionedProjection[] worker = new PartitionedProjection[1];
+        // The handler may run before start() has returned the worker to this thread.
+        CompletableFuture<PartitionedProjection> started = new CompletableFuture<>();
         CompletableFuture<Long> closeTook = new CompletableFuture<>();
         worker[0] = PartitionedProjection.start(store, checkpoints, frozen, id, event -> {
             long position = event.globalPosition().orElseThrow();
             handled.add(position);
             if (position == closing) {
-                long start = System.nanoTime();
                 try {
-                    worker[0].close();
+                    PartitionedProjection self = started.get(30, TimeUnit.SECONDS);
+                    long start = System.nanoTime();
+                    self.close();
                     closeTook.complete(System.nanoTime() - start);
                 } catch (Throwable e) {
                     closeTook.completeExceptionally(e);
                 }
             }
         }, new PartitionedProjection.Settings(2, "w", TTL, options()));
+        started.complete(worker[0]);
         try {
             assertThat(closeTook.get(30, TimeUnit.SECONDS)).as("close() from the handler returns at once")
                     .isLessThan(TimeUnit.SECONDS.toNanos(10));
