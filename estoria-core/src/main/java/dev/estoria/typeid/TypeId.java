@@ -216,11 +216,19 @@ public record TypeId(String type, UUID uuid) implements Comparable<TypeId>, Seri
         return new TypeId(newType, uuid);
     }
 
-    /** Orders by type, then UUID, so a sorted list groups IDs by type. */
+    /**
+     * Orders by type, then UUID, so a sorted list groups IDs by type. UUIDs compare as unsigned
+     * 128-bit numbers: the order of their canonical text and of their bytes (the order stores keep),
+     * which {@link UUID#compareTo} breaks for UUIDs whose top bit is set.
+     */
     @Override
     public int compareTo(TypeId other) {
         int byType = type.compareTo(other.type);
-        return byType != 0 ? byType : uuid.compareTo(other.uuid);
+        if (byType != 0) {
+            return byType;
+        }
+        int high = Long.compareUnsigned(uuid.getMostSignificantBits(), other.uuid.getMostSignificantBits());
+        return high != 0 ? high : Long.compareUnsigned(uuid.getLeastSignificantBits(), other.uuid.getLeastSignificantBits());
     }
 
     /** Returns {@code type_uuid} with the canonical lowercase UUID. */

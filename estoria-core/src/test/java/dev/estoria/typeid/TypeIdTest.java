@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -107,6 +108,21 @@ class TypeIdTest {
         // humans compare.
         assertThat(rendered).isSorted();
         assertThatThrownBy(() -> TypeId.timeOrderedV7(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void ordersByTypeThenUuidAsItsCanonicalTextDoes() {
+        List<TypeId> ids = new ArrayList<>();
+        for (String uuid : new String[] {"00000000-0000-4000-8000-000000000000", "7fffffff-ffff-4fff-bfff-ffffffffffff",
+                "80000000-0000-4000-8000-000000000000", "ffffffff-ffff-4fff-bfff-ffffffffffff",
+                "ffffffff-ffff-4fff-0000-000000000000"}) {
+            ids.add(TypeId.of("b", UUID.fromString(uuid)));
+            ids.add(TypeId.of("a", UUID.fromString(uuid)));
+        }
+        List<TypeId> byText = ids.stream().sorted(Comparator.comparing(TypeId::type)
+                .thenComparing(id -> id.uuid().toString())).toList();
+        assertThat(ids.stream().sorted().toList()).containsExactlyElementsOf(byText);
+        assertThat(TypeId.of("a", SAMPLE)).isEqualByComparingTo(TypeId.parse("a_" + SAMPLE));
     }
 
     @Test
