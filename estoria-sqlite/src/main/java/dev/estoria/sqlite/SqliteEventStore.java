@@ -101,8 +101,9 @@ import org.sqlite.SQLiteConnection;
  * snapshot is fixed before {@link #readStream} or {@link #readAll} returns, which fixes the read's
  * frontier. The iterator streams rows from a cursor and holds its connection until it is exhausted
  * or closed: close iterators you do not drain. An open iterator also pins its snapshot, so SQLite
- * cannot checkpoint the log past it and the {@code -wal} file grows until it is closed. A read of
- * any length needs constant memory.
+ * cannot checkpoint the log past it and the {@code -wal} file grows until it is closed. An iterator
+ * dropped unclosed is ended when it is garbage-collected, with a warning logged: a late safety net,
+ * not a way to end reads. A read of any length needs constant memory.
  * A filtered global read ({@link dev.estoria.eventstore.EventFilter}) is evaluated in SQL, on
  * indexes of stream type and event type, so it costs what it returns rather than what it skips.
  *
@@ -591,6 +592,11 @@ public final class SqliteEventStore
         } catch (SQLException e) {
             throw new EventStoreException("closing " + file + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code thread} holds a read open (an iterator not yet ended); for tests. */
+    boolean holdsRead(Thread thread) {
+        return reads.holdsRead(thread);
     }
 
     /** How many times new reads waited for a checkpoint; for tests. */
