@@ -24,6 +24,9 @@ import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.typeid.TypeId;
 import java.lang.System.Logger.Level;
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.lang.ref.WeakReference;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -161,7 +164,8 @@ public final class PostgresEventStore
     private volatile String role;
     /** Why the store's sessions may not write (see {@link #readOnly()}), or null when they may. */
     private volatile String readOnlyReason;
-    private final Set<CursorIterator> openIterators = ConcurrentHashMap.newKeySet();
+    /** What the open iterators hold, so that closing the store ends them. */
+    private final Set<CursorHold> openIterators = ConcurrentHashMap.newKeySet();
     /** The highest transaction ID this store has committed appends in; reads wait for it to settle. */
     private final AtomicLong lastCommittedXid = new AtomicLong();
     /**
@@ -823,22 +827,72 @@ public final class PostgresEventStore
     }
 
     private CursorIterator track(CursorIterator it) {
-        openIterators.add(it);
+        openIterators.add(it.hold);
         if (closed.get()) {
             it.close();
         }
         return it;
     }
 
+    /** Iterators whose connection is still held; for tests. */
+    int openIteratorCount() {
+        return openIterators.size();
+    }
+
+    /** Returns the connections of iterators dropped unclosed; one daemon thread for every store. */
+    private static final Cleaner CURSOR_CLEANER = Cleaner.create(task -> {
+        Thread thread = new Thread(task, "estoria-postgres-cursor-cleaner");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     /**
-     * A read backed by a server-side cursor; holds its connection until exhausted or closed. Its
+     * What an iterator holds, released once: when the iterator ends or is closed, when the store
+     * closes, or when the iterator is collected unclosed. It refers to the iterator only weakly, or
+     * the iterator would never be collected.
+     */
+    private static final class CursorHold implements Runnable {
+        private final Set<CursorHold> registry;
+        private final String what;
+        private final Connection connection;
+        private final PreparedStatement statement;
+        private final ResultSet rows;
+        private final WeakReference<CursorIterator> owner;
+        private Cleaner.Cleanable cleanable;
+        /** Whether the iterator itself let go (end, failure or close), rather than the collector. */
+        private volatile boolean letGo;
+
+        CursorHold(Set<CursorHold> registry, String what, Connection connection, PreparedStatement statement,
+                ResultSet rows, CursorIterator owner) {
+            this.registry = registry;
+            this.what = what;
+            this.connection = connection;
+            this.statement = statement;
+            this.rows = rows;
+            this.owner = new WeakReference<>(owner);
+        }
+
+        @Override
+        public void run() {
+            registry.remove(this);
+            if (!letGo) {
+                LOG.log(Level.WARNING, "a read of " + what + " was neither drained nor closed; its"
+                        + " connection goes back to the pool now that the iterator was garbage-collected. Close"
+                        + " iterators you do not drain: until then each holds a connection and an open transaction.");
+            }
+            closeQuietly(rows, statement, connection);
+        }
+    }
+
+    /**
+     * A read backed by a server-side cursor; holds its connection until exhausted or closed, or,
+     * dropped unclosed, until it is garbage-collected (see {@link CursorHold}). Its
      * first fetch is one event; each later fetch asks for as many rows as hold about {@link
      * #FETCH_BYTES} of events as large as the largest of the fetch before it (1 to {@link
      * #FETCH_SIZE}), so events of similar size take about that much memory however large they are.
      */
     private final class CursorIterator extends AbstractStreamIterator {
-        private final Connection connection;
-        private final PreparedStatement statement;
+        private final CursorHold hold;
         private final ResultSet rows;
         private final TypeId streamId;
         private final EventRows mapper;
@@ -851,13 +905,15 @@ public final class PostgresEventStore
 
         CursorIterator(Connection connection, PreparedStatement statement, ResultSet rows, TypeId streamId, boolean onRow)
                 throws SQLException {
-            this.connection = connection;
-            this.statement = statement;
             this.rows = rows;
             this.streamId = streamId;
             this.mapper = new EventRows(streamId);
             this.onRow = onRow;
             this.fetchRows = Math.max(1, statement.getFetchSize());
+            // Last, so a constructor that throws leaves its resources to the caller alone.
+            this.hold = new CursorHold(openIterators, streamId == null ? "all events" : "stream " + streamId,
+                    connection, statement, rows, this);
+            this.hold.cleanable = CURSOR_CLEANER.register(this, hold);
         }
 
         @Override
@@ -879,13 +935,17 @@ public final class PostgresEventStore
                 return event;
             } catch (SQLException e) {
                 throw failure(streamId == null ? "reading all events" : "reading stream " + streamId, e);
+            } finally {
+                // The iterator must stay reachable while its rows are read, or the cleaner could
+                // close them underneath.
+                Reference.reachabilityFence(this);
             }
         }
 
         @Override
         protected void release() {
-            openIterators.remove(this);
-            closeQuietly(rows, statement, connection);
+            hold.letGo = true;
+            hold.cleanable.clean();
         }
     }
 
@@ -1231,8 +1291,13 @@ public final class PostgresEventStore
         if (crossProcess != null) {
             crossProcess.close();
         }
-        for (CursorIterator it : List.copyOf(openIterators)) {
-            it.close();
+        for (CursorHold hold : List.copyOf(openIterators)) {
+            CursorIterator it = hold.owner.get();
+            if (it != null) {
+                it.close();
+            } else {
+                hold.cleanable.clean(); // collected, its cleaning not yet run
+            }
         }
         if (ownedPool != null) {
             ownedPool.close();
