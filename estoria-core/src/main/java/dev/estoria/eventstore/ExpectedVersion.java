@@ -11,8 +11,8 @@ import java.io.Serializable;
  *   <li>{@link #noStream()}: the stream has never been written (tip 0). A stream truncated to
  *       empty still has its tip, so it does not qualify.
  *   <li>{@link #streamExists()}: the stream exists (tip &gt; 0), even if truncated to empty.
- *   <li>{@link #exact(long) exact(n)}: the tip is exactly {@code n}; {@code exact(0)} accepts an
- *       empty or new stream.
+ *   <li>{@link #exact(long) exact(n)}: the tip is exactly {@code n}; {@code exact(0)} accepts a
+ *       stream never written (or deleted); a stream truncated to empty keeps its tip.
  * </ul>
  *
  * <p>Exactly one expectation can be expressed at a time, so contradictory expectations cannot be.
@@ -41,7 +41,7 @@ public sealed interface ExpectedVersion extends Serializable {
     }
 
     /**
-     * The stream's tip must be exactly {@code version}; 0 means empty or new.
+     * The stream's tip must be exactly {@code version}; 0 means never written (or deleted).
      *
      * @throws IllegalArgumentException if {@code version} is negative
      */
