@@ -329,9 +329,22 @@ public final class SqliteEventStore
         for (int i = 0; i < batch.size(); i++) {
             pending.add(prepare(streamId, i, batch.get(i)));
         }
-        List<Event> written = writer.submit(writes.appendWork(streamId, batch, pending, options.expectedVersion()));
+        List<Event> written;
+        try {
+            written = writer.submit(writes.appendWork(streamId, batch, pending, options.expectedVersion()));
+        } catch (EventStoreException e) {
+            throw naming("append to " + streamId, e);
+        }
         listeners.wake();
         return written;
+    }
+
+    /**
+     * The writer's failures name the file, not the stream: this names the stream too. Subclasses
+     * (a version mismatch, a missing stream) already name it, and keep their type.
+     */
+    private static EventStoreException naming(String what, EventStoreException e) {
+        return e.getClass() == EventStoreException.class ? new EventStoreException(what + ": " + e.getMessage(), e) : e;
     }
 
     /**
@@ -524,7 +537,11 @@ public final class SqliteEventStore
         if (Encoding.wellFormedProblem(streamId.type()) != null) {
             throw new StreamNotFoundException(streamId);
         }
-        writer.submit(connection -> writes.delete(streamId, options));
+        try {
+            writer.submit(connection -> writes.delete(streamId, options));
+        } catch (EventStoreException e) {
+            throw naming((options.isTruncation() ? "truncating " : "deleting ") + streamId, e);
+        }
     }
 
     @Override

@@ -37,12 +37,12 @@ class BusyTimeoutTest {
                 Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + file)) {
             Semaphore enqueued = watchQueue(store);
             lockOut(otherProcess);
-            Future<Long> first = pool.submit(() -> timedFailure(() -> append(store)));
+            Future<Long> first = pool.submit(() -> timedAppendFailure(store));
             awaitWaitingForTheLock(store, enqueued);
             // Queued behind it: work that runs in a transaction of its own, then another append.
             Future<Long> alone = pool.submit(() -> timedFailure(() -> store.inWriteTransaction(c -> null)));
             assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
-            Future<Long> last = pool.submit(() -> timedFailure(() -> append(store)));
+            Future<Long> last = pool.submit(() -> timedAppendFailure(store));
             assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
 
             // Without the bound these fail after about 2, 4 and 6 seconds.
@@ -68,18 +68,18 @@ class BusyTimeoutTest {
                 Connection otherProcess = DriverManager.getConnection("jdbc:sqlite:" + file)) {
             Semaphore enqueued = watchQueue(store);
             lockOut(otherProcess);
-            Future<Long> first = pool.submit(() -> timedFailure(() -> append(store)));
+            Future<Long> first = pool.submit(() -> timedAppendFailure(store));
             awaitWaitingForTheLock(store, enqueued);
             long firstWaiting = System.nanoTime();
             // Called while the store is already kept from the lock: it has what is left of its own timeout.
-            Future<Long> old = pool.submit(() -> timedFailure(() -> append(store)));
+            Future<Long> old = pool.submit(() -> timedAppendFailure(store));
             assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
             // Not a synchronisation: the young write must be called well into the first one's wait.
             while (System.nanoTime() - firstWaiting < TimeUnit.MILLISECONDS.toNanos(1_500)) {
                 Thread.onSpinWait();
             }
             assertThat(first.isDone()).as("the first append still waits").isFalse();
-            Future<Long> young = pool.submit(() -> timedFailure(() -> append(store)));
+            Future<Long> young = pool.submit(() -> timedAppendFailure(store));
             assertThat(enqueued.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
 
             // old and young share the next transaction: old fails at its own timeout, young waits on
@@ -128,13 +128,24 @@ class BusyTimeoutTest {
         store.appendStream(TypeId.newV4("busy"), List.of(WritableEvent.json("e", "{}")));
     }
 
-    /** Runs a write that must fail for the lock; returns how long it took, in milliseconds. */
+    /** Runs an append that must fail for the lock, and names its stream; returns how long it took. */
+    private static long timedAppendFailure(SqliteEventStore store) {
+        TypeId stream = TypeId.newV4("busy");
+        return timedFailure(() -> store.appendStream(stream, List.of(WritableEvent.json("e", "{}"))),
+                "append to " + stream + ": cannot start a write transaction");
+    }
+
     private static long timedFailure(Runnable write) {
+        return timedFailure(write, "cannot start a write transaction");
+    }
+
+    /** Runs a write that must fail for the lock; returns how long it took, in milliseconds. */
+    private static long timedFailure(Runnable write, String saying) {
         long start = System.nanoTime();
         try {
             write.run();
         } catch (EventStoreException expected) {
-            assertThat(expected).hasMessageContaining("nothing was written");
+            assertThat(expected).hasMessageContaining(saying).hasMessageContaining("nothing was written");
             return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         }
         throw new AssertionError("the write succeeded while another process held the lock");
