@@ -30,7 +30,9 @@ import java.util.Optional;
  *       the failure is recorded ({@link ProjectionStatus#failures()}) and processing goes on.
  *   <li><b>Filter</b>: by default Estoria's own streams (snapshots) are left out.
  *   <li>{@link #close()} stops cleanly: the current event finishes, the checkpoint is saved, the
- *       thread ends.
+ *       thread ends. A handler that gives up by throwing when close() interrupts it (after the
+ *       close grace) did not handle its event: that is not a failure, and the checkpoint stays
+ *       before the event, even with {@code continueOnError}, so the next run handles it.
  * </ul>
  */
 public final class ProjectionProcessor implements AutoCloseable {
@@ -201,6 +203,16 @@ public final class ProjectionProcessor implements AutoCloseable {
             trySaveCheckpoint();
             return false;
         } catch (Exception e) {
+            if (life.stopping() && interrupted(e)) {
+                // close() interrupted the handler after its grace: the event was not handled, so it
+                // is no failure to record or pass over (continueOnError would checkpoint past it and
+                // lose it); the checkpoint stays before it and the next run handles it.
+                LOG.log(Level.INFO, "projection " + id + " stopped before position " + event.globalPosition().orElseThrow()
+                        + ": close() interrupted its handler");
+                trySaveCheckpoint();
+                life.stopped();
+                return false;
+            }
             ProjectionFailure recorded = life.recordFailure(event, e, clock.instant());
             if (options.continueOnError()) {
                 LOG.log(Level.WARNING, "projection " + id + " skipped event " + event.id() + " at position "
@@ -213,6 +225,19 @@ public final class ProjectionProcessor implements AutoCloseable {
             trySaveCheckpoint();
             return false;
         }
+    }
+
+    /** Whether a handler's exception comes from an interrupt: the thread's status, or an InterruptedException as a cause. */
+    private static boolean interrupted(Exception e) {
+        if (Thread.currentThread().isInterrupted()) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void saveCheckpoint() {

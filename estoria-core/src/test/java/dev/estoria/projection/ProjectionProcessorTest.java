@@ -272,4 +272,28 @@ class ProjectionProcessorTest {
         p.close();
         assertThat(interrupted.getCount()).as("the handler was interrupted after the grace").isZero();
     }
+
+    @Test
+    @Timeout(20)
+    void anEventWhoseHandlerCloseInterruptedIsNotPassedOverEvenWithContinueOnError() throws Exception {
+        long first = append("slow", "e", 1).get(0).globalPosition().orElseThrow();
+        long second = append("slow", "e", 1).get(0).globalPosition().orElseThrow();
+        CountDownLatch entered = new CountDownLatch(1);
+        ProjectionProcessor p = start(e -> {
+            if (e.globalPosition().orElseThrow() == second) {
+                entered.countDown();
+                new CountDownLatch(1).await(); // gives up, throwing, when close() interrupts it
+            }
+        }, options().continueOnError(true).checkpointEvery(1).closeGrace(Duration.ofMillis(200)));
+        assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
+        p.close();
+        // The interrupted event was not handled: it is no handler failure, and a restart handles it.
+        assertThat(checkpoints.load(id).orElseThrow().position()).as("checkpoint after the close").isEqualTo(first);
+        assertThat(p.status().failures()).isEmpty();
+        assertThat(p.state()).isEqualTo(State.STOPPED);
+        Recorder again = new Recorder();
+        start(again, options());
+        again.awaitCount(1);
+        assertThat(again.events.get(0).globalPosition()).hasValue(second);
+    }
 }

@@ -39,8 +39,9 @@ import java.util.Optional;
  *   <li><b>Two runners of one projection</b> (a second process started by mistake, or a standby):
  *       each batch transaction first locks the projection's checkpoint row (created at position 0
  *       when the runner starts, if absent) and goes on only if it still holds the position the
- *       batch starts after. The other runner waits for that lock, sees the checkpoint moved, rolls
- *       back before its handler runs and resumes after it, so events are still applied exactly
+ *       batch starts after. The other runner waits for that lock (again and again, however long the
+ *       batch takes, though each wait ends at the store's lock timeout), sees the checkpoint moved,
+ *       rolls back before its handler runs and resumes after it, so events are still applied exactly
  *       once, and the runners take turns rather than work in parallel. A checkpoint moved back or
  *       deleted by someone else (a rebuild, an operator) fails the runner instead, with nothing
  *       written: resuming there would apply events a second time to a read model that holds them.
@@ -158,7 +159,10 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         return this;
     }
 
-    /** Thrown inside the loop when another runner moved the checkpoint: resume after it. */
+    /**
+     * Thrown inside the loop when another runner moved the checkpoint, or still holds its row after
+     * the lock timeout: resume after the checkpoint.
+     */
     private static final class Overtaken extends Exception {
         private static final long serialVersionUID = 1L;
 
@@ -231,7 +235,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
     }
 
     private void follow(Subscription sub) throws Exception {
-        List<Event> batch = new ArrayList<>(options.batchSize());
+        // Grown as needed: the batch size may be huge (left to Subscription.BATCH_BYTES), and
+        // sizing the list to it up front would fail the runner before its first event.
+        List<Event> batch = new ArrayList<>(Math.min(options.batchSize(), 1024));
         while (!life.stopping()) {
             Optional<Event> next = sub.next(Duration.ZERO);
             if (next.isEmpty()) {
@@ -260,7 +266,18 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             c = store.beginTransaction();
             // Taken first, so a second runner of the projection waits here, before any handler
             // write, and then sees the checkpoint moved.
-            long found = lockCheckpoint(c);
+            long found;
+            try {
+                found = lockCheckpoint(c);
+            } catch (SQLException e) {
+                if (!Sql.isLockTimeout(e)) {
+                    throw e;
+                }
+                // Another runner's batch held the row past the lock timeout: its turn, not a
+                // failure. Wait again, from the checkpoint it may have moved meanwhile.
+                c.rollback();
+                throw new Overtaken();
+            }
             if (found != committed) {
                 c.rollback();
                 if (found < committed) {

@@ -135,6 +135,11 @@ final class Sql {
         return false;
     }
 
+    /** Whether the statement gave up waiting for a lock another transaction held ({@code lock_timeout}). */
+    static boolean isLockTimeout(SQLException e) {
+        return LOCK_NOT_AVAILABLE.equals(e.getSQLState());
+    }
+
     /** Whether running the same work again in a new transaction may succeed. */
     static boolean isRetryable(SQLException e) {
         return e.getSQLState() != null && RETRYABLE_STATES.contains(e.getSQLState());

@@ -14,7 +14,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -222,7 +224,7 @@ class PostgresProjectionRunnerTest {
     @Test
     void aCheckpointMovedBackWhileTheRunnerRetriesFailsItToo() throws Exception {
         append(1, 3);
-        java.util.concurrent.atomic.AtomicBoolean failed = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean failed = new AtomicBoolean();
         java.util.concurrent.atomic.AtomicReference<Thread> rewinder = new java.util.concurrent.atomic.AtomicReference<>();
         PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, (tx, event) -> {
             recording(null).handle(tx, event);
@@ -249,6 +251,108 @@ class PostgresProjectionRunnerTest {
             Thread t = rewinder.get();
             if (t != null) {
                 t.join();
+            }
+        }
+    }
+
+    @Test
+    void anUnboundedBatchSizeLeavesBatchesToTheByteLimit() throws Exception {
+        append(3, 2);
+        // No count limit: a batch ends with the events available, or at Subscription.BATCH_BYTES.
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording(""),
+                options(Integer.MAX_VALUE)).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).as("caught up").isTrue();
+            assertThat(runner.failure()).isEmpty();
+            assertThat(handledRows()).isEqualTo(6);
+        } finally {
+            runner.close();
+        }
+    }
+
+    @Test
+    void aStandbyRunnerOutwaitsABatchLongerThanTheLockTimeout() throws Exception {
+        // A short statement timeout makes the lock timeout (half of it) one second; the standby's
+        // wait for the checkpoint row outlasts it while the other runner's batch is still running.
+        PostgresOptions shortTimeouts = PostgresOptions.defaults().withStatementTimeout(Duration.ofSeconds(2));
+        PostgresEventStore mine = db.newStore(shortTimeouts);
+        String schema = '"' + mine.options().schema() + "\".";
+        CountDownLatch inSlowBatch = new CountDownLatch(1);
+        CountDownLatch finishSlowBatch = new CountDownLatch(1);
+        AtomicBoolean slowTaken = new AtomicBoolean();
+        PostgresProjectionRunner.TransactionalHandler handler = (tx, event) -> {
+            try (PreparedStatement s = tx.prepareStatement("INSERT INTO " + schema + "rm_handled VALUES (?, ?)")) {
+                s.setObject(1, event.id().uuid());
+                s.setLong(2, event.globalPosition().orElseThrow());
+                s.executeUpdate();
+            }
+            if (event.type().equals("slow") && slowTaken.compareAndSet(false, true)) {
+                inSlowBatch.countDown();
+                assertThat(finishSlowBatch.await(60, TimeUnit.SECONDS)).isTrue();
+            }
+        };
+        try (PostgresEventStore other = PostgresEventStore.open(db.dataSource(), mine.options())) {
+            try (Connection c = db.connect(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE " + schema + "rm_handled (event_uuid uuid PRIMARY KEY, position bigint NOT NULL)");
+            }
+            mine.appendStream(TypeId.newV4("ticks"), List.of(WritableEvent.of("ticked", new byte[0])));
+            PostgresProjectionRunner a = PostgresProjectionRunner.create(mine, ID, handler, options(10)).start();
+            PostgresProjectionRunner b = PostgresProjectionRunner.create(other, ID, handler, options(10)).start();
+            try {
+                assertThat(a.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                assertThat(b.awaitCaughtUp(Duration.ofSeconds(30))).isTrue();
+                mine.appendStream(TypeId.newV4("ticks"), List.of(WritableEvent.of("slow", new byte[0])));
+                assertThat(inSlowBatch.await(30, TimeUnit.SECONDS)).as("a runner took the slow batch").isTrue();
+                // The other runner's heartbeat now waits for the checkpoint row the slow batch holds.
+                awaitCheckpointLockWaiter(mine.options().schema());
+                long until = System.nanoTime() + shortTimeouts.lockTimeout().multipliedBy(4).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThat(a.failure()).as("runner a while the batch runs").isEmpty();
+                    assertThat(b.failure()).as("runner b while the batch runs").isEmpty();
+                    TimeUnit.MILLISECONDS.sleep(20);
+                }
+                finishSlowBatch.countDown();
+                mine.appendStream(TypeId.newV4("ticks"), List.of(WritableEvent.of("ticked", new byte[0])));
+                long head = mine.readAll().toList().getLast().globalPosition().orElseThrow();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (Math.max(a.position(), b.position()) < head) {
+                    assertThat(System.nanoTime()).as("the runners reach the head").isLessThan(deadline);
+                    assertThat(a.failure()).isEmpty();
+                    assertThat(b.failure()).isEmpty();
+                    TimeUnit.MILLISECONDS.sleep(10);
+                }
+            } finally {
+                finishSlowBatch.countDown();
+                a.close();
+                b.close();
+            }
+            assertThat(a.failure()).isEmpty();
+            assertThat(b.failure()).isEmpty();
+            try (Connection c = db.connect(); Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT count(*) FROM " + schema + "rm_handled")) {
+                rs.next();
+                assertThat(rs.getLong(1)).isEqualTo(3);
+            }
+        } finally {
+            db.discard(mine);
+        }
+    }
+
+    /** Waits until a backend waits for a lock in a statement on {@code schema}'s checkpoints. */
+    private void awaitCheckpointLockWaiter(String schema) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try (Connection c = db.connect(); PreparedStatement s = c.prepareStatement("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE wait_event_type = 'Lock' AND position(? in query) > 0")) {
+            s.setString(1, '"' + schema + "\".checkpoints");
+            while (true) {
+                try (ResultSet rs = s.executeQuery()) {
+                    rs.next();
+                    if (rs.getLong(1) > 0) {
+                        return;
+                    }
+                }
+                assertThat(System.nanoTime()).as("a runner waits for the checkpoint row").isLessThan(deadline);
+                TimeUnit.MILLISECONDS.sleep(10);
             }
         }
     }
