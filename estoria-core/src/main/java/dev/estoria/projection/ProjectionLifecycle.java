@@ -237,7 +237,43 @@ public final class ProjectionLifecycle {
             if (thread == null) {
                 state = State.STOPPED;
             }
+            notifyAll(); // ends a pause
         }
+    }
+
+    /** The longest pause between tries after a transient store failure. */
+    public static final Duration MAX_RETRY_PAUSE = Duration.ofSeconds(10);
+
+    /**
+     * The pause before the next try after {@code failuresInARow} transient store failures in a row
+     * (at least 1): 100 ms after the first, doubling up to {@link #MAX_RETRY_PAUSE}.
+     */
+    public static Duration retryPause(int failuresInARow) {
+        if (failuresInARow < 1) {
+            throw new IllegalArgumentException("failuresInARow must be >= 1, was " + failuresInARow);
+        }
+        return Duration.ofMillis(Math.min(MAX_RETRY_PAUSE.toMillis(), 100L << Math.min(failuresInARow - 1, 20)));
+    }
+
+    /**
+     * Waits for {@code duration}, or until {@link #stop()} or {@link #close()} is called: the pause
+     * of a loop before it tries again after a failure, which a close must not have to sit out.
+     *
+     * @return whether the whole pause passed (false: the runner is stopping)
+     * @throws InterruptedException if the thread is interrupted while waiting
+     */
+    public boolean pause(Duration duration) throws InterruptedException {
+        long deadline = System.nanoTime() + Math.min(saturatedNanos(duration), Long.MAX_VALUE / 2);
+        synchronized (this) {
+            while (!stopping) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return true;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        }
+        return false;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.estoria.projection;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
 import dev.estoria.subscription.SubscriptionOptions;
@@ -28,6 +29,11 @@ import java.util.Optional;
  *   <li><b>Failures</b>: a handler exception stops the processor ({@link State#FAILED}) with the
  *       checkpoint at the last event handled, unless {@code continueOnError} is set, in which case
  *       the failure is recorded ({@link ProjectionStatus#failures()}) and processing goes on.
+ *   <li><b>Store outages</b>: a read or checkpoint save (or the first checkpoint load) that fails
+ *       with a {@link TransientStoreException} (the database restarting, a lost connection) is
+ *       tried again, however long the outage lasts, after pauses of 100 ms doubling up to 10 s,
+ *       each logged as a warning; reading resumes after the last handled event, and a close ends
+ *       a pause at once. Any other store failure stops the processor ({@link State#FAILED}).
  *   <li><b>Filter</b>: by default Estoria's own streams (snapshots) are left out.
  *   <li>{@link #close()} stops cleanly: the current event finishes, the checkpoint is saved, the
  *       thread ends. A handler that gives up by throwing when close() interrupts it (after the
@@ -144,11 +150,74 @@ public final class ProjectionProcessor implements AutoCloseable {
     private void run() {
         try {
             life.catchingUp();
-            long start = checkpoints.load(id).map(Checkpoint::position).orElse(0L);
+            long start = loadCheckpoint();
+            if (start < 0) {
+                life.stopped();
+                return;
+            }
             position = start;
             checkpointPosition = start;
-            Subscription subscription = life.follow(Subscription.to(reader, SubscriptionOptions.defaults().afterPosition(start)
-                    .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval())));
+            int failures = 0;
+            long progressAtFailure = -1;
+            while (!life.stopping()) {
+                try {
+                    if (!follow()) {
+                        return; // a handler failure stopped it
+                    }
+                } catch (TransientStoreException e) {
+                    if (life.stopping()) {
+                        break;
+                    }
+                    // Counted per episode: progress since the last failure starts the pauses again.
+                    long progress = handled + checkpointPosition;
+                    failures = progress == progressAtFailure ? failures + 1 : 1;
+                    progressAtFailure = progress;
+                    Duration pause = ProjectionLifecycle.retryPause(failures);
+                    LOG.log(Level.WARNING, "projection " + id + ": the store failed after position " + position
+                            + " (" + e.getMessage() + "); trying again in " + pause.toMillis() + " ms", e);
+                    life.pause(pause);
+                }
+            }
+            trySaveCheckpoint();
+            life.stopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            trySaveCheckpoint();
+            life.stopped();
+        } catch (RuntimeException | Error e) {
+            life.failed(e);
+            LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
+            trySaveCheckpoint();
+        }
+    }
+
+    /**
+     * Loads the checkpoint to start from, trying again while the store fails transiently; -1 if the
+     * processor was closed meanwhile.
+     */
+    private long loadCheckpoint() throws InterruptedException {
+        for (int failures = 1; !life.stopping(); failures++) {
+            try {
+                return checkpoints.load(id).map(Checkpoint::position).orElse(0L);
+            } catch (TransientStoreException e) {
+                Duration pause = ProjectionLifecycle.retryPause(failures);
+                LOG.log(Level.WARNING, "projection " + id + ": loading the checkpoint failed (" + e.getMessage()
+                        + "); trying again in " + pause.toMillis() + " ms", e);
+                life.pause(pause);
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Follows the log after {@link #position} until the processor stops (true) or a handler failure
+     * stops it (false). A transient store failure of a read or a checkpoint save is thrown, to be
+     * tried again from the last handled event.
+     */
+    private boolean follow() throws InterruptedException {
+        try (Subscription subscription = life.follow(Subscription.to(reader, SubscriptionOptions.defaults()
+                .afterPosition(position).filter(options.filter()).batchSize(options.batchSize())
+                .pollInterval(options.pollInterval())))) {
             long sinceCheckpoint = 0;
             while (!life.stopping()) {
                 Optional<Event> next = subscription.next(Duration.ZERO);
@@ -168,7 +237,7 @@ public final class ProjectionProcessor implements AutoCloseable {
                 }
                 Event event = next.get();
                 if (!handle(event)) {
-                    return;
+                    return false;
                 }
                 position = event.globalPosition().orElseThrow();
                 handled++;
@@ -178,15 +247,7 @@ public final class ProjectionProcessor implements AutoCloseable {
                 }
             }
             saveCheckpoint();
-            life.stopped();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            trySaveCheckpoint();
-            life.stopped();
-        } catch (RuntimeException | Error e) {
-            life.failed(e);
-            LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
-            trySaveCheckpoint();
+            return true;
         }
     }
 

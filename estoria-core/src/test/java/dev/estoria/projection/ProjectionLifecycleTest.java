@@ -53,6 +53,32 @@ class ProjectionLifecycleTest {
     }
 
     @Test
+    void closeEndsAPauseAtOnce() throws Exception {
+        ProjectionLifecycle life = new ProjectionLifecycle(id);
+        CountDownLatch pausing = new CountDownLatch(1);
+        AtomicReference<Boolean> passed = new AtomicReference<>();
+        life.start("lifecycle-test", () -> {
+            pausing.countDown();
+            try {
+                passed.set(life.pause(Duration.ofMinutes(5)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            life.stopped();
+        });
+        assertThat(pausing.await(10, TimeUnit.SECONDS)).isTrue();
+        life.close(); // the loop ends before close's grace runs out only if the pause ended
+        assertThat(passed.get()).as("the pause was cut short").isFalse();
+        assertThat(life.state()).isEqualTo(State.STOPPED);
+
+        ProjectionLifecycle other = new ProjectionLifecycle(id);
+        assertThat(other.pause(Duration.ofMillis(1))).as("a pause that ran its course").isTrue();
+        assertThat(ProjectionLifecycle.retryPause(1)).isEqualTo(Duration.ofMillis(100));
+        assertThat(ProjectionLifecycle.retryPause(4)).isEqualTo(Duration.ofMillis(800));
+        assertThat(ProjectionLifecycle.retryPause(Integer.MAX_VALUE)).isEqualTo(ProjectionLifecycle.MAX_RETRY_PAUSE);
+    }
+
+    @Test
     void aSubscriptionFollowedAfterCloseIsClosedAtOnce() throws Exception {
         ProjectionLifecycle life = new ProjectionLifecycle(id);
         life.close();

@@ -2,6 +2,7 @@ package dev.estoria.postgres;
 
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionId;
 import dev.estoria.projection.ProjectionLifecycle;
@@ -46,10 +47,13 @@ import java.util.Optional;
  *       deleted by someone else (a rebuild, an operator) fails the runner instead, with nothing
  *       written: resuming there would apply events a second time to a read model that holds them.
  *   <li><b>Failures</b>: a handler exception rolls the batch back and stops the runner ({@link
- *       State#FAILED}) at the last committed batch. A transient failure (deadlock, serialization
- *       failure, lost connection, timeout) is retried from the committed checkpoint first, with
- *       backoff, up to four times in a row without a batch committed in between. An {@link Error}
- *       thrown by the handler stops the runner as failed too.
+ *       State#FAILED}) at the last committed batch. The database out of reach (a restart, a
+ *       failover, a lost connection, a timeout) is waited out however long it lasts: the batch is
+ *       tried again from the committed checkpoint after pauses of 100 ms doubling up to 10 s, each
+ *       logged as a warning. Other transient failures (a deadlock, a serialization failure) are
+ *       tried again up to four times in a row without a batch committed in between. {@link
+ *       #close()} ends a pause at once. An {@link Error} thrown by the handler stops the runner as
+ *       failed too.
  *   <li><b>Heartbeat</b>: at the head the checkpoint is saved again every poll interval (same
  *       position), so its {@code updatedAt} shows the runner is alive; the first such save happens
  *       before {@link #awaitCaughtUp} first returns true.
@@ -173,8 +177,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     private void run() {
         life.catchingUp();
-        // Counted per episode: a batch committed since the last failure starts the count again.
+        // Counted per episode: a batch committed since the last failure starts the counts again.
         int transientFailures = 0;
+        int unavailableFailures = 0;
         long failedAt = -1;
         boolean loaded = false;
         try {
@@ -201,12 +206,23 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                     }
                     if (committed != failedAt) {
                         transientFailures = 0;
+                        unavailableFailures = 0;
                         failedAt = committed;
                     }
-                    if (isTransient(e) && ++transientFailures < MAX_TRANSIENT_ATTEMPTS) {
+                    // The database out of reach (a restart, a failover, a lost connection) is waited
+                    // out however long it lasts; other transient failures (a deadlock, a
+                    // serialization failure) are tried a few times.
+                    int failures = 0;
+                    if (storeUnavailable(e)) {
+                        failures = ++unavailableFailures;
+                    } else if (isTransient(e) && ++transientFailures < MAX_TRANSIENT_ATTEMPTS) {
+                        failures = transientFailures;
+                    }
+                    if (failures > 0) {
+                        Duration pause = ProjectionLifecycle.retryPause(failures);
                         LOG.log(Level.WARNING, "projection " + id + ": batch after position " + committed
-                                + " failed (" + e + "); retrying from the checkpoint", e);
-                        Thread.sleep(100L << transientFailures);
+                                + " failed (" + e + "); retrying from the checkpoint in " + pause.toMillis() + " ms", e);
+                        life.pause(pause);
                         continue;
                     }
                     life.failed(e);
@@ -344,6 +360,16 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         } finally {
             PostgresEventStore.closeQuietly(c);
         }
+    }
+
+    /** Whether the database could not be reached: its failure, not the handler's own. */
+    private static boolean storeUnavailable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TransientStoreException || t instanceof SQLException s && Sql.isUnavailable(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean isTransient(Throwable e) {

@@ -1,0 +1,173 @@
+package dev.estoria.projection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.ReadAllOptions;
+import dev.estoria.eventstore.StreamIterator;
+import dev.estoria.eventstore.TransientStoreException;
+import dev.estoria.eventstore.WritableEvent;
+import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.projection.ProjectionProcessorTest.Recorder;
+import dev.estoria.projection.ProjectionStatus.State;
+import dev.estoria.typeid.TypeId;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A processor waits out a store outage (reads and checkpoint saves failing with {@link
+ * TransientStoreException}) and goes on after the last handled event once the store is back; any
+ * other store failure still stops it.
+ */
+@Timeout(60)
+class StoreOutageTest {
+
+    private final InMemoryEventStore store = InMemoryEventStore.create();
+    private final ProjectionId id = ProjectionId.of("balances", 1);
+    /** What the store's calls throw while it is down; null while it is up. */
+    private volatile Supplier<RuntimeException> down;
+    private final AtomicInteger refused = new AtomicInteger();
+    private final GlobalReader reader = new GlobalReader() {
+        @Override
+        public StreamIterator readAll(ReadAllOptions options) {
+            refuseIfDown();
+            return store.readAll(options);
+        }
+    };
+    private final InMemoryCheckpointStore saved = InMemoryCheckpointStore.create();
+    private final CheckpointStore checkpoints = new CheckpointStore() {
+        @Override
+        public Optional<Checkpoint> load(ProjectionId projection) {
+            refuseIfDown();
+            return saved.load(projection);
+        }
+
+        @Override
+        public void save(ProjectionId projection, long position) {
+            refuseIfDown();
+            saved.save(projection, position);
+        }
+
+        @Override
+        public boolean delete(ProjectionId projection) {
+            return saved.delete(projection);
+        }
+
+        @Override
+        public List<Checkpoint> list() {
+            return saved.list();
+        }
+    };
+    private ProjectionProcessor processor;
+
+    @AfterEach
+    void close() throws InterruptedException {
+        if (processor != null) {
+            processor.close();
+        }
+    }
+
+    private void refuseIfDown() {
+        Supplier<RuntimeException> failure = down;
+        if (failure != null) {
+            refused.incrementAndGet();
+            throw failure.get();
+        }
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(5); // polling an outcome, not ordering threads
+        }
+    }
+
+    private long append() {
+        return store.appendStream(TypeId.newV4("account"), List.of(WritableEvent.of("deposited", new byte[] {1})))
+                .get(0).globalPosition().orElseThrow();
+    }
+
+    private ProjectionProcessor start(Recorder recorder) {
+        processor = ProjectionProcessor.create(reader, checkpoints, id, recorder, ProjectionProcessor.Options.defaults()
+                .pollInterval(Duration.ofMillis(20)).checkpointEvery(1)).start();
+        return processor;
+    }
+
+    @Test
+    void anOutageIsWaitedOutAndNoEventIsMissedOrHandledTwice() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            append();
+        }
+        Recorder recorder = new Recorder();
+        start(recorder);
+        recorder.awaitCount(3);
+        down = () -> new TransientStoreException("the database is restarting");
+        int before = refused.get();
+        long last = 0;
+        for (int i = 0; i < 3; i++) {
+            last = append();
+        }
+        await(() -> refused.get() >= before + 3, "three tries were refused");
+        assertThat(processor.state()).as("still running through the outage").isNotEqualTo(State.FAILED);
+        down = null;
+
+        recorder.awaitCount(6);
+        List<Long> positions = recorder.events.stream().map(e -> e.globalPosition().orElseThrow()).toList();
+        assertThat(positions).as("every event once, in order").hasSize(6).isSorted().doesNotHaveDuplicates();
+        long head = last;
+        await(() -> saved.load(id).map(Checkpoint::position).orElse(0L) == head, "the checkpoint reached the head");
+        assertThat(processor.failure()).isEmpty();
+        assertThat(processor.state()).isEqualTo(State.LIVE);
+    }
+
+    @Test
+    void aProcessorStartedDuringAnOutageStartsOnceTheStoreIsBack() throws Exception {
+        long first = append();
+        down = () -> new TransientStoreException("connection refused");
+        Recorder recorder = new Recorder();
+        start(recorder);
+        await(() -> refused.get() >= 2, "the checkpoint load was refused twice");
+        down = null;
+        recorder.awaitCount(1);
+        assertThat(recorder.events.get(0).globalPosition()).hasValue(first);
+        assertThat(processor.failure()).isEmpty();
+    }
+
+    @Test
+    void closingDuringAnOutageStopsTheProcessor() throws Exception {
+        append();
+        Recorder recorder = new Recorder();
+        start(recorder);
+        recorder.awaitCount(1);
+        down = () -> new TransientStoreException("the database is restarting");
+        await(() -> refused.get() >= 3, "the processor is retrying");
+        processor.close();
+        assertThat(processor.state()).as("a close during an outage is no failure").isEqualTo(State.STOPPED);
+        assertThat(processor.failure()).isEmpty();
+    }
+
+    @Test
+    void anyOtherStoreFailureStillStopsTheProcessor() throws Exception {
+        append();
+        Recorder recorder = new Recorder();
+        start(recorder);
+        recorder.awaitCount(1);
+        down = () -> new EventStoreException("the file is corrupt");
+        append();
+        await(() -> processor.state() == State.FAILED, "the processor failed");
+        assertThat(processor.failure()).get().extracting(Throwable::getMessage).isEqualTo("the file is corrupt");
+        assertThat(recorder.events).extracting(Event::streamVersion).containsExactly(1L);
+    }
+}
