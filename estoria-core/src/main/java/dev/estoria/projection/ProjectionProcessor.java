@@ -239,8 +239,9 @@ public final class ProjectionProcessor implements AutoCloseable {
                 if (!handle(event)) {
                     return false;
                 }
-                position = event.globalPosition().orElseThrow();
+                // The count first: whoever sees the new position sees the event counted with it.
                 handled++;
+                position = event.globalPosition().orElseThrow();
                 if (++sinceCheckpoint >= options.checkpointEvery()) {
                     saveCheckpoint();
                     sinceCheckpoint = 0;

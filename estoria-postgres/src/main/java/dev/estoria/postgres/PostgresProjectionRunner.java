@@ -311,8 +311,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                 throw new Overtaken();
             }
             c.commit();
-            committed = last;
+            // The count first: whoever sees the new position sees the events counted with it.
             handled += batch.size();
+            committed = last;
         } catch (Exception e) {
             PostgresEventStore.rollbackQuietly(c);
             throw e;

@@ -232,6 +232,8 @@ class PostgresProjectionRunnerTest {
                 // A rebuild rewinds the checkpoint; it waits for this batch's lock on the row and
                 // lands once the batch, failed as a serialization failure would, has rolled back.
                 rewinder.set(Thread.ofPlatform().start(() -> PostgresCheckpointStore.of(store).save(ID, 0)));
+                // Not before it waits: otherwise the retry may commit first and the rewind land after it.
+                db.awaitBlockedBy(tx);
                 throw new java.sql.SQLException("could not serialize access (simulated)", "40001");
             }
         }, options(10)).start();

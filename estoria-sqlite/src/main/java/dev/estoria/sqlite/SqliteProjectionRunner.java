@@ -167,8 +167,9 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 }
                 long expected = position;
                 Outcome outcome = store.writeAlone(connection -> commit(connection, expected, batch));
-                position = outcome.position();
+                // The count first: whoever sees the new position sees the events counted with it.
                 handled += outcome.handled();
+                position = outcome.position();
                 lastSaved = System.nanoTime();
                 savedThisRun = true;
                 if (outcome.failure() != null) {
