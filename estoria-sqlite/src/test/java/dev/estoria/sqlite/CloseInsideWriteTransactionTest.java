@@ -34,7 +34,7 @@ class CloseInsideWriteTransactionTest {
 
     @Test
     void workThatClosesTheStoreStillCommitsAndTheFileIsReleased() throws Exception {
-        Path file = directory.resolve("events.db");
+        Path file = directory.resolve("closed-inside.db");
         SqliteEventStore store = SqliteEventStore.open(file);
         store.appendStream(TypeId.newV4("account"), List.of(WritableEvent.of("opened", new byte[] {1})));
 
@@ -57,7 +57,7 @@ class CloseInsideWriteTransactionTest {
         // The write connection is closed once the work is done: no writer thread is left, the
         // write-ahead log is checkpointed and removed, and the file opens again with the work's row.
         long deadline = System.nanoTime() + WAIT.toNanos();
-        while (writerThreadAlive() || Files.exists(directory.resolve("events.db-wal"))) {
+        while (writerThreadAlive() || Files.exists(directory.resolve("closed-inside.db-wal"))) {
             assertThat(System.nanoTime() - deadline).as("writer thread ended and -wal removed in time").isNegative();
             Thread.sleep(5);
         }
@@ -74,6 +74,6 @@ class CloseInsideWriteTransactionTest {
 
     private static boolean writerThreadAlive() {
         return Thread.getAllStackTraces().keySet().stream()
-                .anyMatch(t -> t.isAlive() && t.getName().startsWith("estoria-sqlite-writer events.db"));
+                .anyMatch(t -> t.isAlive() && t.getName().startsWith("estoria-sqlite-writer closed-inside.db"));
     }
 }
