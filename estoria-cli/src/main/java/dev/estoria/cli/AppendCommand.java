@@ -80,7 +80,7 @@ final class AppendCommand extends StoreCommand {
 
     static final class Expectation {
         @Option(names = "--expect-version", paramLabel = "N", required = true, converter = Converters.NonNegative.class,
-                description = "Fail unless the stream's version is N (0: empty or new).")
+                description = "Fail unless the stream's version is N (0: never written, or deleted).")
         Long version;
 
         @Option(names = "--expect-no-stream", required = true, description = "Fail if the stream exists.")

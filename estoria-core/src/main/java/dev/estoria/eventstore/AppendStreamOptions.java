@@ -29,7 +29,7 @@ public record AppendStreamOptions(ExpectedVersion expectedVersion, boolean allow
         return new AppendStreamOptions(expected, false);
     }
 
-    /** Options expecting the stream's tip to be exactly {@code version} (0 = empty or new). */
+    /** Options expecting the stream's tip to be exactly {@code version} (0 = never written, or deleted). */
     public static AppendStreamOptions expectingVersion(long version) {
         return expecting(ExpectedVersion.exact(version));
     }
