@@ -1,6 +1,7 @@
 package dev.estoria.postgres;
 
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.typeid.TypeId;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,18 +31,28 @@ final class EventRows {
         this.knownStream = knownStream;
     }
 
-    /** Reads the event at the current row. */
+    /**
+     * Reads the event at the current row.
+     *
+     * @throws EventStoreException if the row holds something no append writes (a row changed by
+     *     hand, say), naming its position
+     */
     Event read(ResultSet rs) throws SQLException {
-        TypeId stream = knownStream != null ? knownStream : stream(rs.getString(2), rs.getObject(3, UUID.class));
-        return new Event(
-                new TypeId(rs.getString(5), rs.getObject(6, UUID.class)),
-                stream,
-                rs.getLong(4),
-                OptionalLong.of(rs.getLong(1)),
-                rs.getObject(7, OffsetDateTime.class).toInstant(),
-                rs.getBytes(8),
-                rs.getString(9),
-                metadata(rs.getBytes(10)));
+        long position = rs.getLong(1);
+        try {
+            TypeId stream = knownStream != null ? knownStream : stream(rs.getString(2), rs.getObject(3, UUID.class));
+            return new Event(
+                    new TypeId(rs.getString(5), rs.getObject(6, UUID.class)),
+                    stream,
+                    rs.getLong(4),
+                    OptionalLong.of(position),
+                    rs.getObject(7, OffsetDateTime.class).toInstant(),
+                    rs.getBytes(8),
+                    rs.getString(9),
+                    metadata(rs.getBytes(10)));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new EventStoreException("the event at position " + position + " is damaged: " + e.getMessage(), e);
+        }
     }
 
     /** The bytes of the stored metadata of the row read last. */

@@ -1,6 +1,7 @@
 package dev.estoria.postgres;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -38,23 +39,34 @@ final class MetadataCodec {
         return out.toByteArray();
     }
 
+    /**
+     * Decodes what {@link #encode} wrote.
+     *
+     * @throws IllegalArgumentException if the bytes are not such an encoding (a row written by
+     *     something other than the store)
+     */
     static Map<String, String> decode(byte[] bytes) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
-        int n = in.getInt();
-        if (n == 0) {
-            return Map.of();
-        }
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
-        Map<String, String> map = new HashMap<>(n * 2);
         try {
+            int n = in.getInt();
+            if (n == 0) {
+                return Map.of();
+            }
+            if (n < 0 || n > bytes.length / 8) {
+                throw new IllegalArgumentException("stored metadata claims " + n + " entries in " + bytes.length + " bytes");
+            }
+            CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+            Map<String, String> map = new HashMap<>(n * 2);
             for (int i = 0; i < n; i++) {
                 String key = readString(in, decoder);
                 map.put(key, readString(in, decoder));
             }
+            return map;
         } catch (CharacterCodingException e) {
-            throw new IllegalStateException("stored metadata is not valid UTF-8", e);
+            throw new IllegalArgumentException("stored metadata is not valid UTF-8", e);
+        } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("stored metadata ends before its last entry", e);
         }
-        return map;
     }
 
     /**
