@@ -1,6 +1,7 @@
 package dev.estoria.projection;
 
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.TransientStoreException;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.Objects;
@@ -29,7 +30,9 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>If the new version fails before catching up, it is never activated and {@link #promoted()}
- * completes exceptionally; the old version keeps serving.
+ * completes exceptionally; the old version keeps serving. An activation that fails with a {@link
+ * TransientStoreException} (the store restarting) is tried again, with pauses up to 10 s, for as
+ * long as the new version runs.
  */
 public final class ProjectionRebuild implements AutoCloseable {
 
@@ -74,7 +77,7 @@ public final class ProjectionRebuild implements AutoCloseable {
                     return;
                 }
             }
-            versions.activate(next);
+            activate(versions, next);
             LOG.log(Level.INFO, "projection " + next + " caught up at position " + processor.caughtUpPosition()
                     + " and now serves reads");
             onPromoted.accept(next);
@@ -84,6 +87,28 @@ public final class ProjectionRebuild implements AutoCloseable {
             promoted.completeExceptionally(e);
         } catch (RuntimeException e) {
             promoted.completeExceptionally(e);
+        }
+    }
+
+    /**
+     * Activates {@code next}, trying again while the store fails transiently (an outage must not
+     * cost a rebuild that has caught up its promotion), for as long as the new version runs.
+     */
+    private void activate(ProjectionVersions versions, ProjectionId next) throws InterruptedException {
+        for (int failures = 1; ; failures++) {
+            try {
+                versions.activate(next);
+                return;
+            } catch (TransientStoreException e) {
+                ProjectionStatus.State state = processor.state();
+                if (state == ProjectionStatus.State.STOPPED || state == ProjectionStatus.State.FAILED) {
+                    throw e;
+                }
+                Duration pause = ProjectionLifecycle.retryPause(failures);
+                LOG.log(Level.WARNING, "activating " + next + " failed (" + e.getMessage() + "); trying again in "
+                        + pause.toMillis() + " ms", e);
+                Thread.sleep(pause);
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.typeid.TypeId;
@@ -17,6 +18,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -84,6 +86,35 @@ class ProjectionRebuildTest {
         assertThat(sums.get(bob)).isEqualTo(expectedBob);
         assertThat(sums.get(alice)).isEqualTo(1000 + 650);
         rebuild.close();
+    }
+
+    @Test
+    void anActivationRefusedByAStoreOutageIsTriedAgain() throws Exception {
+        deposit(TypeId.newV4("account"), 5);
+        AtomicInteger refusals = new AtomicInteger(2);
+        ProjectionVersions flaky = new ProjectionVersions() {
+            @Override
+            public OptionalInt active(String name) {
+                return versions.active(name);
+            }
+
+            @Override
+            public void activate(ProjectionId id) {
+                if (refusals.getAndDecrement() > 0) {
+                    throw new TransientStoreException("the database is restarting");
+                }
+                versions.activate(id);
+            }
+        };
+        ProjectionRebuild rebuild = ProjectionRebuild.start(store, checkpoints, flaky, ProjectionId.of("audit", 2),
+                e -> { }, ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)), promoted -> { });
+        try {
+            assertThat(rebuild.promoted().get(20, TimeUnit.SECONDS)).isEqualTo(ProjectionId.of("audit", 2));
+            assertThat(versions.active("audit")).isEqualTo(OptionalInt.of(2));
+            assertThat(refusals.get()).as("two refusals, then the activation").isEqualTo(-1);
+        } finally {
+            rebuild.close();
+        }
     }
 
     @Test
