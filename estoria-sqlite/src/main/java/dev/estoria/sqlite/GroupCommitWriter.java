@@ -1,6 +1,7 @@
 package dev.estoria.sqlite;
 
 import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.TransientStoreException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -728,8 +729,9 @@ final class GroupCommitWriter {
         }
     }
 
+    /** The write lock held elsewhere past the busy timeout: it may be free on a later try. */
     private EventStoreException cannotBegin(SQLException e) {
-        return new EventStoreException("cannot start a write transaction on " + file + "; nothing was written: "
+        return new TransientStoreException("cannot start a write transaction on " + file + "; nothing was written: "
                 + e.getMessage(), e);
     }
 

@@ -16,6 +16,7 @@ import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
@@ -340,10 +341,13 @@ public final class SqliteEventStore
     }
 
     /**
-     * The writer's failures name the file, not the stream: this names the stream too. Subclasses
-     * (a version mismatch, a missing stream) already name it, and keep their type.
+     * The writer's failures name the file, not the stream: this names the stream too, keeping the
+     * type. Other subclasses (a version mismatch, a missing stream) already name it.
      */
     private static EventStoreException naming(String what, EventStoreException e) {
+        if (e.getClass() == TransientStoreException.class) {
+            return new TransientStoreException(what + ": " + e.getMessage(), e);
+        }
         return e.getClass() == EventStoreException.class ? new EventStoreException(what + ": " + e.getMessage(), e) : e;
     }
 

@@ -1,6 +1,7 @@
 package dev.estoria.sqlite;
 
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionFailure;
 import dev.estoria.projection.ProjectionId;
@@ -52,7 +53,10 @@ import java.util.Optional;
  *       commits the events before it with their checkpoint and stops ({@link State#FAILED}); with
  *       {@code continueOnError} it records the failure ({@link ProjectionStatus#failures()}),
  *       passes over the event and goes on. A failure of the store stops the runner with nothing of
- *       the batch written.
+ *       the batch written, unless it is a {@link TransientStoreException} (the write lock held by
+ *       another process past the busy timeout): the batch is then tried again from the checkpoint
+ *       after pauses of 100 ms doubling up to 10 s, each logged as a warning, for as long as that
+ *       lasts; {@link #close()} ends a pause at once.
  *   <li><b>Caught up means durable</b>: {@link #awaitCaughtUp} returns true once the runner reached
  *       the head with its checkpoint committed. While idle at the head the checkpoint is saved
  *       again every {@code pollInterval}, so its {@code updatedAt} shows the runner is alive.
@@ -131,12 +135,68 @@ public final class SqliteProjectionRunner implements AutoCloseable {
     private void run() {
         try {
             life.catchingUp();
-            long start = store.read("loading the checkpoint of " + id,
-                    reader -> CheckpointTable.load(reader.prepare(CheckpointTable.LOAD), id))
-                    .map(Checkpoint::position).orElse(0L);
+            long start = loadCheckpoint();
+            if (start < 0) {
+                life.stopped();
+                return;
+            }
             position = start;
-            Subscription subscription = life.follow(Subscription.to(store, SubscriptionOptions.defaults().afterPosition(start)
-                    .filter(options.filter()).batchSize(options.batchSize()).pollInterval(options.pollInterval())));
+            int failures = 0;
+            long progressAtFailure = -1;
+            while (!life.stopping()) {
+                try {
+                    if (!follow()) {
+                        return; // a handler failure stopped it
+                    }
+                } catch (TransientStoreException e) {
+                    if (life.stopping()) {
+                        break;
+                    }
+                    // Counted per episode: a batch committed since the last failure starts the pauses again.
+                    failures = position == progressAtFailure ? failures + 1 : 1;
+                    progressAtFailure = position;
+                    Duration pause = ProjectionLifecycle.retryPause(failures);
+                    LOG.log(Level.WARNING, "projection " + id + ": the store failed after position " + position
+                            + " (" + e.getMessage() + "); trying again in " + pause.toMillis() + " ms", e);
+                    life.pause(pause);
+                }
+            }
+            life.stopped();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            life.stopped();
+        } catch (RuntimeException | Error e) {
+            life.failed(e);
+            LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
+        }
+    }
+
+    /** The checkpoint to start after, tried again while the store fails transiently; -1 once closed. */
+    private long loadCheckpoint() throws InterruptedException {
+        for (int failures = 1; !life.stopping(); failures++) {
+            try {
+                return store.read("loading the checkpoint of " + id,
+                        reader -> CheckpointTable.load(reader.prepare(CheckpointTable.LOAD), id))
+                        .map(Checkpoint::position).orElse(0L);
+            } catch (TransientStoreException e) {
+                Duration pause = ProjectionLifecycle.retryPause(failures);
+                LOG.log(Level.WARNING, "projection " + id + ": loading the checkpoint failed (" + e.getMessage()
+                        + "); trying again in " + pause.toMillis() + " ms", e);
+                life.pause(pause);
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Follows the log after the committed {@link #position} until the runner stops (true) or a
+     * handler failure stops it (false). A transient store failure is thrown, with nothing of the
+     * batch written, to be tried again from the committed checkpoint.
+     */
+    private boolean follow() throws InterruptedException {
+        try (Subscription subscription = life.follow(Subscription.to(store, SubscriptionOptions.defaults()
+                .afterPosition(position).filter(options.filter()).batchSize(options.batchSize())
+                .pollInterval(options.pollInterval())))) {
             long lastSaved = 0;
             boolean savedThisRun = false;
             boolean atHead = false;
@@ -174,16 +234,10 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 savedThisRun = true;
                 if (outcome.failure() != null) {
                     life.failed(outcome.failure());
-                    return;
+                    return false;
                 }
             }
-            life.stopped();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            life.stopped();
-        } catch (RuntimeException | Error e) {
-            life.failed(e);
-            LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
+            return true;
         }
     }
 
