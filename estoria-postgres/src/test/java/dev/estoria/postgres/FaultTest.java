@@ -178,7 +178,7 @@ class FaultTest {
     @Test
     void aStreamLockedByAnotherTransactionFailsOnlyItsOwnAppendInAGroup() throws Exception {
         String schema = TestDatabase.randomSchema();
-        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, faultOptions(schema).withWriterLanes(1))) {
+        try (PostgresEventStore store = PostgresEventStore.open(db.jdbcUrl, lockWaitOptions(schema))) {
             lockedStreamFailsOnlyItsOwnAppend(store, schema);
         } finally {
             db.dropSchema(schema);
@@ -188,11 +188,19 @@ class FaultTest {
     @Test
     void aStreamLockedByAnotherTransactionFailsOnlyItsOwnAppendInAGroupWithTheCallersPool() throws Exception {
         String schema = TestDatabase.randomSchema();
-        try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), faultOptions(schema).withWriterLanes(1))) {
+        try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), lockWaitOptions(schema))) {
             lockedStreamFailsOnlyItsOwnAppend(store, schema);
         } finally {
             db.dropSchema(schema);
         }
+    }
+
+    /**
+     * One lane, and a lock timeout (half the statement timeout) long enough for the test to queue
+     * two appends behind the first one's lock wait on a loaded machine before that wait gives up.
+     */
+    private static PostgresOptions lockWaitOptions(String schema) {
+        return faultOptions(schema).withWriterLanes(1).withStatementTimeout(Duration.ofSeconds(8));
     }
 
     /**
