@@ -874,13 +874,17 @@ public final class PostgresEventStore
 
         @Override
         public void run() {
-            registry.remove(this);
             if (!letGo) {
                 LOG.log(Level.WARNING, "a read of " + what + " was neither drained nor closed; its"
                         + " connection goes back to the pool now that the iterator was garbage-collected. Close"
                         + " iterators you do not drain: until then each holds a connection and an open transaction.");
             }
-            closeQuietly(rows, statement, connection);
+            try {
+                closeQuietly(rows, statement, connection);
+            } finally {
+                // Once the connection is back: until then the iterator still holds it.
+                registry.remove(this);
+            }
         }
     }
 

@@ -8,8 +8,14 @@ import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,11 +33,19 @@ class DroppedIteratorTest {
     void iteratorsDroppedUnclosedGiveTheirConnectionsBackOnceCollected() throws Exception {
         PostgresOptions options = PostgresOptions.defaults().withSchema(TestDatabase.randomSchema())
                 .withFeedCheckInterval(Duration.ZERO);
-        try (HikariDataSource pool = db.plainPool(4); PostgresEventStore store = PostgresEventStore.open(pool, options)) {
+        // The writer gives its connection back after the append returns, and here slowly.
+        try (HikariDataSource pool = db.plainPool(4);
+                PostgresEventStore store = PostgresEventStore.open(slowToGiveBack(pool, "estoria-writer-", null), options)) {
             TypeId stream = TypeId.newV7("account");
             store.appendStream(stream, List.of(WritableEvent.of("opened", new byte[] {1}),
                     WritableEvent.of("deposited", new byte[] {2}), WritableEvent.of("deposited", new byte[] {3})));
-            readOneAndDrop(store);
+            // The append returns before the writer's connection is back in the pool.
+            long back = System.nanoTime() + 30_000_000_000L;
+            while (pool.getHikariPoolMXBean().getActiveConnections() > 0) {
+                assertThat(System.nanoTime() - back).as("the writer's connection is back within 30 s").isNegative();
+                Thread.sleep(10); // polling an outcome, not ordering threads
+            }
+            readOneAndDrop(store, 2);
             assertThat(store.openIteratorCount()).as("the dropped iterators hold their connections").isEqualTo(2);
             assertThat(pool.getHikariPoolMXBean().getActiveConnections()).isEqualTo(2);
 
@@ -51,12 +65,72 @@ class DroppedIteratorTest {
         }
     }
 
+    @Test
+    void aDroppedIteratorCountsAsOpenUntilItsConnectionIsBackInThePool() throws Exception {
+        PostgresOptions options = PostgresOptions.defaults().withSchema(TestDatabase.randomSchema())
+                .withFeedCheckInterval(Duration.ZERO);
+        AtomicInteger givenBack = new AtomicInteger();
+        try (HikariDataSource pool = db.plainPool(4);
+                PostgresEventStore store = PostgresEventStore.open(
+                        slowToGiveBack(pool, "estoria-postgres-cursor-cleaner", givenBack), options)) {
+            TypeId stream = TypeId.newV7("account");
+            store.appendStream(stream, List.of(WritableEvent.of("opened", new byte[] {1}),
+                    WritableEvent.of("deposited", new byte[] {2})));
+            readOneAndDrop(store, 1);
+            assertThat(store.openIteratorCount()).isEqualTo(1);
+
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (store.openIteratorCount() > 0) {
+                assertThat(System.nanoTime() - deadline).as("the read ended within 60 s of collections").isNegative();
+                System.gc();
+                Thread.sleep(10); // polling an outcome of the collector, not ordering threads
+            }
+            assertThat(givenBack.get()).as("connections given back once no iterator counts as open").isEqualTo(1);
+        }
+    }
+
     /**
-     * Opens two global reads (short stream reads are read whole at once, and hold no connection),
-     * reads one event of each and drops both.
+     * {@code pool}, whose connections go back slowly (half a second, as over a slow network) when a
+     * thread whose name starts with {@code threadPrefix} closes them; {@code givenBack}, if given,
+     * counts them once they are back.
      */
-    private static void readOneAndDrop(PostgresEventStore store) {
-        for (int i = 0; i < 2; i++) {
+    private static DataSource slowToGiveBack(DataSource pool, String threadPrefix, AtomicInteger givenBack) {
+        return (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(), new Class<?>[] {DataSource.class},
+                (proxy, method, args) -> {
+                    Object result = call(pool, method, args);
+                    if (!(result instanceof Connection c)) {
+                        return result;
+                    }
+                    return Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                            (connection, m, a) -> {
+                                if (!m.getName().equals("close")
+                                        || !Thread.currentThread().getName().startsWith(threadPrefix)) {
+                                    return call(c, m, a);
+                                }
+                                Thread.sleep(500);
+                                call(c, m, a);
+                                if (givenBack != null) {
+                                    givenBack.incrementAndGet();
+                                }
+                                return null;
+                            });
+                });
+    }
+
+    private static Object call(Object target, Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    /**
+     * Opens global reads (short stream reads are read whole at once, and hold no connection),
+     * reads one event of each and drops them.
+     */
+    private static void readOneAndDrop(PostgresEventStore store, int reads) {
+        for (int i = 0; i < reads; i++) {
             StreamIterator all = store.readAll(ReadAllOptions.defaults());
             assertThat(all.next().streamVersion()).isEqualTo(1);
         }
