@@ -58,6 +58,8 @@ public final class ProjectionProcessor implements AutoCloseable {
     private volatile long checkpointPosition;
     private volatile long handled;
     private volatile Duration lagTime = Duration.ZERO;
+    /** Whether {@link #position} holds the loaded checkpoint, or events handled after it. */
+    private volatile boolean positioned;
 
     /**
      * Processor options.
@@ -157,6 +159,7 @@ public final class ProjectionProcessor implements AutoCloseable {
             }
             position = start;
             checkpointPosition = start;
+            positioned = true;
             int failures = 0;
             long progressAtFailure = -1;
             while (!life.stopping()) {
@@ -308,6 +311,9 @@ public final class ProjectionProcessor implements AutoCloseable {
     }
 
     private void trySaveCheckpoint() {
+        if (!positioned) {
+            return; // the stored checkpoint was never loaded: saving 0 would move it back
+        }
         try {
             saveCheckpoint();
         } catch (RuntimeException e) {

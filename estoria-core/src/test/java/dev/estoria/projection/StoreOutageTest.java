@@ -159,6 +159,41 @@ class StoreOutageTest {
     }
 
     @Test
+    void aCheckpointThatCouldNotBeLoadedIsNeverOverwritten() throws Exception {
+        append();
+        long stored = append();
+        saved.save(id, stored);
+        AtomicInteger saves = new AtomicInteger();
+        CheckpointStore unreadable = new CheckpointStore() {
+            @Override
+            public Optional<Checkpoint> load(ProjectionId projection) {
+                throw new EventStoreException("the checkpoint table is damaged");
+            }
+
+            @Override
+            public void save(ProjectionId projection, long position) {
+                saves.incrementAndGet();
+                saved.save(projection, position);
+            }
+
+            @Override
+            public boolean delete(ProjectionId projection) {
+                return saved.delete(projection);
+            }
+
+            @Override
+            public List<Checkpoint> list() {
+                return saved.list();
+            }
+        };
+        processor = ProjectionProcessor.create(reader, unreadable, id, new Recorder(),
+                ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20))).start();
+        await(() -> processor.state() == State.FAILED, "the processor failed");
+        assertThat(saves.get()).as("checkpoint saves").isZero();
+        assertThat(saved.load(id).orElseThrow().position()).isEqualTo(stored);
+    }
+
+    @Test
     void anyOtherStoreFailureStillStopsTheProcessor() throws Exception {
         append();
         Recorder recorder = new Recorder();

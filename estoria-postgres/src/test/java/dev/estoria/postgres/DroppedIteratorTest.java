@@ -13,6 +13,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
@@ -28,6 +29,8 @@ import org.junit.jupiter.api.Timeout;
 class DroppedIteratorTest {
 
     private final TestDatabase db = TestDatabase.get();
+    /** The dropped iterators, kept reachable until the test has seen them open, then let go. */
+    private final List<StreamIterator> held = new ArrayList<>();
 
     @Test
     void iteratorsDroppedUnclosedGiveTheirConnectionsBackOnceCollected() throws Exception {
@@ -48,6 +51,7 @@ class DroppedIteratorTest {
             readOneAndDrop(store, 2);
             assertThat(store.openIteratorCount()).as("the dropped iterators hold their connections").isEqualTo(2);
             assertThat(pool.getHikariPoolMXBean().getActiveConnections()).isEqualTo(2);
+            held.clear();
 
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (store.openIteratorCount() > 0) {
@@ -78,6 +82,7 @@ class DroppedIteratorTest {
                     WritableEvent.of("deposited", new byte[] {2})));
             readOneAndDrop(store, 1);
             assertThat(store.openIteratorCount()).isEqualTo(1);
+            held.clear();
 
             long deadline = System.nanoTime() + 60_000_000_000L;
             while (store.openIteratorCount() > 0) {
@@ -129,10 +134,11 @@ class DroppedIteratorTest {
      * Opens global reads (short stream reads are read whole at once, and hold no connection),
      * reads one event of each and drops them.
      */
-    private static void readOneAndDrop(PostgresEventStore store, int reads) {
+    private void readOneAndDrop(PostgresEventStore store, int reads) {
         for (int i = 0; i < reads; i++) {
             StreamIterator all = store.readAll(ReadAllOptions.defaults());
             assertThat(all.next().streamVersion()).isEqualTo(1);
+            held.add(all);
         }
     }
 }

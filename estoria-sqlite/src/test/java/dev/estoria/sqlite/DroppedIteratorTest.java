@@ -7,6 +7,7 @@ import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +20,8 @@ class DroppedIteratorTest {
 
     @TempDir
     Path directory;
+    /** The dropped iterator, kept reachable until the test has seen its read open, then let go. */
+    private final List<StreamIterator> held = new ArrayList<>();
 
     @Test
     void anIteratorDroppedUnclosedEndsItsReadOnceCollected() throws Exception {
@@ -28,6 +31,7 @@ class DroppedIteratorTest {
                     WritableEvent.of("deposited", new byte[] {2}), WritableEvent.of("deposited", new byte[] {3})));
             readOneAndDrop(store, stream);
             assertThat(store.holdsRead(Thread.currentThread())).as("the dropped iterator's read is open").isTrue();
+            held.clear();
 
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (store.holdsRead(Thread.currentThread())) {
@@ -44,9 +48,13 @@ class DroppedIteratorTest {
         }
     }
 
-    /** Reads one event and drops the iterator; in a method of its own so no local keeps it reachable. */
-    private static void readOneAndDrop(SqliteEventStore store, TypeId stream) {
+    /**
+     * Reads one event and drops the iterator but for {@link #held}; in a method of its own, so no
+     * local keeps it reachable.
+     */
+    private void readOneAndDrop(SqliteEventStore store, TypeId stream) {
         StreamIterator events = store.readStream(stream, ReadStreamOptions.defaults());
         assertThat(events.next().streamVersion()).isEqualTo(1);
+        held.add(events);
     }
 }
