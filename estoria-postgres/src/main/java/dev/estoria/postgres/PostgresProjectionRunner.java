@@ -48,10 +48,10 @@ import java.util.Optional;
  *       written: resuming there would apply events a second time to a read model that holds them.
  *   <li><b>Failures</b>: a handler exception rolls the batch back and stops the runner ({@link
  *       State#FAILED}) at the last committed batch. The database out of reach (a restart, a
- *       failover, a lost connection, a timeout) is waited out however long it lasts: the batch is
- *       tried again from the committed checkpoint after pauses of 100 ms doubling up to 10 s, each
- *       logged as a warning. Other transient failures (a deadlock, a serialization failure) are
- *       tried again up to four times in a row without a batch committed in between. {@link
+ *       failover, a lost connection) is waited out however long it lasts: the batch is tried again
+ *       from the committed checkpoint after pauses of 100 ms doubling up to 10 s, each logged as a
+ *       warning. Other transient failures (a deadlock, a serialization failure, a statement
+ *       timeout) are tried again up to four times in a row without a batch committed in between. {@link
  *       #close()} ends a pause at once. An {@link Error} thrown by the handler stops the runner as
  *       failed too.
  *   <li><b>Heartbeat</b>: at the head the checkpoint is saved again every poll interval (same
@@ -136,6 +136,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     private final ProjectionLifecycle life;
     private volatile long committed;
+    /** How many batches in a row found the checkpoint row locked past the lock timeout; runner thread only. */
+    private int lockTimeoutsInARow;
+    private static final int LOCK_TIMEOUTS_BEFORE_WARNING = 4;
     private volatile long handled;
 
     private PostgresProjectionRunner(PostgresEventStore store, ProjectionId id, TransactionalHandler handler,
@@ -285,13 +288,20 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             long found;
             try {
                 found = lockCheckpoint(c);
+                lockTimeoutsInARow = 0;
             } catch (SQLException e) {
                 if (!Sql.isLockTimeout(e)) {
                     throw e;
                 }
                 // Another runner's batch held the row past the lock timeout: its turn, not a
-                // failure. Wait again, from the checkpoint it may have moved meanwhile.
+                // failure. Wait again, from the checkpoint it may have moved meanwhile. Said now and
+                // then, since a transaction left open on the row (not a runner) would hold it forever.
                 c.rollback();
+                if (++lockTimeoutsInARow % LOCK_TIMEOUTS_BEFORE_WARNING == 0) {
+                    LOG.log(Level.WARNING, "projection " + id + ": its checkpoint row has been locked by another"
+                            + " transaction through " + lockTimeoutsInARow + " lock timeouts in a row (another runner's"
+                            + " long batch, or a transaction left open on it); still waiting");
+                }
                 throw new Overtaken();
             }
             if (found != committed) {
@@ -363,11 +373,18 @@ public final class PostgresProjectionRunner implements AutoCloseable {
         }
     }
 
-    /** Whether the database could not be reached: its failure, not the handler's own. */
+    /**
+     * Whether the database could not be reached (waited out however long it lasts). A statement
+     * timeout is not that: the server answered, and a handler whose statement always runs too long
+     * must not be tried forever, so it counts among the few-times transient failures.
+     */
     private static boolean storeUnavailable(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof TransientStoreException || t instanceof SQLException s && Sql.isUnavailable(s)) {
+            if (t instanceof TransientStoreException) {
                 return true;
+            }
+            if (t instanceof SQLException s) {
+                return !Sql.isStatementTimeout(s) && Sql.isUnavailable(s);
             }
         }
         return false;

@@ -135,6 +135,11 @@ final class Sql {
         return false;
     }
 
+    /** Whether the server cancelled the statement for running past {@code statement_timeout}. */
+    static boolean isStatementTimeout(SQLException e) {
+        return "57014".equals(e.getSQLState());
+    }
+
     /** Whether the statement gave up waiting for a lock another transaction held ({@code lock_timeout}). */
     static boolean isLockTimeout(SQLException e) {
         return LOCK_NOT_AVAILABLE.equals(e.getSQLState());

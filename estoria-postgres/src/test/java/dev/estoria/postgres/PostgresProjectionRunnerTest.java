@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -254,6 +255,34 @@ class PostgresProjectionRunnerTest {
             if (t != null) {
                 t.join();
             }
+        }
+    }
+
+    @Test
+    void aHandlerWhoseStatementAlwaysTimesOutFailsTheRunnerAfterItsTries() throws Exception {
+        PostgresEventStore slow = db.newStore(PostgresOptions.defaults().withStatementTimeout(Duration.ofMillis(500)));
+        try {
+            slow.appendStream(TypeId.newV4("ticks"), List.of(WritableEvent.of("ticked", new byte[0])));
+            AtomicInteger tries = new AtomicInteger();
+            PostgresProjectionRunner runner = PostgresProjectionRunner.create(slow, ID, (tx, event) -> {
+                tries.incrementAndGet();
+                try (Statement s = tx.createStatement()) {
+                    s.execute("SELECT pg_sleep(5)"); // cancelled by the statement timeout, every time
+                }
+            }, options(10)).start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (runner.state() != State.FAILED) {
+                    assertThat(System.nanoTime()).as("the runner failed: the server answered each time").isLessThan(deadline);
+                    TimeUnit.MILLISECONDS.sleep(20); // polling an outcome, not ordering threads
+                }
+                assertThat(tries.get()).as("tries of the batch").isEqualTo(5);
+                assertThat(runner.failure()).get().asString().contains("statement timeout");
+            } finally {
+                runner.close();
+            }
+        } finally {
+            db.discard(slow);
         }
     }
 
