@@ -73,8 +73,8 @@ public final class HookableAggregateStore<S, E> extends AggregateStoreDecorator<
 
     /**
      * An outer decorator (a cache hit, a snapshot) loads through this: it is a load, so the load
-     * hooks run. If the stream no longer holds the restored version, the caller falls back to {@link
-     * #load}, and the before-load hooks run a second time.
+     * hooks run. If the stream no longer holds the restored version, the caller tries an older
+     * snapshot or falls back to {@link #load}, and the before-load hooks run again each time.
      */
     @Override
     public boolean hydrateIfStreamHolds(Aggregate<S, E> aggregate, long toVersion,

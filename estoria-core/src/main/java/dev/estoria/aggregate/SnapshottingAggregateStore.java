@@ -4,6 +4,7 @@ import dev.estoria.codec.Codec;
 import dev.estoria.snapshot.Snapshot;
 import dev.estoria.snapshot.SnapshotPolicy;
 import dev.estoria.snapshot.SnapshotStore;
+import dev.estoria.typeid.TypeId;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Instant;
@@ -18,11 +19,13 @@ import java.util.UUID;
  *
  * <ul>
  *   <li>A snapshot is only a shortcut: one that does not decode, or whose content type is declared
- *       and differs from the codec's, is skipped in favour of a full replay (logged). So is a
- *       snapshot that predates the stream it is read for: one whose version the stream does not reach,
- *       or whose event at that version is younger than the snapshot (the stream was deleted and
- *       written again).
- *   <li>A versioned load uses the newest snapshot at or below that version.
+ *       and differs from the codec's, is skipped (logged). So is a snapshot that predates the stream
+ *       it is read for: one whose version the stream does not reach, or whose event at that version
+ *       is younger than the snapshot (the stream was deleted and written again). A load then tries
+ *       the next older snapshot, up to eight in all, and replays the whole stream only when none of
+ *       them is usable: a stream truncated up to its own snapshot stays loadable even when a newer,
+ *       unusable snapshot lies above it.
+ *   <li>A versioned load uses the newest usable snapshot at or below that version.
  *   <li>Snapshots are taken of the exact state at each chosen version, even when one save crosses
  *       several. A snapshot failure is logged and never fails the save. Before writing a snapshot,
  *       the save reads the one event at its version and writes nothing (logged) unless it is the
@@ -37,6 +40,12 @@ import java.util.UUID;
 public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecorator<S, E> {
 
     private static final System.Logger LOG = System.getLogger(SnapshottingAggregateStore.class.getName());
+    /**
+     * How many snapshots one load tries, newest first, before replaying the stream: each costs a
+     * snapshot read and a one-event stream read, so a long run of unusable ones (a predecessor
+     * stream's, far past this one's tip) must not cost more than the replay saves.
+     */
+    private static final int MAX_SNAPSHOTS_TRIED = 8;
 
     private final SnapshotStore snapshots;
     private final SnapshotPolicy policy;
@@ -70,51 +79,68 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
         if (toVersion < 0) {
             throw new IllegalArgumentException("toVersion must not be negative, was " + toVersion);
         }
-        Optional<Restored<S, E>> fromSnapshot = fromSnapshot(id, toVersion);
-        if (fromSnapshot.isPresent()) {
-            Aggregate<S, E> aggregate = fromSnapshot.get().aggregate();
-            long snapshotVersion = aggregate.version();
-            java.time.Instant takenAt = fromSnapshot.get().takenAt();
-            // The event at the snapshot's version must be older than the snapshot: a stream deleted
-            // and written again has a younger one there, or none.
-            if (inner.hydrateIfStreamHolds(aggregate, toVersion, event -> !event.timestamp().isAfter(takenAt))) {
-                return aggregate;
+        // Walks down from the newest snapshot: an unusable one (a predecessor stream's, or one a newer
+        // deployment encoded) must not hide an older usable one, which may be all that is left of
+        // the state once the events it covers were truncated away.
+        long maxVersion = toVersion;
+        // Set once a snapshot predates the stream: the stream was deleted after it was taken, so one
+        // taken no later is its predecessor's too. That must be decided here, since the check against
+        // the stream cannot be made for a snapshot whose event was truncated away.
+        Instant predecessorsUntil = null;
+        for (int tried = 0; tried < MAX_SNAPSHOTS_TRIED; tried++) {
+            Optional<Snapshot> found = readSnapshot(id, maxVersion);
+            if (found.isEmpty()) {
+                break;
             }
-            LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + snapshotVersion
-                    + " predates the stream (deleted and written again?); replaying the stream instead");
+            Snapshot snapshot = found.get();
+            Instant takenAt = snapshot.timestamp();
+            Optional<Aggregate<S, E>> restored = predecessorsUntil != null && !takenAt.isAfter(predecessorsUntil)
+                    ? Optional.empty() : restore(id, snapshot);
+            if (restored.isPresent()) {
+                // The event at the snapshot's version must be older than the snapshot: a stream deleted
+                // and written again has a younger one there, or none.
+                if (inner.hydrateIfStreamHolds(restored.get(), toVersion,
+                        event -> !event.timestamp().isAfter(takenAt))) {
+                    return restored.get();
+                }
+                LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
+                        + " predates the stream (deleted and written again?); trying an older one");
+                predecessorsUntil = predecessorsUntil == null || takenAt.isAfter(predecessorsUntil)
+                        ? takenAt : predecessorsUntil;
+            }
+            if (snapshot.version() == 1) {
+                break; // maxVersion 0 would mean the newest again
+            }
+            maxVersion = snapshot.version() - 1;
         }
         return inner.load(id, toVersion);
     }
 
-    /** An aggregate restored from a snapshot taken at {@code takenAt}. */
-    private record Restored<S, E>(Aggregate<S, E> aggregate, java.time.Instant takenAt) {
+    /** The newest snapshot at or below {@code maxVersion} (0: the newest); empty if the read fails. */
+    private Optional<Snapshot> readSnapshot(UUID id, long maxVersion) {
+        TypeId streamId = inner.type().streamId(id);
+        try {
+            return snapshots.read(streamId, maxVersion);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "reading the snapshot of " + streamId + " failed; replaying events", e);
+            return Optional.empty();
+        }
     }
 
-    private Optional<Restored<S, E>> fromSnapshot(UUID id, long toVersion) {
-        AggregateType<S, E> type = inner.type();
-        Optional<Snapshot> found;
-        try {
-            found = snapshots.read(type.streamId(id), toVersion);
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "reading the snapshot of " + type.streamId(id) + " failed; replaying events", e);
-            return Optional.empty();
-        }
-        if (found.isEmpty()) {
-            return Optional.empty();
-        }
-        Snapshot snapshot = found.get();
+    /** The aggregate at the snapshot's state and version, if the snapshot is in this codec and decodes. */
+    private Optional<Aggregate<S, E>> restore(UUID id, Snapshot snapshot) {
         if (!snapshot.contentType().isEmpty() && !snapshot.contentType().equals(codec.contentType())) {
             LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
                     + " has content type '" + snapshot.contentType() + "', not '" + codec.contentType()
-                    + "'; replaying events");
+                    + "'; skipping it");
             return Optional.empty();
         }
         try {
             S state = Objects.requireNonNull(codec.decode(snapshot.data(), stateClass), "decoded state");
-            return Optional.of(new Restored<>(type.restore(id, state, snapshot.version()), snapshot.timestamp()));
+            return Optional.of(inner.type().restore(id, state, snapshot.version()));
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
-                    + " does not decode; replaying events", e);
+                    + " does not decode; skipping it", e);
             return Optional.empty();
         }
     }

@@ -15,6 +15,7 @@ import dev.estoria.typeid.TypeId;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,7 +31,8 @@ import java.util.Optional;
  * #VERSION_KEY} and {@value #TIMESTAMP_KEY} carry the aggregate version and the snapshot time.
  *
  * <p>Writes are optimistic: a snapshot is appended only if its version is above the newest stored
- * one (checked with the stream's expected version, so concurrent writers cannot reorder them). The
+ * one (checked with the stream's expected version, so concurrent writers cannot reorder them), or at
+ * the same version with another state (the aggregate's stream was deleted and written again). The
  * stream's versions therefore ascend with aggregate versions, and a read walks back from the newest.
  * With {@link #keepLast(EventStore, int)}, older snapshots are truncated after each write; pruning
  * is best effort and never fails a write.
@@ -113,13 +115,18 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
                 .withMetadata(Map.of(VERSION_KEY, Long.toString(snapshot.version()),
                         TIMESTAMP_KEY, snapshot.timestamp().toString()));
         for (int attempt = 1; ; attempt++) {
-            long[] tipAndNewest = tipAndNewestVersion(streamId);
-            if (tipAndNewest[1] >= snapshot.version()) {
-                return; // a snapshot at this version or a newer one is already stored
+            Newest newest = newest(streamId);
+            if (newest.version() > snapshot.version() || newest.version() == snapshot.version()
+                    && newest.holds(snapshot)) {
+                return; // a newer snapshot, or this very one, is already stored
             }
+            // At the same version with another state, the aggregate's stream was deleted and written
+            // again: the stored snapshot is its predecessor's, and this one must go after it, so reads
+            // find it first. Ignored, the stale one would stand for the new stream's state at a version
+            // whose event, once truncated away, can no longer show it is stale.
             try {
-                ExpectedVersion expected = tipAndNewest[0] < 0
-                        ? ExpectedVersion.any() : ExpectedVersion.exact(tipAndNewest[0]);
+                ExpectedVersion expected = newest.tip() < 0
+                        ? ExpectedVersion.any() : ExpectedVersion.exact(newest.tip());
                 Event written = store.appendStream(streamId, List.of(event),
                         AppendStreamOptions.expecting(expected).withReservedMetadataAllowed()).get(0);
                 prune(streamId, written.streamVersion());
@@ -132,16 +139,28 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
         }
     }
 
-    private long[] tipAndNewestVersion(TypeId streamId) {
+    /**
+     * The newest event of a snapshot stream: the stream's tip (0 if it does not exist, -1 if it was
+     * truncated to empty), the aggregate version it holds (0 if none) and the event itself.
+     */
+    private record Newest(long tip, long version, Event event) {
+
+        boolean holds(Snapshot snapshot) {
+            return event != null && Arrays.equals(event.data(), snapshot.data())
+                    && event.contentType().equals(snapshot.contentType());
+        }
+    }
+
+    private Newest newest(TypeId streamId) {
         try (StreamIterator events = store.readStream(streamId, ReadStreamOptions.reverse().count(1))) {
             if (!events.hasNext()) {
                 // Truncated to empty by someone else: its tip is unknown here, so append unchecked.
-                return new long[] {-1, 0};
+                return new Newest(-1, 0, null);
             }
             Event newest = events.next();
-            return new long[] {newest.streamVersion(), versionOf(newest)};
+            return new Newest(newest.streamVersion(), versionOf(newest), newest);
         } catch (StreamNotFoundException e) {
-            return new long[] {0, 0};
+            return new Newest(0, 0, null);
         }
     }
 

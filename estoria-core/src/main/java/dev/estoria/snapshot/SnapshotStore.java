@@ -28,9 +28,11 @@ public interface SnapshotStore {
     }
 
     /**
-     * Stores a snapshot. A store may ignore a snapshot at or below the newest version it holds for
-     * the aggregate (stored events never change, so a snapshot of a version it has encodes the same
-     * state); readers must therefore not rely on an older snapshot written late being kept.
+     * Stores a snapshot. A store may ignore a snapshot below the newest version it holds for the
+     * aggregate, and one equal to a snapshot it holds at the same version; readers must therefore not
+     * rely on an older snapshot written late being kept. A snapshot at a version the store holds with
+     * other data replaces it for reads: the aggregate's stream was deleted and written again, and the
+     * stored one is its predecessor's.
      *
      * @throws dev.estoria.eventstore.EventStoreException if the backend fails
      */

@@ -148,6 +148,102 @@ class DecoratorsTest {
     }
 
     @Test
+    void aSnapshotOfADeletedStreamDoesNotHideTheSnapshotsOfItsSuccessor() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var base = new EventSourcedAggregateStore<>(events, Counter.type());
+        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(2),
+                Counter.class);
+        Aggregate<Counter, CounterEvent> old = store.create();
+        for (int i = 0; i < 4; i++) {
+            old.record(new Incremented(100));
+        }
+        store.save(old); // snapshots at 2 and 4
+        events.deleteStream(old.id());
+        Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
+        for (int i = 0; i < 3; i++) {
+            reborn.record(new Incremented(1));
+        }
+        store.save(reborn); // its own snapshot at 2; the deleted stream's at 4 is still the newest
+        // Housekeeping the README calls safe: the events the snapshot at 2 covers are dropped.
+        events.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
+
+        Aggregate<Counter, CounterEvent> loaded = store.load(reborn.id().uuid());
+        assertThat(loaded.version()).isEqualTo(3);
+        assertThat(loaded.state().value()).isEqualTo(3);
+    }
+
+    @Test
+    void aSnapshotInAnEventStreamAtTheVersionOfADeletedStreamsSnapshotIsKept() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var base = new EventSourcedAggregateStore<>(events, Counter.type());
+        var store = new SnapshottingAggregateStore<>(base, EventStreamSnapshotStore.create(events),
+                SnapshotPolicy.everyNEvents(2), Counter.class);
+        Aggregate<Counter, CounterEvent> old = store.create();
+        old.record(new Incremented(100));
+        old.record(new Incremented(100));
+        store.save(old); // a snapshot at 2: value 200
+        events.deleteStream(old.id());
+        Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
+        for (int i = 0; i < 3; i++) {
+            reborn.record(new Incremented(1));
+        }
+        store.save(reborn); // a snapshot at 2 again: value 2
+        // Housekeeping the README calls safe: the events the snapshot at 2 covers are dropped.
+        events.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
+
+        Aggregate<Counter, CounterEvent> loaded = store.load(reborn.id().uuid());
+        assertThat(loaded.version()).isEqualTo(3);
+        assertThat(loaded.state().value()).as("the new stream's state, not the deleted one's 200 plus 1")
+                .isEqualTo(3);
+    }
+
+    @Test
+    void aSearchForAnOlderSnapshotNeverSettlesOnOneOfTheDeletedStream() {
+        InMemoryEventStore events = InMemoryEventStore.create();
+        var base = new EventSourcedAggregateStore<>(events, Counter.type());
+        // This store ignores a snapshot at or below its newest, so the successor's at 2 is never kept.
+        var store = new SnapshottingAggregateStore<>(base, EventStreamSnapshotStore.create(events),
+                SnapshotPolicy.everyNEvents(2), Counter.class);
+        Aggregate<Counter, CounterEvent> old = store.create();
+        for (int i = 0; i < 4; i++) {
+            old.record(new Incremented(100));
+        }
+        store.save(old); // snapshots at 2 and 4
+        events.deleteStream(old.id());
+        Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
+        for (int i = 0; i < 3; i++) {
+            reborn.record(new Incremented(1));
+        }
+        store.save(reborn);
+        events.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
+
+        // The snapshot at 4 predates the stream, so the one at 2, taken before it, does too, even though
+        // its event is gone and cannot say so: the state at 3 cannot be rebuilt, and 201 would be a lie.
+        assertThatThrownBy(() -> store.load(reborn.id().uuid())).isInstanceOf(AggregateHydrationException.class);
+    }
+
+    @Test
+    void anUnusableNewestSnapshotFallsBackToAnOlderUsableOne() {
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(3), Counter.class);
+        Aggregate<Counter, CounterEvent> counter = saved(store, 7); // snapshots at 3 and 6
+        TypeId id = counter.id();
+        // A newer deployment's snapshot (another encoding) that this one cannot use, as after a rollback.
+        snapshots.write(new Snapshot(id, 6, Instant.now(), "{\"value\":6}".getBytes(StandardCharsets.UTF_8),
+                "application/json"));
+
+        counting.eventsRead.set(0);
+        Aggregate<Counter, CounterEvent> loaded = store.load(id.uuid());
+        assertThat(loaded.state().value()).isEqualTo(7);
+        assertThat(counting.eventsRead.get()).as("the event at 3, then the 4 after it, not a full replay")
+                .isEqualTo(5);
+
+        // With the events the snapshot at 3 covers truncated away, only that snapshot can rebuild the state.
+        memory.deleteStream(id, DeleteStreamOptions.truncateTo(3));
+        assertThat(store.load(id.uuid()).state().value()).isEqualTo(7);
+    }
+
+    @Test
     void aFailingSnapshotStoreNeverFailsTheSave() {
         SnapshotStore broken = new SnapshotStore() {
             @Override
