@@ -97,13 +97,16 @@ public final class Subscription implements AutoCloseable {
     }
 
     /**
-     * The next event, waiting up to {@code timeout} for one to be appended.
+     * The next event, waiting up to {@code timeout} for one to be appended. A timeout (or poll
+     * interval) too long to count in nanoseconds, some 292 years, waits as if it were endless; a
+     * negative one as if it were zero.
      *
      * @return the event, or empty if none arrived in time or the subscription was closed
      * @throws dev.estoria.eventstore.EventStoreException if a read fails
      */
     public Optional<Event> next(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
+        // The sum may wrap around; only differences of nanoTime values are compared, so it still works.
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
         while (!closed) {
             if (!buffer.isEmpty()) {
                 Event event = buffer.poll();
@@ -129,7 +132,7 @@ public final class Subscription implements AutoCloseable {
             }
             lock.lock();
             try {
-                long wait = Math.min(remaining, options.pollInterval().toNanos());
+                long wait = Math.min(remaining, saturatedNanos(options.pollInterval()));
                 while (generation == seen && !closed && wait > 0) {
                     wait = signalled.awaitNanos(wait);
                 }
@@ -138,6 +141,22 @@ public final class Subscription implements AutoCloseable {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * {@code duration} in nanoseconds, clamped to [0, {@link Long#MAX_VALUE}]: {@link Duration#toNanos()}
+     * throws for a duration that does not fit, which {@code ChronoUnit.FOREVER.getDuration()} or
+     * any "wait for good" value over some 292 years is.
+     */
+    private static long saturatedNanos(Duration duration) {
+        if (duration.isNegative()) {
+            return 0;
+        }
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     /**

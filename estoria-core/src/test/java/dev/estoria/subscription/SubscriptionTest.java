@@ -8,6 +8,7 @@ import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.typeid.TypeId;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -95,6 +96,25 @@ class SubscriptionTest {
             batch.clear();
             assertThat(sub.fillBatch(batch, 100)).as("at the head").isTrue();
             assertThat(batch).hasSize(2);
+        }
+    }
+
+    @Test
+    void aTimeoutOrPollIntervalTooLongForNanosecondsWaitsForGood() throws Exception {
+        Duration forever = ChronoUnit.FOREVER.getDuration();
+        Event first = append("a");
+        try (Subscription sub = Subscription.to(store, SubscriptionOptions.defaults().pollInterval(forever))) {
+            assertThat(sub.next(forever)).contains(first);
+            CompletableFuture<Optional<Event>> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return sub.next(forever);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Event live = append("a");
+            assertThat(waiting.get(30, TimeUnit.SECONDS)).contains(live);
+            assertThat(sub.next(Duration.ofSeconds(Long.MIN_VALUE))).as("a negative timeout waits not at all").isEmpty();
         }
     }
 }

@@ -115,10 +115,6 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
             if (!options.expectedVersion().isSatisfiedBy(current)) {
                 throw new StreamVersionMismatchException(streamId, options.expectedVersion(), current);
             }
-            if (stream == null) {
-                stream = new StreamRecord();
-                streams.put(streamId, stream);
-            }
             Instant now = clock.instant();
             List<Event> written = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
@@ -128,7 +124,13 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
                         OptionalLong.of(lastPosition + i + 1), now, w.data(), w.contentType(), w.metadata());
                 written.add(event);
             }
-            // Nothing above can fail past this point, so the append is all-or-nothing.
+            // Nothing can fail past this point, so the append is all-or-nothing. A new stream's record
+            // is created only here: created earlier, a failure above (the clock, say) would leave a
+            // stream with no events and tip 0, which reads, lists and deletes as if it existed.
+            if (stream == null) {
+                stream = new StreamRecord();
+                streams.put(streamId, stream);
+            }
             lastPosition += batch.size();
             stream.tip = current + batch.size();
             stream.events.addAll(written);
