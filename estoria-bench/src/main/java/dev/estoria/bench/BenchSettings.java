@@ -43,6 +43,9 @@ public record BenchSettings(
     /** The heap the catch-up child JVM gets. */
     public static final String CHILD_HEAP = "256m";
 
+    /** {@link #CHILD_HEAP} in bytes: the most heap the catch-up child JVM may have. */
+    static final long CHILD_HEAP_BYTES = 256L * 1024 * 1024;
+
     public BenchSettings {
         if (repetitions < 1) {
             throw new IllegalArgumentException("repetitions must be >= 1, was " + repetitions);

@@ -17,8 +17,8 @@ import java.util.Locale;
 /**
  * The catch-up read of the heap check, run in a child JVM with a small heap: reads the whole global
  * log once, checks that positions increase and that the expected number of events arrived, and
- * prints {@code OK <events> <nanos> <peak heap bytes>}. Exits with status 1 on any failure (an
- * {@link OutOfMemoryError} included).
+ * prints {@code OK <events> <nanos> <peak heap bytes> <max heap bytes>}. Exits with status 1 on any
+ * failure (an {@link OutOfMemoryError} included).
  *
  * <p>Arguments: {@code sqlite FILE EXPECTED} or {@code postgres URL SCHEMA EXPECTED}.
  */
@@ -67,7 +67,8 @@ public final class CatchUpChild {
                 if (count != expected) {
                     throw new IllegalStateException("read " + count + " events, expected " + expected);
                 }
-                System.out.println(String.format(Locale.ROOT, "OK %d %d %d", count, nanos, peakHeap()));
+                System.out.println(String.format(Locale.ROOT, "OK %d %d %d %d", count, nanos, peakHeap(),
+                        Runtime.getRuntime().maxMemory()));
             }
         } catch (Throwable t) {
             System.out.println("FAILED " + t);

@@ -1,7 +1,9 @@
 package dev.estoria.bench;
 
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -35,10 +37,16 @@ final class ChildJvm {
         command.add(CatchUpChild.class.getName());
         command.addAll(arguments);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] output;
+        // Read on another thread: reading here would wait for the child's end without a timeout.
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().start(() -> {
+            try (InputStream in = process.getInputStream()) {
+                in.transferTo(output);
+            } catch (IOException e) {
+                // The child was stopped: what it printed so far is all there is.
+            }
+        });
         try {
-            // The child prints little, so reading to the end before waiting cannot block it.
-            output = process.getInputStream().readAllBytes();
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IOException("the catch-up child JVM did not finish within " + timeoutSeconds + " s");
@@ -46,7 +54,8 @@ final class ChildJvm {
         } finally {
             process.destroyForcibly();
         }
-        return new Outcome(process.exitValue(), new String(output, StandardCharsets.UTF_8));
+        reader.join();
+        return new Outcome(process.exitValue(), output.toString(StandardCharsets.UTF_8));
     }
 
     /**

@@ -8,12 +8,18 @@ final class HeapCheck {
     private HeapCheck() {
     }
 
-    /** The parsed {@code OK <events> <nanos> <peak>} line, or null if the child failed. */
+    /**
+     * The parsed {@code OK <events> <nanos> <peak> <max heap>} line, or null if the child failed or
+     * had a larger heap than it was given (as {@code _JAVA_OPTIONS} can make it), since then it did
+     * not show what the check is for.
+     */
     private static long[] parse(ChildJvm.Outcome outcome) {
         for (String line : outcome.output().split("\\R")) {
             if (line.startsWith("OK ")) {
                 String[] parts = line.trim().split(" ");
-                return new long[] {Long.parseLong(parts[1]), Long.parseLong(parts[2]), Long.parseLong(parts[3])};
+                long[] ok = {Long.parseLong(parts[1]), Long.parseLong(parts[2]), Long.parseLong(parts[3]),
+                    Long.parseLong(parts[4])};
+                return ok[3] <= BenchSettings.CHILD_HEAP_BYTES ? ok : null;
             }
         }
         return null;

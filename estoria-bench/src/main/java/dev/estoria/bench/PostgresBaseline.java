@@ -2,6 +2,7 @@ package dev.estoria.bench;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.estoria.typeid.TypeId;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -148,7 +149,7 @@ final class PostgresBaseline implements AppendSubject {
                     insert.setObject(2, stream);
                     insert.setLong(3, expectedVersion + i + 1);
                     insert.setString(4, Payloads.EVENT_TYPE);
-                    insert.setObject(5, UUID.randomUUID());
+                    insert.setObject(5, TypeId.timeOrderedV7()); // the store's own ID scheme
                     insert.setTimestamp(6, now);
                     insert.setBytes(7, Payloads.data());
                     insert.setString(8, Payloads.CONTENT_TYPE);

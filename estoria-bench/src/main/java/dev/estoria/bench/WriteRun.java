@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -83,8 +85,8 @@ final class WriteRun {
                     }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);
-                    warmupStart.reset();
-                    measuredStart.reset();
+                    release(warmupStart);
+                    release(measuredStart);
                 }
             });
             threads.add(thread);
@@ -108,6 +110,22 @@ final class WriteRun {
         double seconds = measure.toNanos() / 1e9;
         return new Result(sorted.length, seconds, Stats.percentile(sorted, sorted.length, 0.50),
                 Stats.percentile(sorted, sorted.length, 0.99));
+    }
+
+    /**
+     * Makes sure no writer waits at {@code barrier} for a writer that failed: arrives at it without
+     * waiting, which either completes it or breaks it for good (later arrivals fail at once). A
+     * {@link CyclicBarrier#reset() reset} would not do: a writer still appending when the barrier is
+     * reset arrives at a fresh barrier afterwards and waits there forever.
+     */
+    private static void release(CyclicBarrier barrier) {
+        try {
+            barrier.await(0, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (BrokenBarrierException | TimeoutException e) {
+            // Broken now, or already: either way nobody is left waiting.
+        }
     }
 
     /** The medians, over repetitions, of throughput, p50 and p99. */

@@ -47,6 +47,19 @@ class ResultTableTest {
     }
 
     @Test
+    void heapCheckCountsOnlyAChildThatRanInTheHeapItWasGiven() {
+        String mib256 = Long.toString(256L * 1024 * 1024);
+        ChildJvm.Outcome inHeap = new ChildJvm.Outcome(0, "OK 2000 1000000 5000000 " + mib256 + "\n");
+        // _JAVA_OPTIONS=-Xmx1g overrides the child's -Xmx256m; the child then read in a 1 GiB heap.
+        ChildJvm.Outcome larger = new ChildJvm.Outcome(0,
+                "Picked up _JAVA_OPTIONS: -Xmx1g\nOK 2000 1000000 5000000 " + (1L << 30) + "\n");
+
+        assertThat(HeapCheck.goal(inHeap, 2000).met()).isTrue();
+        assertThat(HeapCheck.goal(larger, 2000).met()).isFalse();
+        assertThat(HeapCheck.table(larger, 2000).rows().get(0).get(1)).startsWith("no");
+    }
+
+    @Test
     void statsTakeMediansAndNearestRankPercentiles() {
         assertThat(Stats.median(new double[] {3, 1, 2})).isEqualTo(2);
         assertThat(Stats.median(new double[] {4, 1, 2, 3})).isEqualTo(2.5);
