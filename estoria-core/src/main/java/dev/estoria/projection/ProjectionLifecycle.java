@@ -1,6 +1,7 @@
 package dev.estoria.projection;
 
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
 import java.time.Duration;
@@ -36,6 +37,9 @@ public final class ProjectionLifecycle {
     private volatile long caughtUpPosition = -1;
     private volatile Throwable failure;
     private volatile boolean stopping;
+    /** Transient store failures in a row, and the progress at the last one; the loop's thread only. */
+    private int outagesInARow;
+    private long progressAtOutage;
     private volatile Subscription subscription;
     private Thread thread;
     private final java.util.ArrayList<Runnable> whenEnded = new java.util.ArrayList<>(); // guarded by this
@@ -253,6 +257,26 @@ public final class ProjectionLifecycle {
             throw new IllegalArgumentException("failuresInARow must be >= 1, was " + failuresInARow);
         }
         return Duration.ofMillis(Math.min(MAX_RETRY_PAUSE.toMillis(), 100L << Math.min(failuresInARow - 1, 20)));
+    }
+
+    /**
+     * Logs a transient store failure of the loop and pauses before its next try: {@link
+     * #retryPause} of the failures in a row, or until {@link #stop()}. Failures count in a row while
+     * {@code progress} (a position, say) stays the same; progress since the last one starts the
+     * count again. Called by the loop's thread only.
+     *
+     * @param log the runner's logger, which the warning goes to
+     * @param doing what failed, for the log ("reading after position 7")
+     * @throws InterruptedException if the thread is interrupted while waiting
+     */
+    public void pauseAfterOutage(System.Logger log, TransientStoreException failure, long progress, String doing)
+            throws InterruptedException {
+        outagesInARow = progress == progressAtOutage && outagesInARow > 0 ? outagesInARow + 1 : 1;
+        progressAtOutage = progress;
+        Duration pause = retryPause(outagesInARow);
+        log.log(System.Logger.Level.WARNING, "projection " + id + ": " + doing + " failed (" + failure.getMessage()
+                + "); trying again in " + pause.toMillis() + " ms", failure);
+        pause(pause);
     }
 
     /**

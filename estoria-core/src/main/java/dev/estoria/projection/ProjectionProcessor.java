@@ -160,8 +160,6 @@ public final class ProjectionProcessor implements AutoCloseable {
             position = start;
             checkpointPosition = start;
             positioned = true;
-            int failures = 0;
-            long progressAtFailure = -1;
             while (!life.stopping()) {
                 try {
                     if (!follow()) {
@@ -171,14 +169,8 @@ public final class ProjectionProcessor implements AutoCloseable {
                     if (life.stopping()) {
                         break;
                     }
-                    // Counted per episode: progress since the last failure starts the pauses again.
-                    long progress = handled + checkpointPosition;
-                    failures = progress == progressAtFailure ? failures + 1 : 1;
-                    progressAtFailure = progress;
-                    Duration pause = ProjectionLifecycle.retryPause(failures);
-                    LOG.log(Level.WARNING, "projection " + id + ": the store failed after position " + position
-                            + " (" + e.getMessage() + "); trying again in " + pause.toMillis() + " ms", e);
-                    life.pause(pause);
+                    life.pauseAfterOutage(LOG, e, handled + checkpointPosition,
+                            "reading or saving the checkpoint after position " + position);
                 }
             }
             trySaveCheckpoint();
@@ -199,14 +191,11 @@ public final class ProjectionProcessor implements AutoCloseable {
      * processor was closed meanwhile.
      */
     private long loadCheckpoint() throws InterruptedException {
-        for (int failures = 1; !life.stopping(); failures++) {
+        while (!life.stopping()) {
             try {
                 return checkpoints.load(id).map(Checkpoint::position).orElse(0L);
             } catch (TransientStoreException e) {
-                Duration pause = ProjectionLifecycle.retryPause(failures);
-                LOG.log(Level.WARNING, "projection " + id + ": loading the checkpoint failed (" + e.getMessage()
-                        + "); trying again in " + pause.toMillis() + " ms", e);
-                life.pause(pause);
+                life.pauseAfterOutage(LOG, e, -1, "loading the checkpoint");
             }
         }
         return -1;

@@ -141,8 +141,6 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 return;
             }
             position = start;
-            int failures = 0;
-            long progressAtFailure = -1;
             while (!life.stopping()) {
                 try {
                     if (!follow()) {
@@ -152,13 +150,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                     if (life.stopping()) {
                         break;
                     }
-                    // Counted per episode: a batch committed since the last failure starts the pauses again.
-                    failures = position == progressAtFailure ? failures + 1 : 1;
-                    progressAtFailure = position;
-                    Duration pause = ProjectionLifecycle.retryPause(failures);
-                    LOG.log(Level.WARNING, "projection " + id + ": the store failed after position " + position
-                            + " (" + e.getMessage() + "); trying again in " + pause.toMillis() + " ms", e);
-                    life.pause(pause);
+                    life.pauseAfterOutage(LOG, e, position, "the batch after position " + position);
                 }
             }
             life.stopped();
@@ -173,16 +165,13 @@ public final class SqliteProjectionRunner implements AutoCloseable {
 
     /** The checkpoint to start after, tried again while the store fails transiently; -1 once closed. */
     private long loadCheckpoint() throws InterruptedException {
-        for (int failures = 1; !life.stopping(); failures++) {
+        while (!life.stopping()) {
             try {
                 return store.read("loading the checkpoint of " + id,
                         reader -> CheckpointTable.load(reader.prepare(CheckpointTable.LOAD), id))
                         .map(Checkpoint::position).orElse(0L);
             } catch (TransientStoreException e) {
-                Duration pause = ProjectionLifecycle.retryPause(failures);
-                LOG.log(Level.WARNING, "projection " + id + ": loading the checkpoint failed (" + e.getMessage()
-                        + "); trying again in " + pause.toMillis() + " ms", e);
-                life.pause(pause);
+                life.pauseAfterOutage(LOG, e, -1, "loading the checkpoint");
             }
         }
         return -1;
