@@ -583,7 +583,7 @@ final class GroupCommitWriter {
      * such waits.
      */
     private void truncateLogIfOvergrown() {
-        // Looking at the file's size after every transaction cost a lone writer some 10 % of its
+        // Looking at the file's size after every transaction cost a lone writer about a fifth of its
         // appends/s (measured); between looks the log grows by what some milliseconds of writes add.
         long now = System.nanoTime();
         if (now - logSizeCheckedAt < LOG_SIZE_CHECK_INTERVAL_NANOS) {

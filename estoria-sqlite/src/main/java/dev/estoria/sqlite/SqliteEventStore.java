@@ -112,7 +112,7 @@ import org.sqlite.SQLiteConnection;
  * SQLite at commit; those checkpoints never wait for readers, so reads that overlap every commit
  * would keep them from finishing and the {@code -wal} file would grow without bound. Once the file
  * outgrows twice that limit (at least 1 MiB), the store runs a {@code TRUNCATE} checkpoint after
- * the commit, which waits up to 100 ms for the reads in progress (new reads of this store wait for
+ * a commit (it looks at the file's size at most every 10 ms), which waits up to 100 ms for the reads in progress (new reads of this store wait for
  * it meanwhile) and empties the file; if a read still holds an older snapshot it is tried again
  * after further growth. Whenever SQLite writes the log from its start again, {@code
  * journal_size_limit} cuts the file back to that size, so a file grown while an iterator was open
