@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The life cycle every projection runner shares ({@link ProjectionProcessor}, and the SQLite and
@@ -259,17 +261,40 @@ public final class ProjectionLifecycle {
         return Duration.ofMillis(Math.min(MAX_RETRY_PAUSE.toMillis(), 100L << Math.min(failuresInARow - 1, 20)));
     }
 
+    /** A step of the loop that a transient store failure may cut short, to be tried again. */
+    @FunctionalInterface
+    public interface Attempt<T> {
+        T run() throws InterruptedException;
+    }
+
     /**
-     * Logs a transient store failure of the loop and pauses before its next try: {@link
-     * #retryPause} of the failures in a row, or until {@link #stop()}. Failures count in a row while
-     * {@code progress} (a position, say) stays the same; progress since the last one starts the
-     * count again. Called by the loop's thread only.
+     * Runs {@code attempt} until it returns, trying it again after each {@link
+     * TransientStoreException}: the failure is logged and the loop pauses for {@link #retryPause}
+     * of the failures in a row, or until {@link #stop()}. Failures count in a row while {@code
+     * progress} (a position, say) stays the same; progress since the last one starts the count
+     * again. Called by the loop's thread only; any other exception is thrown as is.
      *
-     * @param log the runner's logger, which the warning goes to
-     * @param doing what failed, for the log ("reading after position 7")
+     * @param log the runner's logger, which the warnings go to
+     * @param doing what failed, for the log ("loading the checkpoint")
+     * @return what the attempt returned, or empty if the runner is stopping before it could
      * @throws InterruptedException if the thread is interrupted while waiting
      */
-    public void pauseAfterOutage(System.Logger log, TransientStoreException failure, long progress, String doing)
+    public <T> Optional<T> throughOutages(System.Logger log, LongSupplier progress, Supplier<String> doing,
+            Attempt<T> attempt) throws InterruptedException {
+        while (!stopping) {
+            try {
+                return Optional.of(attempt.run());
+            } catch (TransientStoreException e) {
+                if (stopping) {
+                    break;
+                }
+                pauseAfterOutage(log, e, progress.getAsLong(), doing.get());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private void pauseAfterOutage(System.Logger log, TransientStoreException failure, long progress, String doing)
             throws InterruptedException {
         outagesInARow = progress == progressAtOutage && outagesInARow > 0 ? outagesInARow + 1 : 1;
         progressAtOutage = progress;

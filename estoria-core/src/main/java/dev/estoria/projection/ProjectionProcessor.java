@@ -152,26 +152,20 @@ public final class ProjectionProcessor implements AutoCloseable {
     private void run() {
         try {
             life.catchingUp();
-            long start = loadCheckpoint();
-            if (start < 0) {
+            Optional<Long> start = life.throughOutages(LOG, () -> -1, () -> "loading the checkpoint",
+                    () -> checkpoints.load(id).map(Checkpoint::position).orElse(0L));
+            if (start.isEmpty()) {
                 life.stopped();
                 return;
             }
-            position = start;
-            checkpointPosition = start;
+            position = start.get();
+            checkpointPosition = start.get();
             positioned = true;
-            while (!life.stopping()) {
-                try {
-                    if (!follow()) {
-                        return; // a handler failure stopped it
-                    }
-                } catch (TransientStoreException e) {
-                    if (life.stopping()) {
-                        break;
-                    }
-                    life.pauseAfterOutage(LOG, e, handled + checkpointPosition,
-                            "reading or saving the checkpoint after position " + position);
-                }
+            // Reading resumes after the last handled event each time the store fails transiently.
+            Optional<Boolean> followed = life.throughOutages(LOG, () -> handled + checkpointPosition,
+                    () -> "reading or saving the checkpoint after position " + position, this::follow);
+            if (followed.isPresent() && !followed.get()) {
+                return; // a handler failure stopped it
             }
             trySaveCheckpoint();
             life.stopped();
@@ -184,21 +178,6 @@ public final class ProjectionProcessor implements AutoCloseable {
             LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
             trySaveCheckpoint();
         }
-    }
-
-    /**
-     * Loads the checkpoint to start from, trying again while the store fails transiently; -1 if the
-     * processor was closed meanwhile.
-     */
-    private long loadCheckpoint() throws InterruptedException {
-        while (!life.stopping()) {
-            try {
-                return checkpoints.load(id).map(Checkpoint::position).orElse(0L);
-            } catch (TransientStoreException e) {
-                life.pauseAfterOutage(LOG, e, -1, "loading the checkpoint");
-            }
-        }
-        return -1;
     }
 
     /**

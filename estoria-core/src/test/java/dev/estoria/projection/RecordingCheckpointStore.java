@@ -5,8 +5,11 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
-/** A checkpoint store that passes every call on and records the positions saved, in order. */
-final class RecordingCheckpointStore implements CheckpointStore {
+/**
+ * A checkpoint store that passes every call on and records the positions saved, in order; tests
+ * override a call to make it fail.
+ */
+class RecordingCheckpointStore implements CheckpointStore {
 
     private final CheckpointStore inner;
     final List<Long> saved = Collections.synchronizedList(new ArrayList<>());

@@ -44,27 +44,17 @@ class StoreOutageTest {
         }
     };
     private final InMemoryCheckpointStore saved = InMemoryCheckpointStore.create();
-    private final CheckpointStore checkpoints = new CheckpointStore() {
+    private final CheckpointStore checkpoints = new RecordingCheckpointStore(saved) {
         @Override
         public Optional<Checkpoint> load(ProjectionId projection) {
             refuseIfDown();
-            return saved.load(projection);
+            return super.load(projection);
         }
 
         @Override
         public void save(ProjectionId projection, long position) {
             refuseIfDown();
-            saved.save(projection, position);
-        }
-
-        @Override
-        public boolean delete(ProjectionId projection) {
-            return saved.delete(projection);
-        }
-
-        @Override
-        public List<Checkpoint> list() {
-            return saved.list();
+            super.save(projection, position);
         }
     };
     private ProjectionProcessor processor;
@@ -163,33 +153,16 @@ class StoreOutageTest {
         append();
         long stored = append();
         saved.save(id, stored);
-        AtomicInteger saves = new AtomicInteger();
-        CheckpointStore unreadable = new CheckpointStore() {
+        RecordingCheckpointStore unreadable = new RecordingCheckpointStore(saved) {
             @Override
             public Optional<Checkpoint> load(ProjectionId projection) {
                 throw new EventStoreException("the checkpoint table is damaged");
-            }
-
-            @Override
-            public void save(ProjectionId projection, long position) {
-                saves.incrementAndGet();
-                saved.save(projection, position);
-            }
-
-            @Override
-            public boolean delete(ProjectionId projection) {
-                return saved.delete(projection);
-            }
-
-            @Override
-            public List<Checkpoint> list() {
-                return saved.list();
             }
         };
         processor = ProjectionProcessor.create(reader, unreadable, id, new Recorder(),
                 ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20))).start();
         await(() -> processor.state() == State.FAILED, "the processor failed");
-        assertThat(saves.get()).as("checkpoint saves").isZero();
+        assertThat(unreadable.saves()).as("checkpoint saves").isZero();
         assertThat(saved.load(id).orElseThrow().position()).isEqualTo(stored);
     }
 

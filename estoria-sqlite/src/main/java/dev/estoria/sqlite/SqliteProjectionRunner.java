@@ -135,23 +135,20 @@ public final class SqliteProjectionRunner implements AutoCloseable {
     private void run() {
         try {
             life.catchingUp();
-            long start = loadCheckpoint();
-            if (start < 0) {
+            Optional<Long> start = life.throughOutages(LOG, () -> -1, () -> "loading the checkpoint",
+                    () -> store.read("loading the checkpoint of " + id,
+                            reader -> CheckpointTable.load(reader.prepare(CheckpointTable.LOAD), id))
+                            .map(Checkpoint::position).orElse(0L));
+            if (start.isEmpty()) {
                 life.stopped();
                 return;
             }
-            position = start;
-            while (!life.stopping()) {
-                try {
-                    if (!follow()) {
-                        return; // a handler failure stopped it
-                    }
-                } catch (TransientStoreException e) {
-                    if (life.stopping()) {
-                        break;
-                    }
-                    life.pauseAfterOutage(LOG, e, position, "the batch after position " + position);
-                }
+            position = start.get();
+            // Each batch a transient store failure cuts short is tried again from the checkpoint.
+            Optional<Boolean> followed = life.throughOutages(LOG, () -> position,
+                    () -> "the batch after position " + position, this::follow);
+            if (followed.isPresent() && !followed.get()) {
+                return; // a handler failure stopped it
             }
             life.stopped();
         } catch (InterruptedException e) {
@@ -161,20 +158,6 @@ public final class SqliteProjectionRunner implements AutoCloseable {
             life.failed(e);
             LOG.log(Level.ERROR, "projection " + id + " failed at position " + position, e);
         }
-    }
-
-    /** The checkpoint to start after, tried again while the store fails transiently; -1 once closed. */
-    private long loadCheckpoint() throws InterruptedException {
-        while (!life.stopping()) {
-            try {
-                return store.read("loading the checkpoint of " + id,
-                        reader -> CheckpointTable.load(reader.prepare(CheckpointTable.LOAD), id))
-                        .map(Checkpoint::position).orElse(0L);
-            } catch (TransientStoreException e) {
-                life.pauseAfterOutage(LOG, e, -1, "loading the checkpoint");
-            }
-        }
-        return -1;
     }
 
     /**
