@@ -38,9 +38,11 @@ import java.util.function.LongSupplier;
  * with {@code continueOnError} (skipping would let a checkpoint saved after a late renewal pass over
  * that event). That is not a failure: at the next round the partition goes on from its checkpoint,
  * under the same lease if its renewal succeeded after all, or else it is released and may be taken
- * again at once. Stopping a partition never delays renewing the others. A partition whose handler
- * fails is released and left alone by this worker for three lease times, so another may try it;
- * {@link #partitionStatus()} shows each held partition's state.
+ * again at once. A partition let go is not taken up again by the same worker before its old
+ * processor has ended, so one worker never runs a partition's handler twice at once. Stopping a
+ * partition never delays renewing the others. A partition whose handler fails is released and left
+ * alone by this worker for three lease times, so another may try it; {@link #partitionStatus()}
+ * shows each held partition's state.
  *
  * <p>Each worker reads the whole global log and handles only its partitions' events; partitioning
  * spreads the handling work, not the reading.
@@ -84,6 +86,11 @@ public final class PartitionedProjection implements AutoCloseable {
     private final java.util.concurrent.ExecutorService stopper;
     private final Map<Integer, Held> held = new TreeMap<>(); // guarded by this
     private final Map<Integer, Long> coolingUntil = new java.util.HashMap<>(); // nanoTime; guarded by this
+    /**
+     * Partitions let go whose processor has not ended yet (it may still be inside the handler): not
+     * taken up again until it has, so this worker never runs one partition's handler twice at once.
+     */
+    private final Map<Integer, ProjectionProcessor> stopping = new java.util.concurrent.ConcurrentHashMap<>();
     /** This worker's monotonic clock, in nanoseconds: {@link System#nanoTime()} but in tests. */
     private final LongSupplier nanoTime;
     /** The partition whose handler this thread is running, if any: a close() from there must not wait for it. */
@@ -202,7 +209,8 @@ public final class PartitionedProjection implements AutoCloseable {
             long now = nanoTime.getAsLong();
             coolingUntil.values().removeIf(until -> now - until >= 0);
             for (int p = 0; p < settings.partitions() && held.size() < share && !closing.get(); p++) {
-                if (!held.containsKey(p) && !taken.contains(p) && !coolingUntil.containsKey(p)) {
+                if (!held.containsKey(p) && !taken.contains(p) && !coolingUntil.containsKey(p)
+                        && !stopping.containsKey(p)) {
                     acquire(p);
                 }
             }
@@ -355,6 +363,9 @@ public final class PartitionedProjection implements AutoCloseable {
      */
     private void stopAsync(int partition, boolean release) {
         Held h = held.remove(partition);
+        ProjectionProcessor processor = h.processor;
+        stopping.put(partition, processor);
+        processor.whenEnded(() -> stopping.remove(partition, processor));
         stopper.execute(() -> stopNow(h, release));
     }
 

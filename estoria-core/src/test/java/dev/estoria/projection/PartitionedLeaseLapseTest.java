@@ -43,6 +43,8 @@ class PartitionedLeaseLapseTest {
     private static final class Leases extends ForwardingLeaseStore {
         final Semaphore rounds = new Semaphore(0);
         private volatile CountDownLatch gate;
+        /** When set, a renewal finds the lease gone: taken back by the store, and free for anyone. */
+        volatile boolean loseRenewals;
 
         Leases() {
             super(InMemoryLeaseStore.withClock(Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC)));
@@ -69,6 +71,10 @@ class PartitionedLeaseLapseTest {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+            }
+            if (loseRenewals) {
+                inner.release(lease);
+                return Optional.empty();
             }
             return inner.renew(lease, ttl);
         }
@@ -175,6 +181,48 @@ class PartitionedLeaseLapseTest {
             clock.addAndGet(TTL.toNanos() * 3);
             await(() -> handled.contains(first), "event " + first + " handled after the cool-down");
         } finally {
+            worker.close();
+        }
+    }
+
+    @Test
+    void aPartitionIsNotTakenUpAgainWhileItsOldProcessorIsStillInsideTheHandler() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch unblock = new CountDownLatch(1);
+        AtomicLong inside = new AtomicLong();
+        AtomicLong mostInside = new AtomicLong();
+        long first = append();
+        PartitionedProjection worker = worker(event -> {
+            mostInside.accumulateAndGet(inside.incrementAndGet(), Math::max);
+            try {
+                entered.countDown();
+                unblock.await();
+                handled.add(event.globalPosition().orElseThrow());
+            } finally {
+                inside.decrementAndGet();
+            }
+        });
+        try {
+            assertThat(entered.await(30, TimeUnit.SECONDS)).as("the handler was called").isTrue();
+            // The lease is lost while the handler is busy, and is free again at once: only this
+            // worker's own knowledge that its old processor is still inside the handler keeps it
+            // from starting a second one on the same partition.
+            leases.loseRenewals = true;
+            awaitRounds(2);
+            leases.loseRenewals = false;
+            awaitRounds(4);
+            assertThat(worker.ownedPartitions()).as("taken up again while the old processor runs").isEmpty();
+            assertThat(mostInside.get()).as("handler calls at once").isEqualTo(1);
+
+            unblock.countDown();
+            // The old processor, fenced, records its event but saves no checkpoint; the partition is
+            // then taken up again and handles that event once more (at least once), never alongside.
+            await(() -> handled.size() == 2, "the event handled again after the partition was taken up again");
+            assertThat(handled).containsExactly(first, first);
+            assertThat(mostInside.get()).as("handler calls at once").isEqualTo(1);
+            assertThat(worker.ownedPartitions()).containsExactly(0);
+        } finally {
+            unblock.countDown();
             worker.close();
         }
     }
