@@ -35,7 +35,8 @@ import java.util.Optional;
  * the same version with another state (the aggregate's stream was deleted and written again). The
  * stream's versions therefore ascend with aggregate versions, and a read walks back from the newest.
  * With {@link #keepLast(EventStore, int)}, older snapshots are truncated after each write; pruning
- * is best effort and never fails a write.
+ * is best effort and never fails a write. {@link #delete} deletes the parallel stream, and needs an
+ * event store that is a {@link StreamDeleter}.
  */
 public final class EventStreamSnapshotStore implements SnapshotStore {
 
@@ -137,6 +138,29 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
                 }
             }
         }
+    }
+
+    /**
+     * Deletes the aggregate's snapshot stream.
+     *
+     * @throws UnsupportedOperationException if the event store is not a {@link StreamDeleter}
+     */
+    @Override
+    public boolean delete(TypeId aggregateId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        if (!(store instanceof StreamDeleter deleter)) {
+            throw new UnsupportedOperationException("deleting the snapshots of " + aggregateId + " needs an event store"
+                    + " that implements StreamDeleter; " + store.getClass().getName() + " does not");
+        }
+        TypeId streamId = snapshotStreamId(aggregateId);
+        // A stream truncated to empty by pruning elsewhere holds no snapshot, though it exists.
+        boolean held = newest(streamId).event() != null;
+        try {
+            deleter.deleteStream(streamId, DeleteStreamOptions.wholeStream());
+        } catch (StreamNotFoundException e) {
+            return false;
+        }
+        return held;
     }
 
     /**

@@ -62,4 +62,10 @@ public final class InMemorySnapshotStore implements SnapshotStore {
             snapshots.remove(snapshot.aggregateId());
         }
     }
+
+    @Override
+    public synchronized boolean delete(TypeId aggregateId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        return snapshots.remove(aggregateId) != null;
+    }
 }

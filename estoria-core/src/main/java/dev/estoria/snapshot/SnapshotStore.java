@@ -37,4 +37,21 @@ public interface SnapshotStore {
      * @throws dev.estoria.eventstore.EventStoreException if the backend fails
      */
     void write(Snapshot snapshot);
+
+    /**
+     * Deletes every snapshot of the aggregate, so no state of it outlives the deletion of its stream
+     * (personal data to erase, say). Snapshots of other aggregates are kept, including those of an
+     * aggregate of another type with the same UUID. A snapshot written after the deletion is stored
+     * as any other; one written concurrently with it may be kept or not.
+     *
+     * <p>Delete the stream first, then its snapshots: a save between the two could otherwise take a
+     * new snapshot of the state about to be deleted.
+     *
+     * @return whether the store held any snapshot of the aggregate
+     * @throws UnsupportedOperationException if this store cannot delete (an {@link
+     *     EventStreamSnapshotStore} over an event store that is not a {@link
+     *     dev.estoria.eventstore.StreamDeleter})
+     * @throws dev.estoria.eventstore.EventStoreException if the backend fails
+     */
+    boolean delete(TypeId aggregateId);
 }

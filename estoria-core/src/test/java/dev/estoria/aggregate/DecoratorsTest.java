@@ -255,6 +255,11 @@ class DecoratorsTest {
             public void write(Snapshot snapshot) {
                 throw new IllegalStateException("down");
             }
+
+            @Override
+            public boolean delete(TypeId aggregateId) {
+                throw new IllegalStateException("down");
+            }
         };
         var store = new SnapshottingAggregateStore<>(base, broken, SnapshotPolicy.everyNEvents(1), Counter.class);
         Aggregate<Counter, CounterEvent> counter = saved(store, 3);
@@ -285,6 +290,41 @@ class DecoratorsTest {
                 .extracting(e -> e.metadata().get(EventStreamSnapshotStore.VERSION_KEY))
                 .as("one event per snapshot version").containsExactly("1", "2");
         assertThat(snapshots.read(id, 1).orElseThrow().version()).as("the older of the two kept").isEqualTo(1);
+    }
+
+    @Test
+    void deletingAnAggregatesSnapshotsAfterItsStreamLeavesNothingOfItsState() {
+        for (SnapshotStore snapshots : List.of(InMemorySnapshotStore.create(), EventStreamSnapshotStore.create(memory))) {
+            var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(2), Counter.class);
+            Aggregate<Counter, CounterEvent> counter = saved(store, 5);
+            assertThat(snapshots.read(counter.id())).as("snapshotted").isPresent();
+
+            memory.deleteStream(counter.id(), DeleteStreamOptions.wholeStream());
+            assertThat(snapshots.delete(counter.id())).isTrue();
+            assertThat(snapshots.read(counter.id())).isEmpty();
+            assertThatThrownBy(() -> store.load(counter.id().uuid())).isInstanceOf(AggregateNotFoundException.class);
+        }
+    }
+
+    @Test
+    void snapshotsInAnEventStoreThatCannotDeleteCannotBeDeleted() {
+        EventStore appendOnly = new EventStore() {
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> events, AppendStreamOptions options) {
+                return memory.appendStream(streamId, events, options);
+            }
+
+            @Override
+            public StreamIterator readStream(TypeId streamId, ReadStreamOptions options) {
+                return memory.readStream(streamId, options);
+            }
+        };
+        TypeId id = TypeId.newV4("counter");
+        var snapshots = EventStreamSnapshotStore.create(appendOnly);
+        snapshots.write(new Snapshot(id, 1, Instant.EPOCH, "counter:1:".getBytes(StandardCharsets.UTF_8), ""));
+        assertThatThrownBy(() -> snapshots.delete(id)).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining(id.toString()).hasMessageContaining("StreamDeleter");
+        assertThat(snapshots.read(id)).isPresent();
     }
 
     // ---------------------------------------------------------------- cache

@@ -173,6 +173,35 @@ public final class PostgresSnapshotStore implements SnapshotStore {
         }
     }
 
+    @Override
+    public boolean delete(TypeId aggregateId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        if (!MetadataCodec.isStorableText(aggregateId.type())) {
+            return false; // no snapshot of such a type was ever written
+        }
+        Connection c = null;
+        try {
+            c = store.beginTransaction();
+            int deleted;
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM " + schema.snapshots()
+                    + " WHERE aggregate_type = ? AND aggregate_uuid = ?")) {
+                s.setString(1, aggregateId.type());
+                s.setObject(2, aggregateId.uuid());
+                deleted = s.executeUpdate();
+            }
+            c.commit();
+            return deleted > 0;
+        } catch (SQLException e) {
+            PostgresEventStore.rollbackQuietly(c);
+            throw store.failure("deleting the snapshots of " + aggregateId, e);
+        } catch (RuntimeException e) {
+            PostgresEventStore.rollbackQuietly(c);
+            throw e;
+        } finally {
+            PostgresEventStore.closeQuietly(c);
+        }
+    }
+
     private void applyRetention(Connection c, TypeId id) throws SQLException {
         List<Snapshot> all = new ArrayList<>();
         try (PreparedStatement s = c.prepareStatement("SELECT version, taken_at, data, content_type FROM "

@@ -59,6 +59,8 @@ public final class SqliteSnapshotStore implements SnapshotStore {
     private static final String PRUNE_BELOW_NTH = "DELETE FROM estoria_snapshots WHERE aggregate_type = ?1 "
             + "AND aggregate_uuid = ?2 AND version < (SELECT version FROM estoria_snapshots WHERE aggregate_type = ?1 "
             + "AND aggregate_uuid = ?2 ORDER BY version DESC LIMIT 1 OFFSET ?3)";
+    private static final String DELETE_AGGREGATE = "DELETE FROM estoria_snapshots WHERE aggregate_type = ? "
+            + "AND aggregate_uuid = ?";
     private static final String DELETE_VERSION = "DELETE FROM estoria_snapshots WHERE aggregate_type = ? "
             + "AND aggregate_uuid = ? AND version = ?";
 
@@ -164,6 +166,27 @@ public final class SqliteSnapshotStore implements SnapshotStore {
                 applyPolicy(connection, id, uuid);
             }
             return null;
+        });
+    }
+
+    /**
+     * Deletes every snapshot of the aggregate, in one transaction.
+     *
+     * @throws EventStoreException if the write fails; nothing is deleted
+     */
+    @Override
+    public boolean delete(TypeId aggregateId) {
+        Objects.requireNonNull(aggregateId, "aggregateId");
+        if (Encoding.wellFormedProblem(aggregateId.type()) != null) {
+            return false; // no snapshot of such a type was ever written
+        }
+        byte[] uuid = Encoding.uuidBytes(aggregateId.uuid());
+        return store.writeShared(connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(DELETE_AGGREGATE)) {
+                delete.setString(1, aggregateId.type());
+                delete.setBytes(2, uuid);
+                return delete.executeUpdate() > 0;
+            }
         });
     }
 

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * The contract of {@link SnapshotStore}: clauses SS-01..06 of the original suite, plus edge cases.
+ * The contract of {@link SnapshotStore}: clauses SS-01..06 of the original suite, SS-07 and SS-08,
+ * plus edge cases.
  * The clauses hold for any retention, from keep-newest-only to keep-all.
  *
  * @param <S> the snapshot store under test
@@ -124,5 +125,33 @@ public abstract class SnapshotStoreContract<S extends SnapshotStore> extends Kit
         assertThat(store.read(id, 5).orElseThrow().version()).as("newest at most 5").isEqualTo(3);
         assertThat(store.read(id, 3).orElseThrow().data()).isEqualTo(bytes("{\"v\":3}"));
         store.read(id, 2).ifPresent(s -> assertThat(s.version()).isEqualTo(2));
+    }
+
+    @Test
+    @DisplayName("SS-08 delete removes every snapshot of the aggregate and nothing else")
+    void deleteRemovesTheAggregatesSnapshotsOnly() {
+        UUID uuid = UUID.randomUUID();
+        TypeId id = TypeId.of("storetestentity", uuid);
+        TypeId sameUuid = TypeId.of("storetestentityother", uuid);
+        TypeId other = newAggregateId();
+        for (int v = 1; v <= 3; v++) {
+            store.write(new Snapshot(id, v, AT, bytes("{\"v\":" + v + "}"), ""));
+        }
+        store.write(new Snapshot(sameUuid, 2, AT, bytes("{\"same\":2}"), ""));
+        store.write(new Snapshot(other, 5, AT, bytes("{\"other\":5}"), ""));
+
+        assertThat(store.delete(id)).as("deleted").isTrue();
+        assertThat(store.read(id)).isEmpty();
+        for (long v = 1; v <= 3; v++) {
+            assertThat(store.read(id, v)).as("at most version %d", v).isEmpty();
+        }
+        assertThat(store.read(sameUuid).orElseThrow().data()).isEqualTo(bytes("{\"same\":2}"));
+        assertThat(store.read(other).orElseThrow().version()).isEqualTo(5);
+        assertThat(store.delete(id)).as("nothing left to delete").isFalse();
+        assertThat(store.delete(newAggregateId())).as("never snapshotted").isFalse();
+
+        // A snapshot written afterwards is stored as any other, even at a version deleted before.
+        store.write(new Snapshot(id, 1, AT, bytes("{\"again\":1}"), ""));
+        assertThat(store.read(id).orElseThrow().data()).isEqualTo(bytes("{\"again\":1}"));
     }
 }

@@ -5,6 +5,7 @@ import dev.estoria.projection.CheckpointStore;
 import dev.estoria.projection.InMemoryCheckpointStore;
 import dev.estoria.projection.ProjectionId;
 import dev.estoria.snapshot.Snapshot;
+import dev.estoria.snapshot.InMemorySnapshotStore;
 import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.util.ArrayList;
@@ -44,6 +45,42 @@ final class BrokenProjectionStores {
         @Override
         public void write(Snapshot snapshot) {
             rows.put(snapshot.aggregateId(), snapshot); // BUG: last write wins, whatever the version
+        }
+
+        @Override
+        public boolean delete(TypeId aggregateId) {
+            return rows.remove(aggregateId) != null;
+        }
+    }
+
+    /**
+     * Deletes snapshots by UUID alone ("DELETE ... WHERE aggregate_uuid = ?"), taking those of
+     * another aggregate type with the same UUID along.
+     */
+    static final class DeletesByUuidSnapshotStore implements SnapshotStore {
+        private final InMemorySnapshotStore delegate = InMemorySnapshotStore.create();
+        private final List<TypeId> written = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public Optional<Snapshot> read(TypeId aggregateId, long maxVersion) {
+            return delegate.read(aggregateId, maxVersion);
+        }
+
+        @Override
+        public void write(Snapshot snapshot) {
+            written.add(snapshot.aggregateId());
+            delegate.write(snapshot);
+        }
+
+        @Override
+        public boolean delete(TypeId aggregateId) {
+            boolean any = false;
+            for (TypeId id : written) {
+                if (id.uuid().equals(aggregateId.uuid())) { // BUG: the type is not compared
+                    any |= delegate.delete(id);
+                }
+            }
+            return any;
         }
     }
 

@@ -105,6 +105,14 @@ class KitCatchesSubtleFaultsTest {
         }
     }
 
+    public static class DeletesByUuidSnapshotKit
+            extends SnapshotStoreContract<BrokenProjectionStores.DeletesByUuidSnapshotStore> {
+        @Override
+        protected BrokenProjectionStores.DeletesByUuidSnapshotStore createStore() {
+            return new BrokenProjectionStores.DeletesByUuidSnapshotStore();
+        }
+    }
+
     public static class UnorderedCheckpointsKit
             extends CheckpointStoreContract<BrokenProjectionStores.UnorderedListCheckpointStore> {
         @Override
@@ -126,6 +134,7 @@ class KitCatchesSubtleFaultsTest {
                 Arguments.of(RenewsExpiredKit.class, "expiredLeaseNotRenewed"),
                 Arguments.of(ListsExpiredKit.class, "expiredNotListed"),
                 Arguments.of(LastWrittenSnapshotKit.class, "lateOlderWriteDoesNotHideNewer"),
+                Arguments.of(DeletesByUuidSnapshotKit.class, "deleteRemovesTheAggregatesSnapshotsOnly"),
                 Arguments.of(UnorderedCheckpointsKit.class, "listOrderedAndWithoutDeleted"));
     }
 
