@@ -10,9 +10,11 @@ import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.postgres.PostgresCheckpointStore;
 import dev.estoria.postgres.PostgresEventStore;
 import dev.estoria.postgres.PostgresOptions;
+import dev.estoria.postgres.PostgresSnapshotStore;
 import dev.estoria.sqlite.SqliteCheckpointStore;
 import dev.estoria.sqlite.SqliteEventStore;
 import dev.estoria.sqlite.SqliteFileException;
+import dev.estoria.sqlite.SqliteSnapshotStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -82,7 +84,7 @@ final class StoreOpeners {
                 default -> throw e;
             }
         }
-        return CliStore.of(store, SqliteCheckpointStore.of(store), store::close);
+        return CliStore.of(store, SqliteCheckpointStore.of(store), SqliteSnapshotStore.of(store), store::close);
     }
 
     /**
@@ -136,7 +138,7 @@ final class StoreOpeners {
         }
         PostgresEventStore store = PostgresEventStore.open(target.jdbcUrl(),
                 PostgresOptions.defaults().withSchema(target.schema()));
-        return CliStore.of(store, PostgresCheckpointStore.of(store), store::close);
+        return CliStore.of(store, PostgresCheckpointStore.of(store), PostgresSnapshotStore.of(store), store::close);
     }
 
     /**

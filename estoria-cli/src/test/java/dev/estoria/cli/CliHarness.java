@@ -8,6 +8,7 @@ import dev.estoria.cli.store.StoreMissingException;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.projection.InMemoryCheckpointStore;
+import dev.estoria.snapshot.InMemorySnapshotStore;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -37,6 +38,7 @@ final class CliHarness {
 
     final Map<Path, InMemoryEventStore> stores = new ConcurrentHashMap<>();
     final Map<Path, InMemoryCheckpointStore> checkpoints = new ConcurrentHashMap<>();
+    final Map<Path, InMemorySnapshotStore> snapshots = new ConcurrentHashMap<>();
     Clock clock = Clock.systemUTC();
     final List<Runnable> interruptHandlers = new CopyOnWriteArrayList<>();
     volatile int openCount;
@@ -58,7 +60,7 @@ final class CliHarness {
             store = stores.computeIfAbsent(path, p -> InMemoryEventStore.create());
         }
         openCount++;
-        return CliStore.of(store, checkpoints(path.toString()), () -> closeCount++);
+        return CliStore.of(store, checkpoints(path.toString()), snapshots(path.toString()), () -> closeCount++);
     }
 
     /** The store the default {@code --db} names, created if needed; for setting up and checking. */
@@ -73,6 +75,11 @@ final class CliHarness {
     /** The checkpoints kept with the store that {@code db} names. */
     InMemoryCheckpointStore checkpoints(String db) {
         return checkpoints.computeIfAbsent(Path.of(db), p -> InMemoryCheckpointStore.create());
+    }
+
+    /** The snapshots kept with the store that {@code db} names. */
+    InMemorySnapshotStore snapshots(String db) {
+        return snapshots.computeIfAbsent(Path.of(db), p -> InMemorySnapshotStore.create());
     }
 
     /** Every event of the default store, in global order. */

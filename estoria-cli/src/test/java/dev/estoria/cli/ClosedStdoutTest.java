@@ -9,6 +9,7 @@ import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.projection.InMemoryCheckpointStore;
+import dev.estoria.snapshot.InMemorySnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
@@ -36,7 +37,7 @@ class ClosedStdoutTest {
         }
         store.appendStream(TypeId.parse("log_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a"), events);
         cli.opener = (target, mode) -> {
-            CliStore real = CliStore.of(store, InMemoryCheckpointStore.create(), () -> { });
+            CliStore real = CliStore.of(store, InMemoryCheckpointStore.create(), InMemorySnapshotStore.create(), () -> { });
             return new CliStore() {
                 @Override
                 public List<Event> appendStream(TypeId id, List<WritableEvent> e,
@@ -89,6 +90,11 @@ class ClosedStdoutTest {
                 @Override
                 public dev.estoria.projection.CheckpointStore checkpoints() {
                     return real.checkpoints();
+                }
+
+                @Override
+                public dev.estoria.snapshot.SnapshotStore snapshots() {
+                    return real.snapshots();
                 }
 
                 @Override

@@ -319,6 +319,11 @@ class ExportImportTest {
             }
 
             @Override
+            public dev.estoria.snapshot.SnapshotStore snapshots() {
+                return store.snapshots();
+            }
+
+            @Override
             public void close() {
                 store.close();
             }

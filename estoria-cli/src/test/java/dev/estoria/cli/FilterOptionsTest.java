@@ -45,7 +45,7 @@ class FilterOptionsTest {
                 return super.readAll(options);
             }
         };
-        cli.opener = (target, mode) -> CliStore.of(recording, cli.checkpoints("x"), () -> { });
+        cli.opener = (target, mode) -> CliStore.of(recording, cli.checkpoints("x"), cli.snapshots("x"), () -> { });
     }
 
     List<Long> positions(String... args) throws Exception {

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.snapshot.Snapshot;
 import dev.estoria.typeid.TypeId;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
@@ -147,6 +149,24 @@ class ReadCommandsTest {
         assertThat(result.out()).isEqualTo("deleted stream " + ORDER + "\n");
         assertThat(cli.run("read", ORDER.toString()).exitCode()).isEqualTo(ExitCodes.STREAM_NOT_FOUND);
         assertThat(cli.run("delete", ORDER.toString()).exitCode()).isEqualTo(ExitCodes.STREAM_NOT_FOUND);
+    }
+
+    @Test
+    void deletingAStreamWholeDeletesItsSnapshotsAndTruncatingKeepsThem() {
+        var snapshots = cli.snapshots(StoreOptions.DEFAULT_DB);
+        TypeId sameUuidOtherType = new TypeId("ledger", ORDER.uuid());
+        for (TypeId id : List.of(ORDER, ACCOUNT, sameUuidOtherType)) {
+            snapshots.write(new Snapshot(id, 2, Instant.EPOCH, new byte[] {1}, ""));
+        }
+
+        assertThat(cli.run("delete", ACCOUNT.toString(), "--to-version", "3").exitCode()).isZero();
+        CliHarness.Result result = cli.run("delete", ORDER.toString());
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo("deleted stream " + ORDER + " and its snapshots\n");
+        assertThat(snapshots.read(ORDER)).isEmpty();
+        assertThat(snapshots.read(ACCOUNT)).as("kept by the truncation").isPresent();
+        assertThat(snapshots.read(sameUuidOtherType)).as("another aggregate's").isPresent();
     }
 
     @Test

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.estoria.projection.ProjectionId;
 import dev.estoria.sqlite.SqliteCheckpointStore;
+import dev.estoria.snapshot.Snapshot;
 import dev.estoria.sqlite.SqliteEventStore;
+import dev.estoria.sqlite.SqliteSnapshotStore;
+import dev.estoria.typeid.TypeId;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -14,6 +17,8 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -131,6 +136,32 @@ class SqliteEndToEndTest {
         assertThat(result.outLines().get(0)).contains("\"projection\":\"audit_v3\"", "\"position\":13,\"lag\":0,",
                 "\"state\":\"live\"");
         assertThat(result.outLines().get(1)).contains("\"projection\":\"balances_v1\"", "\"position\":10,\"lag\":3,");
+    }
+
+    @Test
+    void deletingAStreamDeletesTheSnapshotsKeptInTheFileForItAndTruncatingKeepsThem() {
+        String db = dir.resolve("snapshots.db").toString();
+        TypeId truncated = TypeId.parse("account_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7b");
+        for (String stream : List.of(STREAM, truncated.toString())) {
+            assertThat(run("append", stream, "--type", "account_opened", "--data", "{}", "--db", db).exitCode()).isZero();
+            assertThat(run("append", stream, "--type", "funds_deposited", "--data", "{}", "--db", db).exitCode()).isZero();
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(Path.of(db))) {
+            for (TypeId id : List.of(TypeId.parse(STREAM), truncated)) {
+                SqliteSnapshotStore.of(store).write(new Snapshot(id, 2, Instant.now(), new byte[] {1}, ""));
+            }
+        }
+
+        CliHarness.Result deleted = run("delete", STREAM, "--db", db);
+        CliHarness.Result truncation = run("delete", truncated.toString(), "--to-version", "1", "--db", db);
+
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).isEqualTo("deleted stream " + STREAM + " and its snapshots\n");
+        assertThat(truncation.exitCode()).as(truncation.err()).isZero();
+        try (SqliteEventStore store = SqliteEventStore.open(Path.of(db))) {
+            assertThat(SqliteSnapshotStore.of(store).read(TypeId.parse(STREAM))).isEmpty();
+            assertThat(SqliteSnapshotStore.of(store).read(truncated)).as("kept by the truncation").isPresent();
+        }
     }
 
     @Test

@@ -14,6 +14,7 @@ import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamLister;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.projection.CheckpointStore;
+import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.util.List;
 import java.util.Objects;
@@ -21,7 +22,8 @@ import java.util.Objects;
 /**
  * The capabilities the commands need from a store, in one type: stream reads and appends, the global
  * log, deletion, the list of streams, append notifications for live reads, the projection
- * checkpoints kept beside the events, and a {@link #close()} that throws no checked exception.
+ * checkpoints and aggregate snapshots kept beside the events, and a {@link #close()} that throws no
+ * checked exception.
  *
  * <p>Every operation keeps the contract of the interface it comes from; {@link #of} adapts any store
  * that has all these capabilities.
@@ -31,20 +33,24 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
     /** The projection checkpoints kept with these events; usable until the store is closed. */
     CheckpointStore checkpoints();
 
+    /** The aggregate snapshots kept with these events; usable until the store is closed. */
+    SnapshotStore snapshots();
+
     /** Releases the store; idempotent. */
     @Override
     void close();
 
     /**
-     * Adapts {@code store} and the {@code checkpoints} kept with it; {@link #close()} runs {@code
-     * onClose} once.
+     * Adapts {@code store} and the {@code checkpoints} and {@code snapshots} kept with it; {@link
+     * #close()} runs {@code onClose} once.
      *
      * @throws NullPointerException if an argument is null
      */
     static <S extends EventStore & GlobalReader & StreamDeleter & StreamLister & AppendNotifier> CliStore of(
-            S store, CheckpointStore checkpoints, Runnable onClose) {
+            S store, CheckpointStore checkpoints, SnapshotStore snapshots, Runnable onClose) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(checkpoints, "checkpoints");
+        Objects.requireNonNull(snapshots, "snapshots");
         Objects.requireNonNull(onClose, "onClose");
         return new CliStore() {
             private boolean closed;
@@ -87,6 +93,11 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
             @Override
             public CheckpointStore checkpoints() {
                 return checkpoints;
+            }
+
+            @Override
+            public SnapshotStore snapshots() {
+                return snapshots;
             }
 
             @Override
