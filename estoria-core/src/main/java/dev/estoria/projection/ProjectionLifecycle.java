@@ -42,6 +42,10 @@ public final class ProjectionLifecycle {
     /** Transient store failures in a row, and the progress at the last one; the loop's thread only. */
     private int outagesInARow;
     private long progressAtOutage;
+    /** The outage being waited out, until the store answers again; set and cleared by the loop. */
+    private volatile ProjectionStatus.Outage outage;
+    /** When the current run of failures in a row began; the loop's thread only. */
+    private Instant outageSince;
     private volatile Subscription subscription;
     private Thread thread;
     private final java.util.ArrayList<Runnable> whenEnded = new java.util.ArrayList<>(); // guarded by this
@@ -298,10 +302,40 @@ public final class ProjectionLifecycle {
             throws InterruptedException {
         outagesInARow = progress == progressAtOutage && outagesInARow > 0 ? outagesInARow + 1 : 1;
         progressAtOutage = progress;
+        waitingOutOutage(failure, outagesInARow);
         Duration pause = retryPause(outagesInARow);
         log.log(System.Logger.Level.WARNING, "projection " + id + ": " + doing + " failed (" + failure.getMessage()
                 + "); trying again in " + pause.toMillis() + " ms", failure);
         pause(pause);
+    }
+
+    /**
+     * The loop failed to reach the store for the {@code tries}-th time in a row and is about to pause
+     * before trying again: {@link #outage()} says so until {@link #storeAnswered()}. Called by the
+     * loop's thread; {@link #throughOutages} calls it itself.
+     */
+    public void waitingOutOutage(Throwable cause, int tries) {
+        if (tries <= 1 || outageSince == null) {
+            outageSince = Instant.now();
+        }
+        outage = new ProjectionStatus.Outage(outageSince, tries, cause.getClass().getName() + ": " + cause.getMessage());
+    }
+
+    /**
+     * The loop went through a whole round with the store (read and handled events and saved what it
+     * saves, or reached the head): an outage it was waiting out is over. Not after a lone read, when
+     * only writes fail: the outage would then seem over between every two tries. Cheap enough to call
+     * every round. Called by the loop's thread.
+     */
+    public void storeAnswered() {
+        if (outage != null) {
+            outage = null;
+        }
+    }
+
+    /** The store outage the runner is waiting out, if any. */
+    public Optional<ProjectionStatus.Outage> outage() {
+        return Optional.ofNullable(outage);
     }
 
     /**

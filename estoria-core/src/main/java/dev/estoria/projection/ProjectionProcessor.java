@@ -201,6 +201,8 @@ public final class ProjectionProcessor implements AutoCloseable {
                     sinceCheckpoint = 0;
                     lagTime = Duration.ZERO;
                     life.reachedHead(position);
+                    // A whole round went through: an outage being waited out is over.
+                    life.storeAnswered();
                     next = subscription.next(options.pollInterval());
                     if (next.isEmpty()) {
                         continue;
@@ -217,6 +219,7 @@ public final class ProjectionProcessor implements AutoCloseable {
                     saveCheckpoint();
                     sinceCheckpoint = 0;
                 }
+                life.storeAnswered();
             }
             saveCheckpoint();
             return true;
@@ -325,10 +328,15 @@ public final class ProjectionProcessor implements AutoCloseable {
      */
     public ProjectionStatus status() {
         State state = life.state();
-        long lag = state == State.NEW ? 0
-                : ProjectionStatus.countBehind(reader, position, options.filter(), LAG_COUNT_CAP);
+        long lag = state == State.NEW ? 0 : ProjectionStatus.countBehindIfReachable(reader, position, options.filter(),
+                LAG_COUNT_CAP);
         return new ProjectionStatus(id, state, position, checkpointPosition, lag, lag == 0 ? Duration.ZERO : lagTime,
-                handled, life.recentFailures());
+                handled, life.recentFailures(), life.outage());
+    }
+
+    /** The store outage the processor is waiting out, if any; see {@link ProjectionStatus#outage()}. */
+    public Optional<ProjectionStatus.Outage> outage() {
+        return life.outage();
     }
 
     /** Stops the processor after the current event, saves the checkpoint, and waits for its thread. */

@@ -5,8 +5,10 @@ import dev.estoria.eventstore.GlobalReader;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.StreamIterator;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A snapshot of a running projection.
@@ -16,18 +18,44 @@ import java.util.Objects;
  * @param position the global position of the last handled event
  * @param checkpoint the last saved checkpoint position
  * @param lagEvents how many matching events are after the last handled one (counted up to a cap;
- *     see {@link ProjectionProcessor#status()})
+ *     see {@link ProjectionProcessor#status()}); -1 if they could not be counted, the store being
+ *     out of reach
  * @param lagTime how old the last handled event was when it was handled, while behind; zero when
  *     caught up
  * @param handled events handled since start
  * @param failures recent recorded failures, oldest first
+ * @param outage the store outage the projection is waiting out, if any: its reads or checkpoint
+ *     saves fail with a {@link dev.estoria.eventstore.TransientStoreException}, and it tries again
+ *     until the store answers (the state stays what it was)
  */
 public record ProjectionStatus(ProjectionId id, State state, long position, long checkpoint, long lagEvents,
-        Duration lagTime, long handled, List<ProjectionFailure> failures) {
+        Duration lagTime, long handled, List<ProjectionFailure> failures, Optional<Outage> outage) {
 
-    /** @throws NullPointerException if {@code failures} is or holds null */
+    /** @throws NullPointerException if {@code failures} is or holds null, or {@code outage} is null */
     public ProjectionStatus {
         failures = List.copyOf(Objects.requireNonNull(failures, "failures"));
+        Objects.requireNonNull(outage, "outage");
+    }
+
+    /** A status without an outage. */
+    public ProjectionStatus(ProjectionId id, State state, long position, long checkpoint, long lagEvents,
+            Duration lagTime, long handled, List<ProjectionFailure> failures) {
+        this(id, state, position, checkpoint, lagEvents, lagTime, handled, failures, Optional.empty());
+    }
+
+    /**
+     * A store outage a projection is waiting out.
+     *
+     * @param since when the first of its failures in a row happened
+     * @param tries how many tries in a row have failed
+     * @param cause the latest failure's class and message
+     */
+    public record Outage(Instant since, int tries, String cause) {
+        /** @throws NullPointerException if an argument is null */
+        public Outage {
+            Objects.requireNonNull(since, "since");
+            Objects.requireNonNull(cause, "cause");
+        }
     }
 
     /**
@@ -43,6 +71,19 @@ public record ProjectionStatus(ProjectionId id, State state, long position, long
             }
         }
         return behind;
+    }
+
+    /**
+     * {@link #countBehind}, or -1 if the store is out of reach ({@link
+     * dev.estoria.eventstore.TransientStoreException}): a status asked for during an outage says so
+     * rather than fail.
+     */
+    public static long countBehindIfReachable(GlobalReader reader, long position, EventFilter filter, long max) {
+        try {
+            return countBehind(reader, position, filter, max);
+        } catch (dev.estoria.eventstore.TransientStoreException e) {
+            return -1;
+        }
     }
 
     /** The life cycle of a processor. */

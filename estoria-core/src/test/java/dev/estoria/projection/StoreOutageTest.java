@@ -111,9 +111,16 @@ class StoreOutageTest {
         }
         await(() -> refused.get() >= before + 3, "three tries were refused");
         assertThat(processor.state()).as("still running through the outage").isNotEqualTo(State.FAILED);
+        ProjectionStatus during = processor.status();
+        assertThat(during.outage()).as("the status says it waits out an outage").hasValueSatisfying(outage -> {
+            assertThat(outage.tries()).isGreaterThanOrEqualTo(2);
+            assertThat(outage.cause()).contains("the database is restarting");
+        });
+        assertThat(during.lagEvents()).as("not countable while the store is down").isEqualTo(-1);
         down = null;
 
         recorder.awaitCount(6);
+        await(() -> processor.outage().isEmpty(), "the outage is over once the store answers");
         List<Long> positions = recorder.events.stream().map(e -> e.globalPosition().orElseThrow()).toList();
         assertThat(positions).as("every event once, in order").hasSize(6).isSorted().doesNotHaveDuplicates();
         long head = last;

@@ -6,6 +6,7 @@ import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.Checkpoint;
 import dev.estoria.projection.ProjectionId;
 import dev.estoria.projection.ProjectionLifecycle;
+import dev.estoria.projection.ProjectionStatus;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
 import dev.estoria.subscription.SubscriptionOptions;
@@ -222,6 +223,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                         failures = transientFailures;
                     }
                     if (failures > 0) {
+                        life.waitingOutOutage(e, failures);
                         Duration pause = ProjectionLifecycle.retryPause(failures);
                         LOG.log(Level.WARNING, "projection " + id + ": batch after position " + committed
                                 + " failed (" + e + "); retrying from the checkpoint in " + pause.toMillis() + " ms", e);
@@ -266,6 +268,8 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                 // At the head: refresh the checkpoint (durable, and a heartbeat), then say so, then wait.
                 commit(List.of());
                 life.reachedHead(committed);
+                // A whole round went through: an outage being waited out is over.
+                life.storeAnswered();
                 next = sub.next(options.pollInterval());
                 if (next.isEmpty()) {
                     continue;
@@ -275,6 +279,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
             batch.add(next.get());
             sub.fillBatch(batch, options.batchSize());
             commit(batch);
+            life.storeAnswered();
         }
     }
 
@@ -429,6 +434,15 @@ public final class PostgresProjectionRunner implements AutoCloseable {
     /** The failure that stopped the runner, if it failed. */
     public Optional<Throwable> failure() {
         return life.failure();
+    }
+
+    /**
+     * The outage the runner is waiting out, if any: PostgreSQL out of reach, or a deadlock or
+     * serialization failure being tried again; over once a batch commits or the runner reaches the
+     * head again.
+     */
+    public Optional<ProjectionStatus.Outage> outage() {
+        return life.outage();
     }
 
     /**

@@ -77,6 +77,8 @@ class ProjectionOutageTest {
                         + RETRIES + " times");
                 assertThat(runner.state()).as("the runner through the outage").isNotEqualTo(State.FAILED);
                 assertThat(processor.state()).as("the processor through the outage").isNotEqualTo(State.FAILED);
+                assertThat(runner.outage()).as("the runner says it waits out an outage").isPresent();
+                assertThat(processor.status().outage()).as("the processor says so too").isPresent();
 
                 pg = start(data, port);
                 long head = 0;
@@ -89,6 +91,7 @@ class ProjectionOutageTest {
                 }
                 long last = head;
                 await(() -> runner.position() == last && processor.position() == last, "both handled the new event");
+                await(() -> runner.outage().isEmpty() && processor.outage().isEmpty(), "the outage is over for both");
                 assertThat(processed).as("the processor handled each event once").hasSize(2).isSorted();
                 try (var c = store.beginTransaction(); var s = c.createStatement();
                         ResultSet rs = s.executeQuery("SELECT count(*), max(position) FROM " + table)) {

@@ -187,6 +187,8 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                     }
                     lagTime = Duration.ZERO;
                     life.reachedHead(position);
+                    // A whole round went through: an outage being waited out is over.
+                    life.storeAnswered();
                     next = subscription.next(options.pollInterval());
                     if (next.isEmpty()) {
                         continue;
@@ -204,6 +206,7 @@ public final class SqliteProjectionRunner implements AutoCloseable {
                 position = outcome.position();
                 lastSaved = System.nanoTime();
                 savedThisRun = true;
+                life.storeAnswered();
                 if (outcome.failure() != null) {
                     life.failed(outcome.failure());
                     return false;
@@ -319,9 +322,15 @@ public final class SqliteProjectionRunner implements AutoCloseable {
     public ProjectionStatus status() {
         long at = position;
         State state = life.state();
-        long lag = state == State.NEW ? 0 : ProjectionStatus.countBehind(store, at, options.filter(), LAG_COUNT_CAP);
+        long lag = state == State.NEW ? 0
+                : ProjectionStatus.countBehindIfReachable(store, at, options.filter(), LAG_COUNT_CAP);
         return new ProjectionStatus(id, state, at, at, lag, lag == 0 ? Duration.ZERO : lagTime, handled,
-                life.recentFailures());
+                life.recentFailures(), life.outage());
+    }
+
+    /** The store outage the runner is waiting out, if any; see {@link ProjectionStatus#outage()}. */
+    public Optional<ProjectionStatus.Outage> outage() {
+        return life.outage();
     }
 
     /** When the checkpoint was last committed, per the checkpoint table. */

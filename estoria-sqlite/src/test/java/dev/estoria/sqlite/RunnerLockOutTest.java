@@ -83,10 +83,17 @@ class RunnerLockOutTest {
                     // busy timeout.
                     await(() -> retries.size() >= 3, "the runner was refused the lock three times");
                     assertThat(runner.state()).isNotEqualTo(State.FAILED);
+                    // Its reads still work, but each try fails at the write: still one outage, not over.
+                    for (int i = 0; i < 5; i++) {
+                        assertThat(runner.status().outage()).as("waiting out the lock").hasValueSatisfying(
+                                outage -> assertThat(outage.tries()).isGreaterThanOrEqualTo(2));
+                        Thread.sleep(30); // sampling the status over time, not ordering threads
+                    }
                     s.execute("ROLLBACK");
                 }
                 long second = append(store);
                 await(() -> runner.status().position() == second, "the runner handled the next event");
+                await(() -> runner.outage().isEmpty(), "the outage is over");
                 assertThat(runner.failure()).isEmpty();
                 List<Long> counted = store.inReadTransaction(c -> {
                     List<Long> rows = new ArrayList<>();
