@@ -52,16 +52,27 @@ public final class AggregateType<S, E> {
         this.codec = b.codec;
     }
 
+    /** Aggregate type names starting with this are reserved for Estoria's own streams (snapshot streams). */
+    public static final String RESERVED_PREFIX = "estoria.";
+
     /**
      * Starts describing an aggregate type.
      *
      * @param name the aggregate type name: the type of its stream IDs, so it must never change once
-     *     streams exist; a valid {@link TypeId} type name
+     *     streams exist; a valid {@link TypeId} type name, not starting with {@value
+     *     #RESERVED_PREFIX}
      * @param eventClass the common supertype of its events
      * @param initialState the state of a new aggregate, given its UUID
-     * @throws IllegalArgumentException if the name is invalid
+     * @throws IllegalArgumentException if the name is invalid or reserved
      */
     public static <S, E> Builder<S, E> builder(String name, Class<E> eventClass, Function<UUID, S> initialState) {
+        Objects.requireNonNull(name, "name");
+        if (name.startsWith(RESERVED_PREFIX)) {
+            // Estoria's own streams live there: an aggregate "estoria.snapshot.account" would share
+            // the stream of the snapshots of "account" aggregates (EventStreamSnapshotStore).
+            throw new IllegalArgumentException("invalid aggregate type '" + name + "': names starting with '"
+                    + RESERVED_PREFIX + "' are reserved for Estoria's own streams");
+        }
         return new Builder<>(name, eventClass, initialState);
     }
 

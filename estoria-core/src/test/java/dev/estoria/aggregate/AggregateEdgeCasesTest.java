@@ -13,6 +13,7 @@ import dev.estoria.eventstore.EventStoreDecorator;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.snapshot.InMemorySnapshotStore;
 import dev.estoria.snapshot.SnapshotPolicy;
 import dev.estoria.typeid.TypeId;
@@ -94,6 +95,17 @@ class AggregateEdgeCasesTest {
         store.load(id); // allowed once
         assertThatThrownBy(() -> store.load(id)).as("the hook refuses the second load")
                 .isInstanceOf(SecurityException.class);
+    }
+
+    @Test
+    void aggregateTypesCannotTakeTheNamesOfEstoriasOwnStreams() {
+        String snapshotStreams = EventStreamSnapshotStore.snapshotStreamId(TypeId.newV4("counter")).type();
+        for (String name : List.of(snapshotStreams, "estoria.anything")) {
+            assertThatThrownBy(() -> AggregateType.builder(name, CounterEvent.class, id -> new Counter(0, "")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(name)
+                    .hasMessageContaining("reserved");
+        }
+        assertThat(AggregateType.builder("estoria_counter", CounterEvent.class, id -> new Counter(0, ""))).isNotNull();
     }
 
     // A record refused for its metadata leaves the aggregate as it was.
