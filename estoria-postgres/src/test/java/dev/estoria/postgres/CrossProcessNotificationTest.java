@@ -130,20 +130,27 @@ class CrossProcessNotificationTest {
     void theListenerRecoversFromATerminatedConnection() throws Exception {
         ObservedReader reader = new ObservedReader(subscriberSide);
         try (Subscription subscription = subscribe(reader)) {
-            CrossProcessNotifications notifications = subscriberSide.crossProcess();
-            long generation = notifications.listeningGeneration();
-            int pid = notifications.listenerPid();
-            assertThat(pid).isPositive();
-            try (Connection c = db.connect();
-                    PreparedStatement s = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
-                s.setInt(1, pid);
-                try (ResultSet rs = s.executeQuery()) {
-                    rs.next();
-                    assertThat(rs.getBoolean(1)).isTrue();
+            // Registered after the subscription, so it is called after it: once it is, the wake that
+            // follows the new LISTEN (for what was committed meanwhile) has reached the subscription,
+            // and cannot be taken below for the wake of the append.
+            CountDownLatch rewoken = new CountDownLatch(1);
+            try (AutoCloseable registration = subscriberSide.onAppend(rewoken::countDown)) {
+                CrossProcessNotifications notifications = subscriberSide.crossProcess();
+                long generation = notifications.listeningGeneration();
+                int pid = notifications.listenerPid();
+                assertThat(pid).isPositive();
+                try (Connection c = db.connect();
+                        PreparedStatement s = c.prepareStatement("SELECT pg_terminate_backend(?)")) {
+                    s.setInt(1, pid);
+                    try (ResultSet rs = s.executeQuery()) {
+                        rs.next();
+                        assertThat(rs.getBoolean(1)).isTrue();
+                    }
                 }
+                assertThat(notifications.awaitListening(generation + 1, WAIT)).as("listening again").isTrue();
+                assertThat(notifications.listenerPid()).isNotEqualTo(pid);
+                assertThat(rewoken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("woken after listening again").isTrue();
             }
-            assertThat(notifications.awaitListening(generation + 1, WAIT)).as("listening again").isTrue();
-            assertThat(notifications.listenerPid()).isNotEqualTo(pid);
             assertDeliveredByNotification(reader, subscription);
         }
     }
