@@ -3,6 +3,8 @@ package dev.estoria.cli;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.StreamNotFoundException;
+import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.typeid.TypeId;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,8 +14,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "delete",
         description = {"Delete a stream and its events, or with --to-version N remove only its events up to version N.",
             "A deleted stream can be written again and restarts at version 1; a truncated one keeps its version.",
-            "Deleting a whole stream also deletes the aggregate snapshots kept for its ID, so none of its state is left;"
-                + " truncating keeps them, since loads start from them."})
+            "Deleting a whole stream also deletes the aggregate snapshots kept for its ID (in the snapshot table, or as a"
+                + " parallel estoria.snapshot.* stream), so none of its state is left, even those left by an earlier"
+                + " deletion of the stream; truncating keeps them, since loads start from them."})
 final class DeleteCommand extends StoreCommand {
 
     @Parameters(paramLabel = "STREAM", converter = Converters.StreamId.class, description = "The stream ID.")
@@ -29,10 +32,19 @@ final class DeleteCommand extends StoreCommand {
                 toVersion == null ? DeleteStreamOptions.wholeStream() : DeleteStreamOptions.truncateTo(toVersion);
         boolean snapshotsDeleted = false;
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
-            store.deleteStream(stream, options);
+            try {
+                store.deleteStream(stream, options);
+            } catch (StreamNotFoundException e) {
+                // Snapshots left by an earlier deletion of the stream (by the API, or a run of this
+                // command whose snapshot deletion failed) can still be erased.
+                if (toVersion == null && deleteSnapshots(store)) {
+                    out().println("deleted the snapshots of " + stream + ", whose stream does not exist");
+                }
+                throw e;
+            }
             // After the stream, not before: a save in between could otherwise snapshot the state again.
             if (toVersion == null) {
-                snapshotsDeleted = store.snapshots().delete(stream);
+                snapshotsDeleted = deleteSnapshots(store);
             }
         }
         if (toVersion == null) {
@@ -41,5 +53,15 @@ final class DeleteCommand extends StoreCommand {
             out().println("truncated stream " + stream + ": removed its events up to version " + toVersion);
         }
         return ExitCodes.OK;
+    }
+
+    /**
+     * Deletes the snapshots of {@link #stream} wherever the store keeps them: its snapshot table, and
+     * the parallel stream of an {@link EventStreamSnapshotStore} over the same events.
+     */
+    private boolean deleteSnapshots(CliStore store) {
+        boolean inTable = store.snapshots().delete(stream);
+        boolean inStream = EventStreamSnapshotStore.create(store).delete(stream);
+        return inTable | inStream;
     }
 }

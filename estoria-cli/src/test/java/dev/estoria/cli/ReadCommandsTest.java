@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
+import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.snapshot.Snapshot;
 import dev.estoria.typeid.TypeId;
 import java.time.Instant;
@@ -167,6 +169,31 @@ class ReadCommandsTest {
         assertThat(snapshots.read(ORDER)).isEmpty();
         assertThat(snapshots.read(ACCOUNT)).as("kept by the truncation").isPresent();
         assertThat(snapshots.read(sameUuidOtherType)).as("another aggregate's").isPresent();
+    }
+
+    @Test
+    void deletingAStreamWholeDeletesTheSnapshotsKeptAsAParallelStreamToo() {
+        var parallel = EventStreamSnapshotStore.create(cli.defaultStore());
+        parallel.write(new Snapshot(ORDER, 2, Instant.EPOCH, new byte[] {1}, ""));
+
+        CliHarness.Result result = cli.run("delete", ORDER.toString());
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo("deleted stream " + ORDER + " and its snapshots\n");
+        assertThat(parallel.read(ORDER)).as("the snapshots in estoria.snapshot.order_...").isEmpty();
+    }
+
+    @Test
+    void snapshotsLeftOfAStreamDeletedEarlierAreDeletedThoughTheStreamIsNotFound() {
+        cli.defaultStore().deleteStream(ORDER, DeleteStreamOptions.wholeStream());
+        var snapshots = cli.snapshots(StoreOptions.DEFAULT_DB);
+        snapshots.write(new Snapshot(ORDER, 2, Instant.EPOCH, new byte[] {1}, ""));
+
+        CliHarness.Result result = cli.run("delete", ORDER.toString());
+
+        assertThat(result.exitCode()).as("the stream does not exist").isEqualTo(ExitCodes.STREAM_NOT_FOUND);
+        assertThat(snapshots.read(ORDER)).as("its snapshots, left by an earlier deletion").isEmpty();
+        assertThat(result.out()).isEqualTo("deleted the snapshots of " + ORDER + ", whose stream does not exist\n");
     }
 
     @Test

@@ -3,8 +3,9 @@ package dev.estoria.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.estoria.projection.ProjectionId;
-import dev.estoria.sqlite.SqliteCheckpointStore;
+import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.snapshot.Snapshot;
+import dev.estoria.sqlite.SqliteCheckpointStore;
 import dev.estoria.sqlite.SqliteEventStore;
 import dev.estoria.sqlite.SqliteSnapshotStore;
 import dev.estoria.typeid.TypeId;
@@ -162,6 +163,25 @@ class SqliteEndToEndTest {
             assertThat(SqliteSnapshotStore.of(store).read(TypeId.parse(STREAM))).isEmpty();
             assertThat(SqliteSnapshotStore.of(store).read(truncated)).as("kept by the truncation").isPresent();
         }
+    }
+
+    @Test
+    void deletingAStreamDeletesTheSnapshotsAnEventStreamSnapshotStoreKeptInTheFile() {
+        String db = dir.resolve("parallel.db").toString();
+        assertThat(run("append", STREAM, "--type", "account_opened", "--data", "{}", "--db", db).exitCode()).isZero();
+        try (SqliteEventStore store = SqliteEventStore.open(Path.of(db))) {
+            EventStreamSnapshotStore.create(store).write(new Snapshot(TypeId.parse(STREAM), 1, Instant.now(),
+                    new byte[] {1}, ""));
+        }
+
+        CliHarness.Result deleted = run("delete", STREAM, "--db", db);
+
+        assertThat(deleted.exitCode()).as(deleted.err()).isZero();
+        assertThat(deleted.out()).isEqualTo("deleted stream " + STREAM + " and its snapshots\n");
+        try (SqliteEventStore store = SqliteEventStore.open(Path.of(db))) {
+            assertThat(EventStreamSnapshotStore.create(store).read(TypeId.parse(STREAM))).isEmpty();
+        }
+        assertThat(run("streams", "--db", db).out()).as("no estoria.snapshot.account_... stream left").isEmpty();
     }
 
     @Test

@@ -44,8 +44,6 @@ public final class ProjectionLifecycle {
     private long progressAtOutage;
     /** The outage being waited out, until the store answers again; set and cleared by the loop. */
     private volatile ProjectionStatus.Outage outage;
-    /** When the current run of failures in a row began; the loop's thread only. */
-    private Instant outageSince;
     private volatile Subscription subscription;
     private Thread thread;
     private final java.util.ArrayList<Runnable> whenEnded = new java.util.ArrayList<>(); // guarded by this
@@ -108,6 +106,8 @@ public final class ProjectionLifecycle {
                 if (s != null) {
                     s.close();
                 }
+                // A loop that has ended waits out nothing, whether it stopped or failed during an outage.
+                outage = null;
                 caughtUp.countDown();
                 finished.countDown();
                 List<Runnable> actions;
@@ -178,12 +178,14 @@ public final class ProjectionLifecycle {
 
     /** The loop ended because it was asked to stop. */
     public void stopped() {
+        outage = null; // before the state: whoever sees it stopped sees no outage
         state = State.STOPPED;
     }
 
     /** The loop ended with a failure. */
     public void failed(Throwable cause) {
         failure = Objects.requireNonNull(cause, "cause");
+        outage = null; // before the state: whoever sees it failed sees no outage
         state = State.FAILED;
     }
 
@@ -315,10 +317,12 @@ public final class ProjectionLifecycle {
      * loop's thread; {@link #throughOutages} calls it itself.
      */
     public void waitingOutOutage(Throwable cause, int tries) {
-        if (tries <= 1 || outageSince == null) {
-            outageSince = Instant.now();
-        }
-        outage = new ProjectionStatus.Outage(outageSince, tries, cause.getClass().getName() + ": " + cause.getMessage());
+        ProjectionStatus.Outage current = outage;
+        // Until storeAnswered(), it is the same outage, even if the loop made some progress between
+        // two tries (events read and handled while only saves fail): its start and count go on.
+        Instant since = current == null ? Instant.now() : current.since();
+        int count = current == null ? tries : Math.max(tries, current.tries() + 1);
+        outage = new ProjectionStatus.Outage(since, count, cause.getClass().getName() + ": " + cause.getMessage());
     }
 
     /**

@@ -218,8 +218,10 @@ public final class ProjectionProcessor implements AutoCloseable {
                 if (++sinceCheckpoint >= options.checkpointEvery()) {
                     saveCheckpoint();
                     sinceCheckpoint = 0;
+                    // Only once the checkpoint is saved too: when only saves fail, handling events
+                    // read in a try does not end the outage.
+                    life.storeAnswered();
                 }
-                life.storeAnswered();
             }
             saveCheckpoint();
             return true;

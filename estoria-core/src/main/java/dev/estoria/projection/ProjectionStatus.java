@@ -26,7 +26,8 @@ import java.util.Optional;
  * @param failures recent recorded failures, oldest first
  * @param outage the store outage the projection is waiting out, if any: its reads or checkpoint
  *     saves fail with a {@link dev.estoria.eventstore.TransientStoreException}, and it tries again
- *     until the store answers (the state stays what it was)
+ *     until the store answers (the state stays what it was); none once the projection has stopped or
+ *     failed
  */
 public record ProjectionStatus(ProjectionId id, State state, long position, long checkpoint, long lagEvents,
         Duration lagTime, long handled, List<ProjectionFailure> failures, Optional<Outage> outage) {
@@ -47,7 +48,7 @@ public record ProjectionStatus(ProjectionId id, State state, long position, long
      * A store outage a projection is waiting out.
      *
      * @param since when the first of its failures in a row happened
-     * @param tries how many tries in a row have failed
+     * @param tries how many tries have failed since it began
      * @param cause the latest failure's class and message
      */
     public record Outage(Instant since, int tries, String cause) {

@@ -36,6 +36,8 @@ class StoreOutageTest {
     /** What the store's calls throw while it is down; null while it is up. */
     private volatile Supplier<RuntimeException> down;
     private final AtomicInteger refused = new AtomicInteger();
+    /** What checkpoint saves alone throw while only writes fail; null otherwise. */
+    private volatile Supplier<RuntimeException> savesDown;
     private final GlobalReader reader = new GlobalReader() {
         @Override
         public StreamIterator readAll(ReadAllOptions options) {
@@ -54,6 +56,11 @@ class StoreOutageTest {
         @Override
         public void save(ProjectionId projection, long position) {
             refuseIfDown();
+            Supplier<RuntimeException> failure = savesDown;
+            if (failure != null) {
+                refused.incrementAndGet();
+                throw failure.get();
+            }
             super.save(projection, position);
         }
     };
@@ -150,9 +157,56 @@ class StoreOutageTest {
         recorder.awaitCount(1);
         down = () -> new TransientStoreException("the database is restarting");
         await(() -> refused.get() >= 3, "the processor is retrying");
+        assertThat(processor.outage()).as("waiting out the outage").isPresent();
         processor.close();
         assertThat(processor.state()).as("a close during an outage is no failure").isEqualTo(State.STOPPED);
         assertThat(processor.failure()).isEmpty();
+        assertThat(processor.outage()).as("a stopped processor waits out nothing").isEmpty();
+        assertThat(processor.status().outage()).isEmpty();
+    }
+
+    @Test
+    void aProcessorThatFailsDuringAnOutageNoLongerSaysItWaitsItOut() throws Exception {
+        append();
+        Recorder recorder = new Recorder();
+        start(recorder);
+        recorder.awaitCount(1);
+        down = () -> new TransientStoreException("the database is restarting");
+        await(() -> processor.outage().isPresent(), "the processor waits out the outage");
+        down = () -> new EventStoreException("the file is corrupt");
+        await(() -> processor.state() == State.FAILED, "the processor failed");
+        assertThat(processor.outage()).as("a failed processor waits out nothing").isEmpty();
+    }
+
+    @Test
+    void anOutageOfCheckpointSavesAloneIsNotOverWhileEventsAreHandledWithoutASave() throws Exception {
+        append();
+        Recorder recorder = new Recorder();
+        java.util.Map<Long, Boolean> outageSeen = new java.util.concurrent.ConcurrentHashMap<>();
+        processor = ProjectionProcessor.create(reader, checkpoints, id, event -> {
+            outageSeen.put(event.globalPosition().orElseThrow(), processor.outage().isPresent());
+            recorder.handle(event);
+        }, ProjectionProcessor.Options.defaults().pollInterval(Duration.ofMillis(20)).checkpointEvery(100));
+        processor.start();
+        recorder.awaitCount(1);
+        await(() -> saved.load(id).isPresent(), "the checkpoint was saved at the head");
+        savesDown = () -> new TransientStoreException("could not obtain the write lock");
+        await(() -> processor.outage().map(o -> o.tries() >= 2).orElse(false), "two saves were refused");
+        java.time.Instant since = processor.outage().orElseThrow().since();
+
+        // Two events in one append, so both are read in the same try: reads work, the saves still fail.
+        List<Event> two = store.appendStream(TypeId.newV4("account"), List.of(
+                WritableEvent.of("deposited", new byte[] {1}), WritableEvent.of("deposited", new byte[] {2})));
+        recorder.awaitCount(3);
+        int refusedBefore = refused.get();
+        await(() -> refused.get() > refusedBefore, "the next save refused");
+        assertThat(outageSeen).as("whether each handler call saw the outage")
+                .containsEntry(two.get(0).globalPosition().orElseThrow(), true)
+                .containsEntry(two.get(1).globalPosition().orElseThrow(), true);
+        assertThat(processor.outage().orElseThrow().since()).as("still the same outage").isEqualTo(since);
+
+        savesDown = null;
+        await(() -> processor.outage().isEmpty(), "the outage is over once a save goes through");
     }
 
     @Test
