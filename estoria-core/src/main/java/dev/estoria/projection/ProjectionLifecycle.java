@@ -20,7 +20,8 @@ import java.util.function.Supplier;
  * PostgreSQL runners that commit read-model writes with their checkpoint): one daemon thread, the
  * state ({@code NEW}, then {@code CATCHING_UP}, {@code LIVE} from the first time it reaches the
  * head, and {@code STOPPED} or {@code FAILED}), the failure that stopped it, the most recent handler
- * failures, and a stop that ends a wait for events at once. The runner's loop, on the thread, does
+ * failures, the store outage it is waiting out ({@link #throughOutages}, {@link #outage()}), and a
+ * stop that ends a wait for events at once. The runner's loop, on the thread, does
  * the work and reports through {@link #catchingUp()}, {@link #reachedHead(long)}, {@link
  * #stopped()} and {@link #failed(Throwable)}, and checks {@link #stopping()}.
  *
