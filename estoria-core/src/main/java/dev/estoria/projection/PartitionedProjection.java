@@ -342,6 +342,8 @@ public final class PartitionedProjection implements AutoCloseable {
             if (held.valid()) {
                 inner.save(pid, position);
             } else {
+                // The kit's CompetingWorkersCheck reads this line to tell a replay after a lapse
+                // from two workers sharing a partition: keep its wording in step.
                 LOG.log(Level.WARNING, "not saving checkpoint " + position + " of " + pid + ": the lease lapsed");
             }
         }

@@ -4,9 +4,11 @@ import static dev.estoria.storetest.CompetingWorkersCheck.assertNoPartitionShare
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.estoria.storetest.CompetingWorkersCheck;
 import dev.estoria.storetest.CompetingWorkersCheck.Handled;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -41,5 +43,41 @@ class CompetingWorkersCheckTest {
         early.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 500));
         assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(early, PARTITIONS, "w2", killedAt))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("before the kill");
+    }
+
+    @Test
+    @DisplayName("an event whose checkpoint a lapsed lease refused may be handled again, by anyone, but only that one")
+    void aReplayAfterALapsedLeaseIsNoSharing() {
+        long killedAt = 1_000;
+        // w1 handled e0a, then its lease lapsed by its own clock: its fence refused the checkpoint at 100.
+        List<Handled> lapse = new ArrayList<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            lapse.add(new Handled(10 * p + 1, "w1", p, "s", 1, "e" + p + "a", 100 + p, 10));
+        }
+        lapse.add(new Handled(100, "w3", 0, "s", 1, "e0a", 100, 20));
+        lapse.add(new Handled(101, "w3", 0, "s", 2, "e0b", 200, 21));
+        Set<String> refused = Set.of(CompetingWorkersCheck.lapsed("w1", 0, 100));
+        assertThat(assertNoPartitionSharedByLiveWorkers(lapse, PARTITIONS, "w2", killedAt, refused)).isZero();
+        // The same worker going on from its checkpoint under its lease renewed after all.
+        List<Handled> again = new ArrayList<>(lapse.subList(0, PARTITIONS));
+        again.add(new Handled(100, "w1", 0, "s", 1, "e0a", 100, 20));
+        assertThat(assertNoPartitionSharedByLiveWorkers(again, PARTITIONS, "w2", killedAt, refused)).isZero();
+        List<Handled> repeated = List.of(new Handled(1, "w1", 0, "s", 1, "e0a", 100, 10),
+                new Handled(2, "w1", 0, "s", 1, "e0a", 100, 20));
+        CompetingWorkersCheck.assertStreamOrderPerWorker(repeated, refused);
+        assertThatThrownBy(() -> CompetingWorkersCheck.assertStreamOrderPerWorker(repeated))
+                .isInstanceOf(AssertionError.class);
+
+        // A refused save elsewhere excuses nothing here.
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(lapse, PARTITIONS, "w2", killedAt,
+                Set.of(CompetingWorkersCheck.lapsed("w1", 1, 101), CompetingWorkersCheck.lapsed("w3", 0, 100))))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("partition 0");
+        // Nor does it excuse going back further than the one event it left unsaved.
+        List<Handled> further = new ArrayList<>(lapse.subList(0, PARTITIONS));
+        further.add(new Handled(60, "w1", 0, "s", 2, "e0b", 200, 15));
+        further.add(new Handled(100, "w3", 0, "s", 1, "e0a", 100, 20));
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(further, PARTITIONS, "w2", killedAt,
+                Set.of(CompetingWorkersCheck.lapsed("w1", 0, 200)))).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("partition 0");
     }
 }
