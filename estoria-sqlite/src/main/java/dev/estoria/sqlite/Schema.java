@@ -191,7 +191,7 @@ final class Schema {
         config.setReadOnly(true);
         config.setBusyTimeout((int) options.busyTimeout().toMillis());
         try (Connection connection = config.createConnection(url(file))) {
-            FileState state = readState(connection);
+            FileState state = readStateAtOnce(connection);
             if (state.isBlank()) {
                 return;
             }
@@ -259,6 +259,22 @@ final class Schema {
 
     static String url(Path file) {
         return "jdbc:sqlite:" + file;
+    }
+
+    /**
+     * {@link #readState} in one read transaction. Read statement by statement, another store's
+     * schema creation could commit between the reads, giving tables without the application ID
+     * that the same commit sets: a file refused as not Estoria's.
+     */
+    private static FileState readStateAtOnce(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("BEGIN");
+            try {
+                return readState(connection);
+            } finally {
+                statement.execute("COMMIT");
+            }
+        }
     }
 
     private static FileState readState(Connection connection) throws SQLException {
