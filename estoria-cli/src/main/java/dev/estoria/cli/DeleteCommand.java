@@ -28,29 +28,23 @@ final class DeleteCommand extends StoreCommand {
 
     @Override
     public Integer call() {
-        DeleteStreamOptions options =
-                toVersion == null ? DeleteStreamOptions.wholeStream() : DeleteStreamOptions.truncateTo(toVersion);
-        boolean snapshotsDeleted = false;
+        boolean whole = toVersion == null;
+        DeleteStreamOptions options = whole ? DeleteStreamOptions.wholeStream() : DeleteStreamOptions.truncateTo(toVersion);
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
             try {
                 store.deleteStream(stream, options);
             } catch (StreamNotFoundException e) {
                 // Snapshots left by an earlier deletion of the stream (by the API, or a run of this
                 // command whose snapshot deletion failed) can still be erased.
-                if (toVersion == null && deleteSnapshots(store)) {
+                if (whole && deleteSnapshots(store)) {
                     out().println("deleted the snapshots of " + stream + ", whose stream does not exist");
                 }
                 throw e;
             }
             // After the stream, not before: a save in between could otherwise snapshot the state again.
-            if (toVersion == null) {
-                snapshotsDeleted = deleteSnapshots(store);
-            }
-        }
-        if (toVersion == null) {
-            out().println("deleted stream " + stream + (snapshotsDeleted ? " and its snapshots" : ""));
-        } else {
-            out().println("truncated stream " + stream + ": removed its events up to version " + toVersion);
+            boolean snapshotsDeleted = whole && deleteSnapshots(store);
+            out().println(whole ? "deleted stream " + stream + (snapshotsDeleted ? " and its snapshots" : "")
+                    : "truncated stream " + stream + ": removed its events up to version " + toVersion);
         }
         return ExitCodes.OK;
     }

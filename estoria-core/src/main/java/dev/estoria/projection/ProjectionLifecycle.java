@@ -1,9 +1,12 @@
 package dev.estoria.projection;
 
 import dev.estoria.eventstore.Event;
+import dev.estoria.eventstore.EventFilter;
+import dev.estoria.eventstore.GlobalReader;
 import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
+import dev.estoria.subscription.SubscriptionOptions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -144,6 +147,16 @@ public final class ProjectionLifecycle {
     /** Whether {@link #close()} was called: the loop should finish what it is doing and return. */
     public boolean stopping() {
         return stopping;
+    }
+
+    /**
+     * Subscribes to {@code reader} after {@code afterPosition} with a runner's read settings, and
+     * makes it the subscription the loop reads (see {@link #follow(Subscription)}).
+     */
+    public Subscription follow(GlobalReader reader, long afterPosition, EventFilter filter, int batchSize,
+            Duration pollInterval) {
+        return follow(Subscription.to(reader, SubscriptionOptions.defaults().afterPosition(afterPosition)
+                .filter(filter).batchSize(batchSize).pollInterval(pollInterval)));
     }
 
     /**
@@ -305,7 +318,7 @@ public final class ProjectionLifecycle {
             throws InterruptedException {
         outagesInARow = progress == progressAtOutage && outagesInARow > 0 ? outagesInARow + 1 : 1;
         progressAtOutage = progress;
-        waitingOutOutage(failure, outagesInARow);
+        waitingOutOutage(failure);
         Duration pause = retryPause(outagesInARow);
         log.log(System.Logger.Level.WARNING, "projection " + id + ": " + doing + " failed (" + failure.getMessage()
                 + "); trying again in " + pause.toMillis() + " ms", failure);
@@ -313,17 +326,17 @@ public final class ProjectionLifecycle {
     }
 
     /**
-     * The loop failed to reach the store for the {@code tries}-th time in a row and is about to pause
-     * before trying again: {@link #outage()} says so until {@link #storeAnswered()}. Called by the
-     * loop's thread; {@link #throughOutages} calls it itself.
+     * The loop failed to reach the store and is about to pause before trying again: {@link
+     * #outage()} says so, counting this try, until {@link #storeAnswered()}. Called by the loop's
+     * thread; {@link #throughOutages} calls it itself.
      */
-    public void waitingOutOutage(Throwable cause, int tries) {
+    public void waitingOutOutage(Throwable cause) {
         ProjectionStatus.Outage current = outage;
         // Until storeAnswered(), it is the same outage, even if the loop made some progress between
         // two tries (events read and handled while only saves fail): its start and count go on.
         Instant since = current == null ? Instant.now() : current.since();
-        int count = current == null ? tries : Math.max(tries, current.tries() + 1);
-        outage = new ProjectionStatus.Outage(since, count, cause.getClass().getName() + ": " + cause.getMessage());
+        int tries = current == null ? 1 : current.tries() + 1;
+        outage = new ProjectionStatus.Outage(since, tries, cause.getClass().getName() + ": " + cause.getMessage());
     }
 
     /**

@@ -6,7 +6,6 @@ import dev.estoria.eventstore.GlobalReader;
 import dev.estoria.eventstore.TransientStoreException;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
-import dev.estoria.subscription.SubscriptionOptions;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
@@ -186,9 +185,8 @@ public final class ProjectionProcessor implements AutoCloseable {
      * tried again from the last handled event.
      */
     private boolean follow() throws InterruptedException {
-        try (Subscription subscription = life.follow(Subscription.to(reader, SubscriptionOptions.defaults()
-                .afterPosition(position).filter(options.filter()).batchSize(options.batchSize())
-                .pollInterval(options.pollInterval())))) {
+        try (Subscription subscription = life.follow(reader, position, options.filter(), options.batchSize(),
+                options.pollInterval())) {
             long sinceCheckpoint = 0;
             while (!life.stopping()) {
                 Optional<Event> next = subscription.next(Duration.ZERO);

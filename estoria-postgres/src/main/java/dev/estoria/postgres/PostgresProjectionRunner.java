@@ -9,7 +9,6 @@ import dev.estoria.projection.ProjectionLifecycle;
 import dev.estoria.projection.ProjectionStatus;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
-import dev.estoria.subscription.SubscriptionOptions;
 import java.lang.System.Logger.Level;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -223,7 +222,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                         failures = transientFailures;
                     }
                     if (failures > 0) {
-                        life.waitingOutOutage(e, failures);
+                        life.waitingOutOutage(e);
                         Duration pause = ProjectionLifecycle.retryPause(failures);
                         LOG.log(Level.WARNING, "projection " + id + ": batch after position " + committed
                                 + " failed (" + e + "); retrying from the checkpoint in " + pause.toMillis() + " ms", e);
@@ -248,9 +247,8 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     /** Follows the log from the committed checkpoint until stopped; throws to resynchronise. */
     private void follow() throws Exception {
-        try (Subscription sub = life.follow(Subscription.to(store, SubscriptionOptions.defaults()
-                .afterPosition(committed).filter(options.filter()).batchSize(options.batchSize())
-                .pollInterval(options.pollInterval())))) {
+        try (Subscription sub = life.follow(store, committed, options.filter(), options.batchSize(),
+                options.pollInterval())) {
             follow(sub);
         }
     }

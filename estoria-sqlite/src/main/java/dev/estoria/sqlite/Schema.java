@@ -218,9 +218,7 @@ final class Schema {
             // A file at the current version needs no change, and so no write lock: it is judged in a
             // read transaction, which WAL never makes wait, so opening it neither waits for nor fails
             // on another process's write transaction.
-            statement.execute("BEGIN");
-            FileState current = readState(connection);
-            statement.execute("COMMIT");
+            FileState current = readStateAtOnce(connection);
             if (current.userVersion() == CURRENT_VERSION) {
                 judge(file, current);
                 return;
@@ -262,9 +260,9 @@ final class Schema {
     }
 
     /**
-     * {@link #readState} in one read transaction. Read statement by statement, another store's
-     * schema creation could commit between the reads, giving tables without the application ID
-     * that the same commit sets: a file refused as not Estoria's.
+     * {@link #readState} in one read transaction of its own. Read statement by statement, another
+     * store's schema creation could commit between the reads, giving tables without the application
+     * ID that the same commit sets: a file refused as not Estoria's.
      */
     private static FileState readStateAtOnce(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {

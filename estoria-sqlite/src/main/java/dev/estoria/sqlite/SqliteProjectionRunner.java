@@ -10,7 +10,6 @@ import dev.estoria.projection.ProjectionProcessor;
 import dev.estoria.projection.ProjectionStatus;
 import dev.estoria.projection.ProjectionStatus.State;
 import dev.estoria.subscription.Subscription;
-import dev.estoria.subscription.SubscriptionOptions;
 import java.lang.System.Logger.Level;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -166,9 +165,8 @@ public final class SqliteProjectionRunner implements AutoCloseable {
      * batch written, to be tried again from the committed checkpoint.
      */
     private boolean follow() throws InterruptedException {
-        try (Subscription subscription = life.follow(Subscription.to(store, SubscriptionOptions.defaults()
-                .afterPosition(position).filter(options.filter()).batchSize(options.batchSize())
-                .pollInterval(options.pollInterval())))) {
+        try (Subscription subscription = life.follow(store, position, options.filter(), options.batchSize(),
+                options.pollInterval())) {
             long lastSaved = 0;
             boolean savedThisRun = false;
             boolean atHead = false;
