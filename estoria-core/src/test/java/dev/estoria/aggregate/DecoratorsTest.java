@@ -83,10 +83,15 @@ class DecoratorsTest {
         assertThat(snapshots.read(counter.id()).orElseThrow().version()).isEqualTo(6);
     }
 
+    /** Snapshots every {@code n} events into a fresh in-memory snapshot store, over {@link #base}. */
+    private SnapshottingAggregateStore<Counter, CounterEvent> snapshotting(int n) {
+        return new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(n),
+                Counter.class);
+    }
+
     @Test
     void loadsReadOnlyTheEventsAfterTheSnapshot() {
-        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(5),
-                Counter.class);
+        var store = snapshotting(5);
         Aggregate<Counter, CounterEvent> counter = saved(store, 12);
         counting.eventsRead.set(0);
         Aggregate<Counter, CounterEvent> loaded = store.load(counter.id().uuid());
@@ -105,8 +110,7 @@ class DecoratorsTest {
 
     @Test
     void aSnapshotAtTheTipLoadsWithoutReplay() {
-        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(4),
-                Counter.class);
+        var store = snapshotting(4);
         Aggregate<Counter, CounterEvent> counter = saved(store, 8);
         counting.eventsRead.set(0);
         assertThat(store.load(counter.id().uuid()).state().value()).isEqualTo(8);
@@ -149,23 +153,20 @@ class DecoratorsTest {
 
     @Test
     void aSnapshotOfADeletedStreamDoesNotHideTheSnapshotsOfItsSuccessor() {
-        InMemoryEventStore events = InMemoryEventStore.create();
-        var base = new EventSourcedAggregateStore<>(events, Counter.type());
-        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(2),
-                Counter.class);
+        var store = snapshotting(2);
         Aggregate<Counter, CounterEvent> old = store.create();
         for (int i = 0; i < 4; i++) {
             old.record(new Incremented(100));
         }
         store.save(old); // snapshots at 2 and 4
-        events.deleteStream(old.id());
+        memory.deleteStream(old.id());
         Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
         for (int i = 0; i < 3; i++) {
             reborn.record(new Incremented(1));
         }
         store.save(reborn); // its own snapshot at 2; the deleted stream's at 4 is still the newest
         // Housekeeping the README calls safe: the events the snapshot at 2 covers are dropped.
-        events.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
+        memory.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
 
         Aggregate<Counter, CounterEvent> loaded = store.load(reborn.id().uuid());
         assertThat(loaded.version()).isEqualTo(3);
@@ -174,22 +175,20 @@ class DecoratorsTest {
 
     @Test
     void aSnapshotInAnEventStreamAtTheVersionOfADeletedStreamsSnapshotIsKept() {
-        InMemoryEventStore events = InMemoryEventStore.create();
-        var base = new EventSourcedAggregateStore<>(events, Counter.type());
         var store = new SnapshottingAggregateStore<>(base, EventStreamSnapshotStore.create(events),
                 SnapshotPolicy.everyNEvents(2), Counter.class);
         Aggregate<Counter, CounterEvent> old = store.create();
         old.record(new Incremented(100));
         old.record(new Incremented(100));
         store.save(old); // a snapshot at 2: value 200
-        events.deleteStream(old.id());
+        memory.deleteStream(old.id());
         Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
         for (int i = 0; i < 3; i++) {
             reborn.record(new Incremented(1));
         }
         store.save(reborn); // a snapshot at 2 again: value 2
         // Housekeeping the README calls safe: the events the snapshot at 2 covers are dropped.
-        events.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
+        memory.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
 
         Aggregate<Counter, CounterEvent> loaded = store.load(reborn.id().uuid());
         assertThat(loaded.version()).isEqualTo(3);
@@ -199,8 +198,6 @@ class DecoratorsTest {
 
     @Test
     void aSearchForAnOlderSnapshotNeverSettlesOnOneOfTheDeletedStream() {
-        InMemoryEventStore events = InMemoryEventStore.create();
-        var base = new EventSourcedAggregateStore<>(events, Counter.type());
         // This store ignores a snapshot at or below its newest, so the successor's at 2 is never kept.
         var store = new SnapshottingAggregateStore<>(base, EventStreamSnapshotStore.create(events),
                 SnapshotPolicy.everyNEvents(2), Counter.class);
@@ -209,13 +206,13 @@ class DecoratorsTest {
             old.record(new Incremented(100));
         }
         store.save(old); // snapshots at 2 and 4
-        events.deleteStream(old.id());
+        memory.deleteStream(old.id());
         Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
         for (int i = 0; i < 3; i++) {
             reborn.record(new Incremented(1));
         }
         store.save(reborn);
-        events.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
+        memory.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(2));
 
         // The snapshot at 4 predates the stream, so the one at 2, taken before it, does too, even though
         // its event is gone and cannot say so: the state at 3 cannot be rebuilt, and 201 would be a lie.
@@ -665,17 +662,14 @@ class DecoratorsTest {
 
     @Test
     void aVersionedLoadFromASnapshotWhoseEventWasTruncatedStopsAtTheVersion() {
-        InMemoryEventStore events = InMemoryEventStore.create();
-        var base = new EventSourcedAggregateStore<>(events, Counter.type());
-        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(3),
-                Counter.class);
+        var store = snapshotting(3);
         Aggregate<Counter, CounterEvent> counter = store.create();
         for (int i = 0; i < 8; i++) {
             counter.record(new Incremented(1));
         }
         store.save(counter); // snapshots at 3 and 6
         // Housekeeping: the events the snapshot at 3 covers are dropped, so a load from it finds 4 first.
-        events.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(3));
+        memory.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(3));
 
         Aggregate<Counter, CounterEvent> at3 = store.load(counter.id().uuid(), 3);
         assertThat(at3.version()).isEqualTo(3);
@@ -688,8 +682,6 @@ class DecoratorsTest {
 
     @Test
     void anAggregateCachedFromASnapshotIsNotMixedWithARewrittenStream() {
-        InMemoryEventStore events = InMemoryEventStore.create();
-        var base = new EventSourcedAggregateStore<>(events, Counter.type());
         var snapshotting = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(),
                 SnapshotPolicy.everyNEvents(5), Counter.class);
         var cached = new CachedAggregateStore<>(snapshotting, new MapCache());
@@ -700,7 +692,7 @@ class DecoratorsTest {
         snapshotting.save(old); // snapshot at 5, the tip
         assertThat(cached.load(old.id().uuid()).state().value()).isEqualTo(5); // restored from it, and cached
 
-        events.deleteStream(old.id());
+        memory.deleteStream(old.id());
         Aggregate<Counter, CounterEvent> reborn = base.create(old.id().uuid());
         for (int i = 0; i < 6; i++) {
             reborn.record(new Incremented(10));
@@ -711,10 +703,7 @@ class DecoratorsTest {
 
     @Test
     void aStreamTruncatedToEmptyLoadsFromItsSnapshotOnlyIfItStoppedThere() {
-        InMemoryEventStore events = InMemoryEventStore.create();
-        var base = new EventSourcedAggregateStore<>(events, Counter.type());
-        var store = new SnapshottingAggregateStore<>(base, InMemorySnapshotStore.create(), SnapshotPolicy.everyNEvents(5),
-                Counter.class);
+        var store = snapshotting(5);
         Aggregate<Counter, CounterEvent> exact = store.create();
         Aggregate<Counter, CounterEvent> past = store.create();
         for (Aggregate<Counter, CounterEvent> counter : List.of(exact, past)) {
@@ -722,7 +711,7 @@ class DecoratorsTest {
                 counter.record(new Incremented(1));
             }
             store.save(counter); // a snapshot at 5; the tips are 5 and 8
-            events.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(counter == exact ? 5 : 8));
+            memory.deleteStream(counter.id(), DeleteStreamOptions.truncateTo(counter == exact ? 5 : 8));
         }
 
         Aggregate<Counter, CounterEvent> loaded = store.load(exact.id().uuid());
