@@ -24,6 +24,7 @@ import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.typeid.TypeId;
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
@@ -142,6 +143,17 @@ public final class PostgresEventStore
      * on append with {@link IllegalArgumentException}, and nothing is written.
      */
     public static final int MAX_TYPE_BYTES = 1024;
+
+    /**
+     * The most bytes one event may have, counting its payload, its encoded metadata, its event type
+     * and its content type (and the default of {@link PostgresOptions#maxEventBytes()}). PostgreSQL
+     * builds each row it sends in one buffer of at most 1 GiB, and sends {@code bytea} to a client
+     * reading in text format (pgJDBC does, for a statement's first runs on a connection) as hex, two
+     * characters a byte: an event much over half a GiB is written, but a read of its stream then
+     * fails with "invalid memory alloc request size", on every try. A larger event is refused on
+     * append with {@link IllegalArgumentException}, and nothing of the append is written.
+     */
+    public static final int MAX_EVENT_BYTES = 500_000_000;
 
     private static final System.Logger LOG = System.getLogger(PostgresEventStore.class.getName());
     private static final int FETCH_SIZE = 256;
@@ -498,8 +510,8 @@ public final class PostgresEventStore
      *
      * <p>Also refused with {@link IllegalArgumentException}, before anything is written: more than
      * 2<sup>20</sup> events, a stream type, event type or content type containing U+0000 or an
-     * unpaired surrogate, a stream type over 1,024 bytes of UTF-8, and metadata strings with
-     * unpaired surrogates.
+     * unpaired surrogate, a stream type over 1,024 bytes of UTF-8, metadata strings with unpaired
+     * surrogates, and an event over {@link PostgresOptions#maxEventBytes()} bytes.
      *
      * @throws StoreUnavailableException if PostgreSQL cannot be reached or no answer came within
      *     {@link PostgresOptions#appendTimeout()}; the append may or may not have been written
@@ -523,6 +535,13 @@ public final class PostgresEventStore
                 metadata = MetadataCodec.encode(w.metadata());
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("append to " + streamId + ": event " + i + ": " + e.getMessage(), e);
+            }
+            long size = (long) w.data().length + metadata.length + w.type().getBytes(StandardCharsets.UTF_8).length
+                    + w.contentType().getBytes(StandardCharsets.UTF_8).length;
+            if (size > this.options.maxEventBytes()) {
+                throw new IllegalArgumentException("append to " + streamId + ": event " + i + " is " + size
+                        + " bytes (payload, metadata, types); this store holds at most " + this.options.maxEventBytes()
+                        + " bytes per event");
             }
             prepared.add(new GroupCommitter.Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
         }

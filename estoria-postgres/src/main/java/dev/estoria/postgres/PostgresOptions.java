@@ -39,6 +39,10 @@ import java.util.regex.Pattern;
  * @param crossProcessNotifications whether appends are announced to other processes, and theirs
  *     heard, through {@code LISTEN/NOTIFY} (on by default); see {@link
  *     PostgresEventStore#onAppend(Runnable)}
+ * @param maxEventBytes the most bytes one event may have, counting its payload, its encoded
+ *     metadata, its event type and its content type: from 1 to {@link
+ *     PostgresEventStore#MAX_EVENT_BYTES} (the default). A larger event is refused on append with
+ *     {@link IllegalArgumentException}, and nothing of the append is written
  */
 public record PostgresOptions(
         String schema,
@@ -51,7 +55,8 @@ public record PostgresOptions(
         Duration readSettleTimeout,
         Duration feedCheckInterval,
         Duration feedLagThreshold,
-        boolean crossProcessNotifications) {
+        boolean crossProcessNotifications,
+        int maxEventBytes) {
 
     /** The default schema name. */
     public static final String DEFAULT_SCHEMA = "estoria";
@@ -64,7 +69,7 @@ public record PostgresOptions(
 
     private static final PostgresOptions DEFAULTS = new PostgresOptions(DEFAULT_SCHEMA, false,
             Duration.ofSeconds(5), Duration.ofSeconds(30), 10, 1, 64, Duration.ofMillis(250),
-            Duration.ofSeconds(10), Duration.ofSeconds(5), true);
+            Duration.ofSeconds(10), Duration.ofSeconds(5), true, PostgresEventStore.MAX_EVENT_BYTES);
 
     /**
      * @throws IllegalArgumentException naming the option, if a value is out of range or the schema
@@ -94,6 +99,20 @@ public record PostgresOptions(
         if (maxGroupAppends < 1) {
             throw new IllegalArgumentException("maxGroupAppends must be >= 1, was " + maxGroupAppends);
         }
+        if (maxEventBytes < 1 || maxEventBytes > PostgresEventStore.MAX_EVENT_BYTES) {
+            throw new IllegalArgumentException("maxEventBytes must be between 1 and " + PostgresEventStore.MAX_EVENT_BYTES
+                    + " (see PostgresEventStore.MAX_EVENT_BYTES), was " + maxEventBytes);
+        }
+    }
+
+    /** The options as they were before {@code maxEventBytes}: with the largest events the store can hold. */
+    public PostgresOptions(String schema, boolean strictPositions, Duration connectionTimeout,
+            Duration statementTimeout, int poolSize, int writerLanes, int maxGroupAppends,
+            Duration readSettleTimeout, Duration feedCheckInterval, Duration feedLagThreshold,
+            boolean crossProcessNotifications) {
+        this(schema, strictPositions, connectionTimeout, statementTimeout, poolSize, writerLanes, maxGroupAppends,
+                readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                PostgresEventStore.MAX_EVENT_BYTES);
     }
 
     /** Watermark positions, schema {@value #DEFAULT_SCHEMA}, 5 s connection and 30 s statement timeouts. */
@@ -156,57 +175,74 @@ public record PostgresOptions(
 
     public PostgresOptions withSchema(String newSchema) {
         return new PostgresOptions(newSchema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withStrictPositions(boolean strict) {
         return new PostgresOptions(schema, strict, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withConnectionTimeout(Duration timeout) {
         return new PostgresOptions(schema, strictPositions, timeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withStatementTimeout(Duration timeout) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, timeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withPoolSize(int size) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, size,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withWriterLanes(int lanes) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                lanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                lanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withMaxGroupAppends(int max) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, max, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, max, readSettleTimeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withReadSettleTimeout(Duration timeout) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, timeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, timeout, feedCheckInterval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withFeedCheckInterval(Duration interval) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, interval, feedLagThreshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, interval, feedLagThreshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withFeedLagThreshold(Duration threshold) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, threshold, crossProcessNotifications);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, threshold, crossProcessNotifications,
+                maxEventBytes);
     }
 
     public PostgresOptions withCrossProcessNotifications(boolean enabled) {
         return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
-                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, enabled);
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold, enabled,
+                maxEventBytes);
+    }
+
+    public PostgresOptions withMaxEventBytes(int max) {
+        return new PostgresOptions(schema, strictPositions, connectionTimeout, statementTimeout, poolSize,
+                writerLanes, maxGroupAppends, readSettleTimeout, feedCheckInterval, feedLagThreshold,
+                crossProcessNotifications, max);
     }
 
     private static void requirePositive(String name, Duration d) {

@@ -4,6 +4,7 @@ import dev.estoria.snapshot.RetentionPolicy;
 import dev.estoria.snapshot.Snapshot;
 import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -22,7 +23,8 @@ import java.util.Optional;
  * <p>A row per aggregate version, keyed by aggregate type, aggregate UUID and version; the state is
  * stored verbatim as {@code bytea}, the content type verbatim (empty allowed). Writing a version
  * already stored replaces it. Timestamps are kept to the microsecond (the precision of {@code
- * timestamptz}); a finer one is truncated.
+ * timestamptz}); a finer one is truncated. A snapshot over {@link PostgresOptions#maxEventBytes()}
+ * bytes with its content type is refused with {@link IllegalArgumentException}, like an event.
  *
  * <p>Retention runs in the write's transaction, after the insert, under a transaction-scoped
  * advisory lock on the aggregate, so concurrent writers of one aggregate take turns and the result
@@ -125,6 +127,12 @@ public final class PostgresSnapshotStore implements SnapshotStore {
         MetadataCodec.requireStorableText(snapshot.contentType(), "snapshot of " + snapshot.aggregateId()
                 + " content type");
         TypeId id = snapshot.aggregateId();
+        long size = (long) snapshot.data().length + snapshot.contentType().getBytes(StandardCharsets.UTF_8).length;
+        if (size > store.options().maxEventBytes()) {
+            // The event store's limit, for the same reason: a larger row is written but cannot be read back.
+            throw new IllegalArgumentException(snapshot + " is " + size + " bytes with its content type; this store"
+                    + " holds at most " + store.options().maxEventBytes() + " bytes per snapshot");
+        }
         Connection c = null;
         try {
             c = store.beginTransaction();
