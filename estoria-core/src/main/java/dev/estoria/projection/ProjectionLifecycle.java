@@ -291,8 +291,9 @@ public final class ProjectionLifecycle {
      * Runs {@code attempt} until it returns, trying it again after each {@link
      * TransientStoreException}: the failure is logged and the loop pauses for {@link #retryPause}
      * of the failures in a row, or until {@link #stop()}. Failures count in a row while {@code
-     * progress} (a position, say) stays the same; progress since the last one starts the count
-     * again. Called by the loop's thread only; any other exception is thrown as is.
+     * progress} (a position, say) stays the same; progress since the last one, or a {@link
+     * #storeAnswered()}, starts the count again. Called by the loop's thread only; any other
+     * exception is thrown as is.
      *
      * @param log the runner's logger, which the warnings go to
      * @param doing what failed, for the log ("loading the checkpoint")
@@ -346,6 +347,7 @@ public final class ProjectionLifecycle {
      * every round. Called by the loop's thread.
      */
     public void storeAnswered() {
+        outagesInARow = 0; // a later outage is a new one, from the shortest pause
         if (outage != null) {
             outage = null;
         }

@@ -137,6 +137,37 @@ class StoreOutageTest {
     }
 
     @Test
+    void aLaterOutageStartsAgainFromTheShortestPause() throws Exception {
+        LogRecorder log = new LogRecorder(ProjectionProcessor.class);
+        log.start();
+        try {
+            append();
+            Recorder recorder = new Recorder();
+            start(recorder);
+            recorder.awaitCount(1);
+            await(() -> saved.load(id).isPresent(), "the checkpoint was saved at the head");
+            down = () -> new TransientStoreException("the database is restarting");
+            await(() -> processor.outage().map(o -> o.tries() >= 4).orElse(false), "four tries were refused");
+            down = null;
+            await(() -> processor.outage().isEmpty(), "the first outage is over");
+
+            // Idle at the head, nothing new handled: only the round that went through says the
+            // first outage is over, and the next one is a new outage, from its first pause.
+            int before = log.messages().size();
+            down = () -> new TransientStoreException("the database is restarting again");
+            await(() -> log.messages().stream().skip(before).anyMatch(m -> m.contains("restarting again")),
+                    "the second outage's first try was refused");
+            down = null;
+            String first = log.messages().stream().skip(before).filter(m -> m.contains("restarting again"))
+                    .findFirst().orElseThrow();
+            assertThat(first).as("the pause after a new outage's first try").contains("trying again in 100 ms");
+            await(() -> processor.outage().isEmpty(), "the second outage is over");
+        } finally {
+            log.stop();
+        }
+    }
+
+    @Test
     void aProcessorStartedDuringAnOutageStartsOnceTheStoreIsBack() throws Exception {
         long first = append();
         down = () -> new TransientStoreException("connection refused");

@@ -140,6 +140,8 @@ public final class PostgresProjectionRunner implements AutoCloseable {
     private int lockTimeoutsInARow;
     private static final int LOCK_TIMEOUTS_BEFORE_WARNING = 4;
     private volatile long handled;
+    /** Transactions this runner committed, heartbeats at the head included; the loop's thread only. */
+    private long commits;
 
     private PostgresProjectionRunner(PostgresEventStore store, ProjectionId id, TransactionalHandler handler,
             Options options) {
@@ -180,10 +182,12 @@ public final class PostgresProjectionRunner implements AutoCloseable {
 
     private void run() {
         life.catchingUp();
-        // Counted per episode: a batch committed since the last failure starts the counts again.
+        // Counted per episode: a batch committed since the last failure (the empty one of a heartbeat
+        // at the head too) starts the counts again.
         int transientFailures = 0;
         int unavailableFailures = 0;
         long failedAt = -1;
+        long commitsAtFailure = -1;
         boolean loaded = false;
         try {
             while (!life.stopping()) {
@@ -207,10 +211,11 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                     if (life.stopping()) {
                         break;
                     }
-                    if (committed != failedAt) {
+                    if (committed != failedAt || commits != commitsAtFailure) {
                         transientFailures = 0;
                         unavailableFailures = 0;
                         failedAt = committed;
+                        commitsAtFailure = commits;
                     }
                     // The database out of reach (a restart, a failover, a lost connection) is waited
                     // out however long it lasts; other transient failures (a deadlock, a
@@ -324,6 +329,7 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                 throw new Overtaken();
             }
             c.commit();
+            commits++;
             // The count first: whoever sees the new position sees the events counted with it.
             handled += batch.size();
             committed = last;

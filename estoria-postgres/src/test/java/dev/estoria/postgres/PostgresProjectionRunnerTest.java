@@ -162,6 +162,53 @@ class PostgresProjectionRunnerTest {
     }
 
     @Test
+    void transientFailuresOfSeparateEpisodesAtTheHeadDoNotAddUp() throws Exception {
+        append(1, 1);
+        // While the switch is on, every write of the checkpoint fails as a serialization failure
+        // would: at the head, with no new event, the heartbeat is what fails.
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE " + q + "fail_switch (on_ boolean NOT NULL)");
+            s.execute("INSERT INTO " + q + "fail_switch VALUES (false)");
+            s.execute("CREATE FUNCTION " + q + "refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF (SELECT on_ FROM " + q + "fail_switch) THEN"
+                    + " RAISE EXCEPTION 'could not serialize access (simulated)' USING ERRCODE = '40001'; END IF;"
+                    + " RETURN NEW; END $$");
+            s.execute("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON " + store.schema().checkpoints()
+                    + " FOR EACH ROW EXECUTE FUNCTION " + q + "refuse()");
+        }
+        PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording(""), options(20)).start();
+        try {
+            assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).as("caught up").isTrue();
+            for (int episode = 1; episode <= 2; episode++) {
+                failCheckpointWrites(true);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (runner.state() != State.FAILED && runner.outage().map(o -> o.tries() < 3).orElse(true)
+                        && System.nanoTime() < deadline) {
+                    Thread.sleep(10); // polling an outcome, not ordering threads
+                }
+                assertThat(runner.failure()).as("episode %d: three tries, fewer than the five an episode gets",
+                        episode).isEmpty();
+                assertThat(runner.outage()).as("episode %d", episode).isPresent();
+                failCheckpointWrites(false);
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (runner.outage().isPresent() && System.nanoTime() < deadline) {
+                    Thread.sleep(10); // polling an outcome, not ordering threads
+                }
+                assertThat(runner.outage()).as("episode %d is over: a heartbeat committed", episode).isEmpty();
+            }
+            assertThat(runner.state()).isEqualTo(State.LIVE);
+        } finally {
+            runner.close();
+        }
+    }
+
+    private void failCheckpointWrites(boolean on) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("UPDATE " + q + "fail_switch SET on_ = " + on);
+        }
+    }
+
+    @Test
     void anErrorThrownByTheHandlerMarksTheRunnerFailed() throws Exception {
         append(1, 1);
         PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, (tx, event) -> {
