@@ -36,8 +36,15 @@ final class DeleteCommand extends StoreCommand {
             } catch (StreamNotFoundException e) {
                 // Snapshots left by an earlier deletion of the stream (by the API, or a run of this
                 // command whose snapshot deletion failed) can still be erased.
-                if (whole && deleteSnapshots(store)) {
-                    out().println("deleted the snapshots of " + stream + ", whose stream does not exist");
+                try {
+                    if (whole && deleteSnapshots(store)) {
+                        out().println("deleted the snapshots of " + stream + ", whose stream does not exist");
+                    }
+                } catch (RuntimeException snapshotsFailed) {
+                    // The stream's absence stays the answer (exit 2); the failure is said, not lost.
+                    e.addSuppressed(snapshotsFailed);
+                    err().println("warning: could not delete the snapshots of " + stream + ": "
+                            + snapshotsFailed.getMessage());
                 }
                 throw e;
             }

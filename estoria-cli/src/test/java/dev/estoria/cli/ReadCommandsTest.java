@@ -4,15 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.estoria.cli.store.CliStore;
 import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.snapshot.Snapshot;
+import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -194,6 +198,36 @@ class ReadCommandsTest {
         assertThat(result.exitCode()).as("the stream does not exist").isEqualTo(ExitCodes.STREAM_NOT_FOUND);
         assertThat(snapshots.read(ORDER)).as("its snapshots, left by an earlier deletion").isEmpty();
         assertThat(result.out()).isEqualTo("deleted the snapshots of " + ORDER + ", whose stream does not exist\n");
+    }
+
+    @Test
+    void aFailedSnapshotDeletionOfAMissingStreamIsSaidAndTheExitCodeStillSaysNotFound() {
+        var snapshots = cli.snapshots(StoreOptions.DEFAULT_DB);
+        SnapshotStore failing = new SnapshotStore() {
+            @Override
+            public Optional<Snapshot> read(TypeId aggregateId, long maxVersion) {
+                return snapshots.read(aggregateId, maxVersion);
+            }
+
+            @Override
+            public void write(Snapshot snapshot) {
+                snapshots.write(snapshot);
+            }
+
+            @Override
+            public boolean delete(TypeId aggregateId) {
+                throw new EventStoreException("the snapshot table is out of reach");
+            }
+        };
+        InMemoryEventStore store = cli.defaultStore();
+        cli.opener = (target, mode) -> CliStore.of(store, cli.checkpoints(StoreOptions.DEFAULT_DB), failing, () -> { });
+        store.deleteStream(ORDER, DeleteStreamOptions.wholeStream());
+
+        CliHarness.Result result = cli.run("delete", ORDER.toString());
+
+        assertThat(result.exitCode()).as("the stream does not exist").isEqualTo(ExitCodes.STREAM_NOT_FOUND);
+        assertThat(result.err()).contains("could not delete the snapshots of " + ORDER + ": the snapshot table is out of reach")
+                .contains("not found");
     }
 
     @Test

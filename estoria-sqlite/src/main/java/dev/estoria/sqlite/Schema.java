@@ -267,11 +267,21 @@ final class Schema {
     private static FileState readStateAtOnce(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {
             statement.execute("BEGIN");
+            FileState state;
             try {
-                return readState(connection);
-            } finally {
-                statement.execute("COMMIT");
+                state = readState(connection);
+            } catch (SQLException | RuntimeException e) {
+                // SQLite may have ended the transaction itself (an I/O error): the ROLLBACK's own
+                // failure must not hide the one that tells what is wrong with the file.
+                try {
+                    statement.execute("ROLLBACK");
+                } catch (SQLException ended) {
+                    e.addSuppressed(ended);
+                }
+                throw e;
             }
+            statement.execute("COMMIT");
+            return state;
         }
     }
 
