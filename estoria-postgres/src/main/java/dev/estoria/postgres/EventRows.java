@@ -19,7 +19,15 @@ import java.util.UUID;
  */
 final class EventRows {
 
+    /** Fetches the payload and metadata a cursor's row left out ({@link Sql#cursorColumns}). */
+    interface LargeValues {
+        /** The payload and the stored metadata of the event at {@code position}. */
+        byte[][] load(long position) throws SQLException;
+    }
+
     private final TypeId knownStream;
+    private final LargeValues large;
+    private boolean lastLeftOut;
     private String lastStreamType;
     private UUID lastStreamUuid;
     private TypeId lastStream;
@@ -28,7 +36,16 @@ final class EventRows {
 
     /** Rows of one stream, whose ID is not read from each row; null for rows of any streams. */
     EventRows(TypeId knownStream) {
+        this(knownStream, null);
+    }
+
+    /**
+     * Rows of {@link Sql#cursorColumns}, whose payload and metadata {@code large} fetches when the
+     * row left them out.
+     */
+    EventRows(TypeId knownStream, LargeValues large) {
         this.knownStream = knownStream;
+        this.large = large;
     }
 
     /**
@@ -41,18 +58,31 @@ final class EventRows {
         long position = rs.getLong(1);
         try {
             TypeId stream = knownStream != null ? knownStream : stream(rs.getString(2), rs.getObject(3, UUID.class));
+            byte[] data = rs.getBytes(8);
+            byte[] metadataBytes = rs.getBytes(10);
+            lastLeftOut = large != null && rs.getBoolean(11);
+            if (lastLeftOut) {
+                byte[][] values = large.load(position);
+                data = values[0];
+                metadataBytes = values[1];
+            }
             return new Event(
                     new TypeId(rs.getString(5), rs.getObject(6, UUID.class)),
                     stream,
                     rs.getLong(4),
                     OptionalLong.of(position),
                     rs.getObject(7, OffsetDateTime.class).toInstant(),
-                    rs.getBytes(8),
+                    data,
                     rs.getString(9),
-                    metadata(rs.getBytes(10)));
+                    metadata(metadataBytes));
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new EventStoreException("the event at position " + position + " is damaged: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether the row read last came without its payload and metadata, fetched on their own. */
+    boolean lastLeftOut() {
+        return lastLeftOut;
     }
 
     /** The bytes of the stored metadata of the row read last. */

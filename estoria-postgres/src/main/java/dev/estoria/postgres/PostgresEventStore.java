@@ -564,7 +564,7 @@ public final class PostgresEventStore
         boolean forward = options.direction() == Direction.FORWARD;
         String range = options.afterVersion() > 0 ? (forward ? " AND e.version > ?" : " AND e.version <= ?") : "";
         String order = forward ? " ORDER BY e.version" : " ORDER BY e.version DESC";
-        String sql = "SELECT " + Sql.STREAM_EVENT_COLUMNS + " FROM " + schema.events() + " e"
+        String sql = "SELECT " + Sql.cursorColumns(true) + " FROM " + schema.events() + " e"
                 + " WHERE e.stream_type = ? AND e.stream_uuid = ?" + range + order
                 + (options.count() > 0 ? " LIMIT " + options.count() : "");
         // Most reads are short (an aggregate after its snapshot, a projection catching up): the
@@ -623,6 +623,7 @@ public final class PostgresEventStore
                     return StreamIterator.of(first);
                 }
                 c.setAutoCommit(false);
+                beginSnapshotRead(c);
                 boundTransaction(c);
                 PreparedStatement s = bounded(c.prepareStatement(sql));
                 bindStreamRead(s, 1, streamId, options);
@@ -684,14 +685,15 @@ public final class PostgresEventStore
             c.setAutoCommit(false);
             PreparedStatement s;
             if (this.options.strictPositions()) {
+                beginSnapshotRead(c);
                 boundTransaction(c);
-                s = bounded(c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                s = bounded(c.prepareStatement("SELECT " + Sql.cursorColumns(false) + " FROM " + schema.events()
                         + " e WHERE e.position > ?" + where + " ORDER BY e.position" + limit));
                 s.setLong(1, options.afterPosition());
                 bindFilter(c, s, 2, filter);
             } else {
                 long watermark = watermark(c);
-                s = bounded(c.prepareStatement("SELECT " + Sql.EVENT_COLUMNS + " FROM " + schema.events()
+                s = bounded(c.prepareStatement("SELECT " + Sql.cursorColumns(false) + " FROM " + schema.events()
                         + " e WHERE e.position > ? AND e.position < ?" + where + " ORDER BY e.position" + limit));
                 s.setLong(1, options.afterPosition());
                 s.setLong(2, watermark);
@@ -807,6 +809,17 @@ public final class PostgresEventStore
      * settled in its snapshot: {@code base + (xmin << 20)}. The transaction's later statements read
      * from the same snapshot.
      */
+    /**
+     * Makes the transaction just begun on {@code c} read one snapshot throughout: a cursor's large
+     * events ({@link Sql#INLINE_BYTES}) are fetched by later statements, which must see the rows the
+     * cursor sees, even if their stream is deleted meanwhile.
+     */
+    private static void beginSnapshotRead(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        }
+    }
+
     private long watermark(Connection c) throws SQLException {
         long deadline = System.nanoTime() + this.options.readSettleTimeout().toNanos();
         long pause = 1;
@@ -912,7 +925,9 @@ public final class PostgresEventStore
      * dropped unclosed, until it is garbage-collected (see {@link CursorHold}). Its
      * first fetch is one event; each later fetch asks for as many rows as hold about {@link
      * #FETCH_BYTES} of events as large as the largest of the fetch before it (1 to {@link
-     * #FETCH_SIZE}), so events of similar size take about that much memory however large they are.
+     * #FETCH_SIZE}), so events of similar size take about that much memory. Events over {@link
+     * Sql#INLINE_BYTES} come without their payload and metadata, fetched on their own as each is
+     * read, so a fetch sized for small events holds little more when large ones follow them.
      */
     private final class CursorIterator extends AbstractStreamIterator {
         private final CursorHold hold;
@@ -930,7 +945,7 @@ public final class PostgresEventStore
                 throws SQLException {
             this.rows = rows;
             this.streamId = streamId;
-            this.mapper = new EventRows(streamId);
+            this.mapper = new EventRows(streamId, this::loadLarge);
             this.onRow = onRow;
             this.fetchRows = Math.max(1, statement.getFetchSize());
             // Last, so a constructor that throws leaves its resources to the caller alone.
@@ -947,7 +962,9 @@ public final class PostgresEventStore
                 }
                 onRow = false;
                 Event event = mapper.read(rows);
-                largest = Math.max(largest, event.dataLength() + mapper.lastMetadataLength());
+                if (!mapper.lastLeftOut()) {
+                    largest = Math.max(largest, event.dataLength() + mapper.lastMetadataLength());
+                }
                 if (++readOfFetch == fetchRows) {
                     // The fetch is read: size the next one from its largest event.
                     fetchRows = (int) Math.max(1, Math.min(FETCH_SIZE, FETCH_BYTES / Math.max(1, largest)));
@@ -962,6 +979,25 @@ public final class PostgresEventStore
                 // The iterator must stay reachable while its rows are read, or the cleaner could
                 // close them underneath.
                 Reference.reachabilityFence(this);
+            }
+        }
+
+        /**
+         * The payload and metadata of an event the cursor's row left out, read in the cursor's
+         * transaction, whose snapshot still holds the row.
+         */
+        private byte[][] loadLarge(long position) throws SQLException {
+            try (PreparedStatement s = bounded(hold.connection.prepareStatement("SELECT data, metadata FROM "
+                    + schema.events() + " WHERE position = ?"))) {
+                s.setLong(1, position);
+                Sql.preferBinaryResults(s);
+                try (ResultSet rs = s.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new EventStoreException("the event at position " + position + " was read, but its payload"
+                                + " was not found in the same snapshot");
+                    }
+                    return new byte[][] {rs.getBytes(1), rs.getBytes(2)};
+                }
             }
         }
 

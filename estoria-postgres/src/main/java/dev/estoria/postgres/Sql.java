@@ -30,6 +30,28 @@ final class Sql {
             "e.position, NULL::text, NULL::uuid, e.version, e.event_type, e.event_uuid, e.recorded_at,"
                     + " e.data, e.content_type, e.metadata";
 
+    /**
+     * The most bytes of payload and metadata an event may have to come with a cursor's rows: a
+     * larger one comes as a row without them, fetched on its own when it is read ({@link
+     * #cursorColumns}). A fetch thus holds at most {@code rows * INLINE_BYTES}, whatever the events
+     * it meets, while its size is chosen from the events of the fetch before it.
+     */
+    static final int INLINE_BYTES = 128 << 10;
+
+    /**
+     * The columns of a cursor's read: those of {@link #STREAM_EVENT_COLUMNS} when the stream is
+     * known, else {@link #EVENT_COLUMNS}, but with NULL payload and metadata for an event over
+     * {@link #INLINE_BYTES}, and an 11th column saying so. {@code octet_length} of a value stored
+     * out of line is read from its header, without fetching the value.
+     */
+    static String cursorColumns(boolean streamKnown) {
+        String size = "octet_length(e.data) + octet_length(e.metadata)";
+        String inline = "CASE WHEN " + size + " <= " + INLINE_BYTES + " THEN ";
+        return "e.position, " + (streamKnown ? "NULL::text, NULL::uuid" : "e.stream_type, e.stream_uuid")
+                + ", e.version, e.event_type, e.event_uuid, e.recorded_at, " + inline + "e.data END, e.content_type, "
+                + inline + "e.metadata END, " + size + " > " + INLINE_BYTES;
+    }
+
     static final String UNIQUE_VIOLATION = "23505";
     static final String EVENT_UUID_CONSTRAINT = "events_event_uuid_key";
 

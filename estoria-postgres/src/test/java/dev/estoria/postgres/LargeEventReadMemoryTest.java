@@ -23,12 +23,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Reads fetch by bytes, not only by rows: a child JVM whose heap holds a few dozen large events
  * reads a stream and the global log of 1 MiB events far larger than its heap, both through a
- * stream read's first statement and through the cursor.
+ * stream read's first statement and through the cursor, and reads where hundreds of small events
+ * come before the large ones.
  */
 class LargeEventReadMemoryTest {
 
     static final int EVENTS = 160;
     static final int SIZE = 1 << 20;
+    static final int MIXED_SMALL = 300;
+    static final int MIXED_LARGE = 150;
 
     @TempDir
     Path directory;
@@ -38,6 +41,22 @@ class LargeEventReadMemoryTest {
         TestDatabase db = TestDatabase.get();
         PostgresEventStore store = db.newStore();
         try {
+            // One stream of small events followed by large ones: a fetch sized for the small ones
+            // would bring many large ones at once.
+            TypeId mixed = TypeId.newV4("mixed");
+            List<WritableEvent> mixedSmalls = new ArrayList<>();
+            for (int i = 0; i < MIXED_SMALL; i++) {
+                mixedSmalls.add(WritableEvent.of("noted", new byte[16]));
+            }
+            long beforeMixed = store.appendStream(mixed, mixedSmalls).get(0).globalPosition().orElseThrow() - 1;
+            byte[] mixedPayload = new byte[SIZE];
+            for (int a = 0; a < MIXED_LARGE / 10; a++) {
+                List<WritableEvent> batch = new ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    batch.add(WritableEvent.of("filled", mixedPayload).withMetadata("n", Integer.toString(i)));
+                }
+                store.appendStream(mixed, batch);
+            }
             // Small events first: a long read of them must not leave later reads fetching many rows.
             TypeId small = TypeId.newV4("small");
             List<WritableEvent> smalls = new ArrayList<>();
@@ -59,7 +78,8 @@ class LargeEventReadMemoryTest {
             String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
             Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx64m",
                     "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), Reader.class.getName(),
-                    db.jdbcUrl, store.options().schema(), stream.toString(), small.toString(), Long.toString(afterSmall))
+                    db.jdbcUrl, store.options().schema(), stream.toString(), small.toString(), Long.toString(afterSmall),
+                    mixed.toString(), Long.toString(beforeMixed))
                     .redirectError(stderr.toFile()).start();
             String result;
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
@@ -69,8 +89,10 @@ class LargeEventReadMemoryTest {
             assertThat(child.waitFor(120, TimeUnit.SECONDS)).isTrue();
             assertThat(child.exitValue()).as("reader exit; stderr:%n%s", Files.readString(stderr)).isZero();
             long bytes = (long) EVENTS * SIZE;
+            long mixedBytes = MIXED_SMALL * 16L + (long) MIXED_LARGE * SIZE;
             assertThat(result).isEqualTo("OK " + EVENTS + " " + bytes + " " + EVENTS + " " + bytes + " 100 "
-                    + 100L * SIZE + " " + bytes);
+                    + 100L * SIZE + " " + bytes + " " + (MIXED_SMALL + MIXED_LARGE) + " " + mixedBytes + " "
+                    + (MIXED_SMALL + MIXED_LARGE + 600 + EVENTS) + " " + (mixedBytes + 600 * 16L + bytes));
         } finally {
             db.discard(store);
         }
@@ -104,6 +126,37 @@ class LargeEventReadMemoryTest {
         }
     }
 
+    @Test
+    void aLargeEventFetchedOnItsOwnIsReadFromTheReadsSnapshotThoughItsStreamIsDeletedMeanwhile() {
+        TestDatabase db = TestDatabase.get();
+        PostgresEventStore store = db.newStore();
+        try {
+            // More events than one first statement returns, so the read goes on with a cursor.
+            TypeId stream = TypeId.newV4("doomed");
+            List<WritableEvent> batch = new ArrayList<>();
+            for (int i = 1; i <= 300; i++) {
+                byte[] payload = new byte[i % 100 == 0 ? Sql.INLINE_BYTES + 1 : 8];
+                payload[0] = (byte) i;
+                batch.add(WritableEvent.of("filled", payload).withMetadata("n", Integer.toString(i)));
+            }
+            long first = store.appendStream(stream, batch).get(0).globalPosition().orElseThrow();
+            try (StreamIterator read = store.readStream(stream, ReadStreamOptions.defaults());
+                    StreamIterator all = store.readAll(ReadAllOptions.after(first - 1))) {
+                assertThat(read.next().streamVersion()).isEqualTo(1);
+                assertThat(all.next().streamVersion()).isEqualTo(1);
+                store.deleteStream(stream, dev.estoria.eventstore.DeleteStreamOptions.wholeStream());
+                List<Long> versions = new ArrayList<>(List.of(1L));
+                versions.addAll(versions(read));
+                assertThat(versions).containsExactlyElementsOf(range(1, 300));
+                List<Long> global = new ArrayList<>(List.of(1L));
+                global.addAll(versions(all));
+                assertThat(global).containsExactlyElementsOf(range(1, 300));
+            }
+        } finally {
+            db.discard(store);
+        }
+    }
+
     private static List<Long> versions(StreamIterator it) {
         List<Long> versions = new ArrayList<>();
         try (it) {
@@ -128,7 +181,8 @@ class LargeEventReadMemoryTest {
     /**
      * Reads the whole stream of large events, a stream of 600 small ones, the log after the small
      * events, a stream read of 100 events (the first statement's path), then projects the
-     * large events with a runner of default options (batches of up to 500 events).
+     * large events with a runner of default options (batches of up to 500 events); then reads the
+     * stream of small events followed by large ones, and the whole log from it on.
      */
     public static final class Reader {
         public static void main(String[] args) throws Exception {
@@ -149,8 +203,10 @@ class LargeEventReadMemoryTest {
                         throw new AssertionError("runner did not catch up");
                     }
                 }
+                long[] m = drain(store.readStream(TypeId.parse(args[5]), ReadStreamOptions.defaults()));
+                long[] g = drain(store.readAll(ReadAllOptions.after(Long.parseLong(args[6]))));
                 System.out.println("OK " + s[0] + " " + s[1] + " " + a[0] + " " + a[1] + " " + c[0] + " " + c[1]
-                        + " " + handledBytes);
+                        + " " + handledBytes + " " + m[0] + " " + m[1] + " " + g[0] + " " + g[1]);
             }
         }
 
