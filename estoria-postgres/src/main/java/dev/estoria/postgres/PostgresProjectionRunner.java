@@ -207,6 +207,9 @@ public final class PostgresProjectionRunner implements AutoCloseable {
                 } catch (Overtaken o) {
                     LOG.log(Level.DEBUG, "projection {0}: another runner committed first; resuming after its checkpoint", id);
                     transientFailures = 0;
+                    // The store answered a whole transaction: an outage being waited out is over,
+                    // though this runner may keep losing the race for the checkpoint row.
+                    life.storeAnswered();
                 } catch (Exception e) {
                     if (life.stopping()) {
                         break;

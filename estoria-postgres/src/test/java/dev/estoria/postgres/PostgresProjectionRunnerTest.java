@@ -164,18 +164,7 @@ class PostgresProjectionRunnerTest {
     @Test
     void transientFailuresOfSeparateEpisodesAtTheHeadDoNotAddUp() throws Exception {
         append(1, 1);
-        // While the switch is on, every write of the checkpoint fails as a serialization failure
-        // would: at the head, with no new event, the heartbeat is what fails.
-        try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE " + q + "fail_switch (on_ boolean NOT NULL)");
-            s.execute("INSERT INTO " + q + "fail_switch VALUES (false)");
-            s.execute("CREATE FUNCTION " + q + "refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
-                    + " IF (SELECT on_ FROM " + q + "fail_switch) THEN"
-                    + " RAISE EXCEPTION 'could not serialize access (simulated)' USING ERRCODE = '40001'; END IF;"
-                    + " RETURN NEW; END $$");
-            s.execute("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON " + store.schema().checkpoints()
-                    + " FOR EACH ROW EXECUTE FUNCTION " + q + "refuse()");
-        }
+        installFailSwitch(store);
         PostgresProjectionRunner runner = PostgresProjectionRunner.create(store, ID, recording(""), options(20)).start();
         try {
             assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).as("caught up").isTrue();
@@ -202,9 +191,70 @@ class PostgresProjectionRunnerTest {
         }
     }
 
-    private void failCheckpointWrites(boolean on) throws Exception {
+    /**
+     * While the switch is on ({@link #failCheckpointWrites}), every write of {@code on}'s
+     * checkpoints fails as a serialization failure would: at the head, with no new event, the
+     * heartbeat is what fails.
+     */
+    private void installFailSwitch(PostgresEventStore on) throws Exception {
+        String schema = '"' + on.options().schema() + "\".";
         try (Connection c = db.connect(); Statement s = c.createStatement()) {
-            s.execute("UPDATE " + q + "fail_switch SET on_ = " + on);
+            s.execute("CREATE TABLE " + schema + "fail_switch (on_ boolean NOT NULL)");
+            s.execute("INSERT INTO " + schema + "fail_switch VALUES (false)");
+            s.execute("CREATE FUNCTION " + schema + "refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " IF (SELECT on_ FROM " + schema + "fail_switch) THEN"
+                    + " RAISE EXCEPTION 'could not serialize access (simulated)' USING ERRCODE = '40001'; END IF;"
+                    + " RETURN NEW; END $$");
+            s.execute("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON " + on.schema().checkpoints()
+                    + " FOR EACH ROW EXECUTE FUNCTION " + schema + "refuse()");
+        }
+    }
+
+    private void failCheckpointWrites(boolean on) throws Exception {
+        failCheckpointWrites(store, on);
+    }
+
+    private void failCheckpointWrites(PostgresEventStore of, boolean on) throws Exception {
+        try (Connection c = db.connect(); Statement s = c.createStatement()) {
+            s.execute("UPDATE \"" + of.options().schema() + "\".fail_switch SET on_ = " + on);
+        }
+    }
+
+    @Test
+    void anOutageEndsWhenTheStoreAnswersThoughTheCheckpointRowStaysLockedByAnother() throws Exception {
+        // The lock timeout is half the statement timeout: one second.
+        PostgresEventStore mine = db.newStore(PostgresOptions.defaults().withStatementTimeout(Duration.ofSeconds(2)));
+        try {
+            mine.appendStream(TypeId.newV4("ticks"), List.of(WritableEvent.of("ticked", new byte[0])));
+            installFailSwitch(mine);
+            try (PostgresProjectionRunner runner = PostgresProjectionRunner.create(mine, ID, (tx, event) -> { },
+                    options(10)).start()) {
+                assertThat(runner.awaitCaughtUp(Duration.ofSeconds(30))).as("caught up").isTrue();
+                failCheckpointWrites(mine, true);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (runner.outage().isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(10); // polling an outcome, not ordering threads
+                }
+                assertThat(runner.outage()).as("the heartbeat fails").isPresent();
+                // Another transaction (a second runner's long batch, say) holds the checkpoint row:
+                // the runner's tries now end in lock timeouts, answers of a working store.
+                try (Connection holder = db.connect()) {
+                    holder.setAutoCommit(false);
+                    try (Statement s = holder.createStatement()) {
+                        s.execute("SELECT * FROM " + mine.schema().checkpoints() + " FOR UPDATE");
+                    }
+                    failCheckpointWrites(mine, false);
+                    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                    while (runner.outage().isPresent() && System.nanoTime() < deadline) {
+                        Thread.sleep(10); // polling an outcome, not ordering threads
+                    }
+                    assertThat(runner.outage()).as("over, though the row is still locked").isEmpty();
+                    assertThat(runner.failure()).isEmpty();
+                    holder.rollback();
+                }
+            }
+        } finally {
+            db.discard(mine);
         }
     }
 
