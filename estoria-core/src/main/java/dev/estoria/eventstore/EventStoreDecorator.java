@@ -91,6 +91,12 @@ public abstract class EventStoreDecorator
         return ((GlobalReader) inner).readAll(options);
     }
 
+    /**
+     * The inner store's head. A subclass that changes which events {@link #readAll} yields (a
+     * filter, say) overrides this too, to answer the newest position its own {@code readAll} would
+     * yield; one that only observes reads (timing, counting) keeps it, and with it the inner
+     * store's fast answer rather than {@link GlobalReader#headPosition()}'s default, a whole read.
+     */
     @Override
     public long headPosition() {
         return ((GlobalReader) inner).headPosition();
