@@ -177,7 +177,9 @@ public final class EstoriaCli implements Callable<Integer> {
     private static int reportUsageError(ParameterException exception, String[] args) {
         CommandLine failed = exception.getCommandLine();
         PrintWriter err = failed.getErr();
-        String message = POSITIONAL_PREFIX.matcher(oneLine(exception.getMessage())).replaceFirst("");
+        String message = POSITIONAL_PREFIX.matcher(oneLine(exception.getMessage())).replaceFirst("")
+                .replaceFirst("^Error: ", "") // picocli's own prefix, as in "Error: --a, --b are mutually exclusive"
+                .replace("option option ", "option "); // picocli's "Value for option option '--meta'
         err.println("error: " + message
                 + " (see '" + failed.getCommandSpec().qualifiedName() + " --help')");
         err.flush();

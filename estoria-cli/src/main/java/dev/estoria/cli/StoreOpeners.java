@@ -132,7 +132,10 @@ final class StoreOpeners {
 
     private static CliStore openPostgres(StoreTarget.Postgres target, OpenMode mode, String program) {
         // Opening the store creates its schema; a command that only reads must not, so it looks first.
-        if (mode == OpenMode.MUST_EXIST && !holdsStore(target)) {
+        // Commands that write look too: a server that cannot be reached is then told at once, by its
+        // address, instead of after the pool's timeout with the pool's own words.
+        boolean holdsStore = holdsStore(target);
+        if (mode == OpenMode.MUST_EXIST && !holdsStore) {
             throw new StoreMissingException("no Estoria store in " + target.describe()
                     + createHint(program, "--schema NAME"));
         }

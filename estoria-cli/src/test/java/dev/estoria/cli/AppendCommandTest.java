@@ -197,7 +197,8 @@ class AppendCommandTest {
         CliHarness.Result result = cli.run(argLine.split("\\|", -1));
 
         assertThat(result.exitCode()).as(result.err()).isEqualTo(ExitCodes.BAD_INPUT);
-        assertThat(result.err()).startsWith("error: ").endsWith("\n");
+        assertThat(result.err()).startsWith("error: ").endsWith("\n")
+                .doesNotContain("error: Error:").doesNotContain("option option");
         assertThat(result.err().lines()).hasSize(1);
         assertThat(result.out()).isEmpty();
         assertThat(cli.stores).isEmpty();

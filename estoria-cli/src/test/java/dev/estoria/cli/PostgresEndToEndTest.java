@@ -277,4 +277,15 @@ class PostgresEndToEndTest {
         assertThat(err.toString()).startsWith("error: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/nowhere: ")
                 .doesNotContain("secret");
     }
+
+    @Test
+    void anUnreachableServerIsTheSameStoreErrorForACommandThatWrites() {
+        StringWriter err = new StringWriter();
+        int code = execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "append", "--new-stream", "x",
+                "--type", "t", "--data", "1", "--postgres", "jdbc:postgresql://127.0.0.1:1/nowhere?user=u&password=secret");
+
+        assertThat(code).isEqualTo(ExitCodes.STORE_ERROR);
+        assertThat(err.toString()).startsWith("error: cannot connect to PostgreSQL at jdbc:postgresql://127.0.0.1:1/nowhere: ")
+                .doesNotContain("secret").doesNotContain("Connection is not available");
+    }
 }
