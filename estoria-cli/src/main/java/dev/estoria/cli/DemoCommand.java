@@ -21,6 +21,7 @@ import dev.estoria.typeid.TypeId;
 import java.io.PrintWriter;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,6 +45,9 @@ import picocli.CommandLine.Command;
 final class DemoCommand extends StoreCommand {
 
     static final String STREAM_TYPE = BankAccounts.TYPE.name();
+
+    /** How long the demo waits, at most, for its events to reach a global log that holds them back. */
+    private static final Duration FEED_WAIT = Duration.ofSeconds(10);
 
     /** One command an account holder gives the bank. */
     private sealed interface Step {
@@ -112,7 +116,7 @@ final class DemoCommand extends StoreCommand {
         List<Customer> customers = customers();
         List<UUID> ids = new ArrayList<>();
         List<Refusal> refusals = new ArrayList<>();
-        List<Event> log;
+        Log log;
         List<String[]> accountRows = new ArrayList<>();
         try (CliStore store = open(OpenMode.CREATE_IF_MISSING)) {
             BankAccounts bank = new BankAccounts(store);
@@ -160,9 +164,10 @@ final class DemoCommand extends StoreCommand {
      * The events of the demo's accounts in global order, read from the global log with a filter the
      * store evaluates: from the first of them on, streams of the account type, keeping the demo's own.
      */
-    private static List<Event> globalLog(CliStore store, List<UUID> ids) {
+    private Log globalLog(CliStore store, List<UUID> ids) {
         List<TypeId> streams = ids.stream().map(id -> TypeId.of(STREAM_TYPE, id)).toList();
         long first = Long.MAX_VALUE;
+        long newest = 0;
         long total = 0;
         for (TypeId stream : streams) {
             List<Event> events;
@@ -170,8 +175,12 @@ final class DemoCommand extends StoreCommand {
                 events = iterator.toList();
             }
             first = Math.min(first, events.getFirst().globalPosition().orElseThrow());
+            newest = Math.max(newest, events.getLast().globalPosition().orElseThrow());
             total += events.size();
         }
+        // PostgreSQL holds events back from global reads while an older transaction is open.
+        String heldBackBy = FeedWait.awaitReadable(store, newest, FEED_WAIT, err(), "the demo's events to reach the global log")
+                ? "" : store.watermark().orElseThrow().heldBackBy();
         List<Event> log = new ArrayList<>();
         ReadAllOptions read = ReadAllOptions.after(first - 1).filter(EventFilter.streamTypes(STREAM_TYPE));
         try (StreamIterator events = store.readAll(read)) {
@@ -182,13 +191,19 @@ final class DemoCommand extends StoreCommand {
                 }
             }
         }
-        return log;
+        return new Log(log, total, heldBackBy);
     }
 
-    private void print(List<Customer> customers, List<UUID> ids, List<Refusal> refusals, List<Event> log,
+    /**
+     * The demo's events as the global log shows them, how many were written, and what holds the
+     * rest back from the log ("" if nothing does).
+     */
+    private record Log(List<Event> events, long written, String heldBackBy) {}
+
+    private void print(List<Customer> customers, List<UUID> ids, List<Refusal> refusals, Log log,
             List<String[]> accountRows) {
         PrintWriter out = out();
-        out.println("Wrote " + log.size() + " events for " + customers.size() + " new bank accounts to "
+        out.println("Wrote " + log.written() + " events for " + customers.size() + " new bank accounts to "
                 + where() + ",");
         out.println("through the bank account example (BankAccounts, in estoria-examples): streams of type \""
                 + STREAM_TYPE + "\",");
@@ -209,12 +224,17 @@ final class DemoCommand extends StoreCommand {
         out.println("The global log, as it is now:");
         out.println();
         Table events = Table.of(out, ">POSITION", "ACCOUNT", ">VERSION", "TYPE", ">AMOUNT", "DATA");
-        for (Event event : log) {
+        for (Event event : log.events()) {
             events.row(Long.toString(event.globalPosition().orElse(0)), owners.get(event.streamId()),
                     Long.toString(event.streamVersion()), event.type(), amount(event),
                     EventTable.preview(event.data(), event.contentType()));
         }
         events.finish("(no events)");
+        if (log.events().size() < log.written()) {
+            out.println("(" + (log.written() - log.events().size()) + " of the events written are not in the global log"
+                    + " yet: it holds them back from readers until an older transaction ends; "
+                    + log.heldBackBy() + ")");
+        }
         out.println();
         out.println("Each account as it is now, loaded through the aggregate store:");
         out.println();

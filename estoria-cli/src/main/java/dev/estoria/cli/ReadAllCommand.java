@@ -35,9 +35,18 @@ final class ReadAllCommand extends StoreCommand {
     @Override
     public Integer call() {
         EventFilter selected = filter.filter(true);
-        try (CliStore store = open(OpenMode.MUST_EXIST);
-                StreamIterator events = store.readAll(new ReadAllOptions(after, count, selected))) {
-            output.printer(out()).printAll(events, out());
+        try (CliStore store = open(OpenMode.MUST_EXIST)) {
+            long committed = store.watermark().map(CliStore.Watermark::committedHead).orElse(0L);
+            // Not waited for, as export does: this shows the log as readers see it now, and says so.
+            boolean heldBack = committed > after && !FeedWait.readable(store, committed);
+            try (StreamIterator events = store.readAll(new ReadAllOptions(after, count, selected))) {
+                output.printer(out()).printAll(events, out());
+            }
+            if (heldBack && count == 0) {
+                err().println("warning: events committed up to global position " + committed + " are not shown yet,"
+                        + " held back from readers until an older transaction ends ("
+                        + store.watermark().orElseThrow().heldBackBy() + ")");
+            }
         }
         return ExitCodes.OK;
     }

@@ -141,7 +141,19 @@ final class StoreOpeners {
         }
         PostgresEventStore store = PostgresEventStore.open(target.jdbcUrl(),
                 PostgresOptions.defaults().withSchema(target.schema()));
-        return CliStore.of(store, PostgresCheckpointStore.of(store), PostgresSnapshotStore.of(store), store::close);
+        CliStore.Watermark watermark = new CliStore.Watermark() {
+            @Override
+            public long committedHead() {
+                return store.committedHeadPosition();
+            }
+
+            @Override
+            public String heldBackBy() {
+                return store.health().describe();
+            }
+        };
+        return CliStore.of(store, PostgresCheckpointStore.of(store), PostgresSnapshotStore.of(store), store::close,
+                watermark);
     }
 
     /**

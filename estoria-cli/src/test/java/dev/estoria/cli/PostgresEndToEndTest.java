@@ -111,6 +111,86 @@ class PostgresEndToEndTest {
         assertThat(run("read-all", "--stream-type", "nothing").out()).isEmpty();
     }
 
+    /** A session whose open transaction holds an ID: it holds back from readers what commits after it began. */
+    private static java.sql.Connection olderTransaction() throws Exception {
+        java.sql.Connection older = java.sql.DriverManager.getConnection(TestPostgres.url());
+        older.setAutoCommit(false);
+        try (var s = older.createStatement()) {
+            s.execute("SELECT pg_current_xact_id()");
+        }
+        return older;
+    }
+
+    @Test
+    void anExportThatCannotSeeEveryCommittedEventFailsRatherThanPassForWhole() throws Exception {
+        assertThat(run("append", STREAM, "--type", "accountopened", "--data", "{}").exitCode()).isZero();
+        try (java.sql.Connection older = olderTransaction()) {
+            assertThat(run("append", STREAM, "--type", "moneydeposited", "--data", "{}").exitCode()).isZero();
+
+            CliHarness.Result export = run("export", "--wait", "0");
+
+            assertThat(export.exitCode()).as(export.err()).isEqualTo(ExitCodes.STORE_ERROR);
+            // The oldest transaction is ours, unless the server is shared with other sessions.
+            assertThat(export.err()).contains("export incomplete").contains("by transaction of backend pid ")
+                    .contains("--after ");
+            assertThat(export.outLines()).hasSize(1).allSatisfy(l -> assertThat(l).contains("accountopened"));
+
+            CliHarness.Result readAll = run("read-all");
+            assertThat(readAll.exitCode()).isZero();
+            assertThat(readAll.outLines()).hasSize(1);
+            assertThat(readAll.err()).startsWith("warning: events committed up to global position ")
+                    .contains("not shown yet").contains("by transaction of backend pid ");
+            older.commit();
+        }
+        assertThat(run("export").outLines()).hasSize(2);
+        CliHarness.Result readAll = run("read-all");
+        assertThat(readAll.outLines()).hasSize(2);
+        assertThat(readAll.err()).isEmpty();
+    }
+
+    @Test
+    void anExportWaitsForEventsCommittedBeforeItBeganThatAreHeldBack() throws Exception {
+        assertThat(run("append", STREAM, "--type", "accountopened", "--data", "{}").exitCode()).isZero();
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection older = olderTransaction()) {
+            assertThat(run("append", STREAM, "--type", "moneydeposited", "--data", "{}").exitCode()).isZero();
+            StringWriter out = new StringWriter();
+            CliHarness.LineWriter err = new CliHarness.LineWriter();
+            Future<Integer> export = executor.submit(() -> execute(new PrintWriter(out), new PrintWriter(err, true),
+                    "export", "--wait", "60", "--postgres", TestPostgres.url(), "--schema", schema));
+            assertThat(err.take()).as("export says what it waits for")
+                    .startsWith("waiting up to 60 s for the events committed before the export began: ")
+                    .contains("by transaction of backend pid ");
+            older.commit();
+            assertThat(export.get(30, TimeUnit.SECONDS)).isZero();
+            assertThat(out.toString().lines().toList()).hasSize(2).satisfies(lines -> {
+                assertThat(lines.get(0)).contains("accountopened");
+                assertThat(lines.get(1)).contains("moneydeposited");
+            });
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
+    @Test
+    void theDemoWaitsForItsEventsToReachAGlobalLogThatHoldsThemBack() throws Exception {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection older = olderTransaction()) {
+            StringWriter out = new StringWriter();
+            CliHarness.LineWriter err = new CliHarness.LineWriter();
+            Future<Integer> demo = executor.submit(() -> execute(new PrintWriter(out), new PrintWriter(err, true),
+                    "demo", "--postgres", TestPostgres.url(), "--schema", schema));
+            assertThat(err.take()).startsWith("waiting up to 10 s for the demo's events to reach the global log: ");
+            older.commit();
+            assertThat(demo.get(30, TimeUnit.SECONDS)).isZero();
+            assertThat(out.toString()).startsWith("Wrote 13 events for 3 new bank accounts")
+                    .doesNotContain("not in the global log yet");
+            assertThat(out.toString().lines().filter(l -> l.matches("\\s*\\d+  (Ada|Grace|Alan) .*"))).hasSize(13);
+        } finally {
+            executor.shutdownNow();
+        }
+    }
+
     @Test
     void exportFromOneSchemaImportsIntoAnother() throws Exception {
         String copy = TestPostgres.freshSchema();

@@ -751,6 +751,28 @@ public final class PostgresEventStore
     }
 
     /**
+     * The position of the newest committed event, whether {@link #readAll} returns it yet or not; 0
+     * if there is none. In watermark mode it is above {@link #headPosition()} while a transaction
+     * older than that event's, anywhere in the cluster, is still open ({@link #health()} names the
+     * oldest): such events are held back from readers, never lost. A reader that must see every
+     * event committed before some moment (an export, a backup) takes this at that moment, and reads
+     * until {@code headPosition()} has reached it. In strict mode the two are the same.
+     *
+     * @throws EventStoreException if the backend fails
+     */
+    public long committedHeadPosition() {
+        ensureOpen();
+        try (Connection c = dataSource.getConnection();
+                Statement s = bounded(c.createStatement());
+                ResultSet rs = s.executeQuery("SELECT coalesce(max(position), 0) FROM " + schema.events())) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw failure("reading the committed head position", e);
+        }
+    }
+
+    /**
      * The filter without the types a {@code text} column cannot hold, which were never stored and so
      * match nothing (sent to the server they would match another type, or fail); null when every
      * type of a named set was such a type, so that nothing matches.

@@ -89,6 +89,32 @@ class FeedHealthTest {
     }
 
     @Test
+    void theCommittedHeadIncludesEventsHeldBackFromReaders() throws Exception {
+        PostgresEventStore store = db.newStore(PostgresOptions.defaults().withReadSettleTimeout(Duration.ZERO));
+        try {
+            long before = store.appendStream(dev.estoria.typeid.TypeId.newV4("held"),
+                    java.util.List.of(dev.estoria.eventstore.WritableEvent.of("e", new byte[0])))
+                    .get(0).globalPosition().orElseThrow();
+            assertThat(store.committedHeadPosition()).isEqualTo(store.headPosition()).isEqualTo(before);
+            try (Connection older = db.rawConnection()) {
+                older.setAutoCommit(false);
+                try (Statement s = older.createStatement()) {
+                    s.execute("SELECT pg_current_xact_id()");
+                }
+                long held = store.appendStream(dev.estoria.typeid.TypeId.newV4("held"),
+                        java.util.List.of(dev.estoria.eventstore.WritableEvent.of("e", new byte[0])))
+                        .get(0).globalPosition().orElseThrow();
+                assertThat(store.committedHeadPosition()).as("committed, held back").isEqualTo(held);
+                assertThat(store.headPosition()).as("what readers see").isEqualTo(before);
+                older.commit();
+            }
+            assertThat(store.headPosition()).isEqualTo(store.committedHeadPosition());
+        } finally {
+            db.discard(store);
+        }
+    }
+
+    @Test
     void namesTheOldestOfSeveralOpenTransactions() throws Exception {
         PostgresOptions options = PostgresOptions.defaults().withSchema(TestDatabase.randomSchema())
                 .withFeedLagThreshold(Duration.ofMillis(500)).withFeedCheckInterval(Duration.ZERO);

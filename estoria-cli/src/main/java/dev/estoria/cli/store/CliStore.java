@@ -18,6 +18,7 @@ import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The capabilities the commands need from a store, in one type: stream reads and appends, the global
@@ -41,6 +42,24 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
     void close();
 
     /**
+     * How the store's global log may trail its commits: empty for a store whose {@link #readAll}
+     * returns every committed event at once (in memory, SQLite); PostgreSQL's watermark holds
+     * events back while an older transaction is open.
+     */
+    default Optional<Watermark> watermark() {
+        return Optional.empty();
+    }
+
+    /** A global log that may hold committed events back from readers for a while, never losing them. */
+    interface Watermark {
+        /** The position of the newest committed event, readable or not yet; 0 if there is none. */
+        long committedHead();
+
+        /** What holds the log back, in one line for people. */
+        String heldBackBy();
+    }
+
+    /**
      * Adapts {@code store} and the {@code checkpoints} and {@code snapshots} kept with it; {@link
      * #close()} runs {@code onClose} once.
      *
@@ -48,6 +67,15 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
      */
     static <S extends EventStore & GlobalReader & StreamDeleter & StreamLister & AppendNotifier> CliStore of(
             S store, CheckpointStore checkpoints, SnapshotStore snapshots, Runnable onClose) {
+        return of(store, checkpoints, snapshots, onClose, null);
+    }
+
+    /**
+     * As {@link #of(EventStore, CheckpointStore, SnapshotStore, Runnable)}, for a store whose global
+     * log may trail its commits ({@link #watermark()}); {@code watermark} may be null.
+     */
+    static <S extends EventStore & GlobalReader & StreamDeleter & StreamLister & AppendNotifier> CliStore of(
+            S store, CheckpointStore checkpoints, SnapshotStore snapshots, Runnable onClose, Watermark watermark) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(checkpoints, "checkpoints");
         Objects.requireNonNull(snapshots, "snapshots");
@@ -98,6 +126,11 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
             @Override
             public SnapshotStore snapshots() {
                 return snapshots;
+            }
+
+            @Override
+            public Optional<Watermark> watermark() {
+                return Optional.ofNullable(watermark);
             }
 
             @Override
