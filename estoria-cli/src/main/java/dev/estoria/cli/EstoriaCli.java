@@ -7,8 +7,10 @@ import dev.estoria.eventstore.StreamVersionMismatchException;
 import java.io.BufferedWriter;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -128,10 +130,21 @@ public final class EstoriaCli implements Callable<Integer> {
     public static void main(String[] args) {
         // Write bytes straight to the file descriptors: System.out swallows write errors, and tail
         // must notice a closed stdout.
-        PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(
-                new FileOutputStream(FileDescriptor.out), StandardCharsets.UTF_8), 1 << 16), false);
-        PrintWriter err = new PrintWriter(new OutputStreamWriter(
-                new FileOutputStream(FileDescriptor.err), StandardCharsets.UTF_8), true);
+        System.exit(runWithStandardStreams(new FileOutputStream(FileDescriptor.out),
+                new FileOutputStream(FileDescriptor.err), args));
+    }
+
+    /**
+     * Runs one command writing to {@code stdout} and {@code stderr}, as {@link #main} does; returns the
+     * exit code. Commands stop quietly when stdout fails (a reader that went away, as with {@code
+     * | head}); a failure other than a closed pipe (a full disk, say) then turns their exit code 0
+     * into 4, with one line on stderr, so output that was cut short never passes for whole.
+     */
+    static int runWithStandardStreams(OutputStream stdout, OutputStream stderr, String[] args) {
+        FailureRecordingStream recording = new FailureRecordingStream(stdout);
+        PrintWriter out = new PrintWriter(new BufferedWriter(new OutputStreamWriter(recording, StandardCharsets.UTF_8),
+                1 << 16), false);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(stderr, StandardCharsets.UTF_8), true);
         String program = System.getProperty("estoria.program", "estoria");
         CliEnvironment environment = new CliEnvironment(
                 StoreOpeners.standard(program),
@@ -142,7 +155,64 @@ public final class EstoriaCli implements Callable<Integer> {
                 Interrupts.shutdownHooks(),
                 System.getenv("ESTORIA_DEBUG") != null,
                 Clock.systemUTC());
-        System.exit(run(environment, out, err, args));
+        int code = run(environment, out, err, args);
+        IOException failure = recording.failure;
+        if (code == ExitCodes.OK && failure != null && !isClosedPipe(failure)) {
+            err.println("error: cannot write to stdout: " + failure.getMessage());
+            code = ExitCodes.STORE_ERROR;
+        }
+        return code;
+    }
+
+    /** Whether a write failed because the reader of the pipe went away (EPIPE). */
+    static boolean isClosedPipe(IOException failure) {
+        String message = failure.getMessage();
+        return message != null && message.contains("Broken pipe");
+    }
+
+    /** Passes writes through, keeping the first failure, which {@link PrintWriter} swallows. */
+    private static final class FailureRecordingStream extends FilterOutputStream {
+        volatile IOException failure;
+
+        FailureRecordingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            try {
+                out.write(bytes, offset, length);
+            } catch (IOException e) {
+                record(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                record(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                record(e);
+                throw e;
+            }
+        }
+
+        private void record(IOException e) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
     }
 
     /**
