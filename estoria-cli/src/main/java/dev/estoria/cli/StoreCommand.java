@@ -7,8 +7,10 @@ import dev.estoria.postgres.PostgresEventStore;
 import dev.estoria.typeid.TypeId;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -29,6 +31,17 @@ abstract class StoreCommand implements Callable<Integer> {
     boolean help;
 
     StoreOptions storeOptions() {
+        // Inherited options land in one place: given on both sides of the command name, the later
+        // one would win without a word.
+        ParseResult top = root.spec.commandLine().getParseResult();
+        ParseResult own = spec.commandLine().getParseResult();
+        if (top != null && own != null) {
+            for (String name : List.of("--db", "--postgres", "--schema")) {
+                if (top.hasMatchedOption(name) && own.hasMatchedOption(name)) {
+                    throw new BadInputException(name + " is given both before and after the command name; give it once");
+                }
+            }
+        }
         return root.storeOptions;
     }
 

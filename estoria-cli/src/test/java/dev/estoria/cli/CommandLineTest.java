@@ -65,8 +65,25 @@ class CommandLineTest {
         assertThat(cli.run("--db", "a.db", "streams").outLines()).hasSize(1);
         assertThat(cli.run("streams", "--db", "a.db").outLines()).hasSize(1);
         assertThat(cli.run("--db", "b.db", "streams").outLines()).isEmpty();
-        assertThat(cli.run("--db", "a.db", "streams", "--db", "b.db").outLines()).isEmpty();
         assertThat(cli.run("--db", "missing.db", "streams").err()).isEqualTo("error: no database at missing.db\n");
+    }
+
+    @Test
+    void aStoreOptionGivenBothBeforeAndAfterTheCommandIsRefused() {
+        cli.store("a.db");
+        String url = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+        String[][] twice = {
+            {"--db", "a.db", "streams", "--db", "b.db"},
+            {"--postgres", url, "streams", "--postgres", url},
+            {"--postgres", url, "--schema", "a", "read-all", "--schema", "b"},
+        };
+        for (String[] args : twice) {
+            CliHarness.Result result = cli.run(args);
+            assertThat(result.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(result.err()).as(String.join(" ", args)).endsWith(
+                    " is given both before and after the command name; give it once\n");
+        }
+        assertThat(cli.openCount).isZero();
     }
 
     @Test
