@@ -1,6 +1,7 @@
 package dev.estoria.cli;
 
 import dev.estoria.EstoriaException;
+import dev.estoria.cli.format.Printable;
 import dev.estoria.cli.store.StoreUnavailableException;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.eventstore.StreamVersionMismatchException;
@@ -286,8 +287,9 @@ public final class EstoriaCli implements Callable<Integer> {
         };
     }
 
+    /** The message on one line, its other control characters shown escaped (a NUL, an ESC). */
     private static String oneLine(String message) {
-        return message.replaceAll("\\s*\\R\\s*", " ").strip();
+        return Printable.escapeControls(message.replaceAll("\\s*\\R\\s*", " ").strip());
     }
 
     /** Reads the version the build wrote into the jar. */

@@ -121,6 +121,22 @@ class ReadCommandsTest {
     }
 
     @Test
+    void controlCharactersFromTheStoreAreShownEscapedInTablesAndErrors() {
+        TypeId odd = TypeId.parse("odd_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a");
+        cli.defaultStore().appendStream(odd, List.of(WritableEvent.json("e\u001b[31mvil\nline", "{}")));
+
+        CliHarness.Result table = cli.run("read", odd.toString(), "--format", "table");
+
+        assertThat(table.exitCode()).isZero();
+        assertThat(table.outLines()).hasSize(2);
+        assertThat(table.out()).doesNotContain("\u001b").contains("e\\u001b[31mvil\\nline");
+
+        CliHarness.Result missing = cli.run("read", "e\u001b[31mvil_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a");
+        assertThat(missing.exitCode()).isEqualTo(ExitCodes.STREAM_NOT_FOUND);
+        assertThat(missing.err()).doesNotContain("\u001b").contains("e\\u001b[31mvil");
+    }
+
+    @Test
     void tablesAreAlignedForPeople() {
         CliHarness.Result streams = cli.run("streams", "--format", "table");
         assertThat(streams.outLines()).containsExactly(

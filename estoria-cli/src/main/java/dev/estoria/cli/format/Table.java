@@ -11,7 +11,8 @@ import java.util.Objects;
  * <p>Rows are buffered and printed together so the column widths fit them all; a long listing is
  * printed in chunks of {@value #CHUNK} rows whose widths are fixed by the first chunk (a longer cell
  * later just pushes its line out), so memory stays bounded. Numeric columns are right-aligned.
- * Call {@link #finish()} at the end.
+ * Control characters in cells are shown escaped ({@link Printable}). Call {@link #finish()} at the
+ * end.
  */
 public final class Table {
 
@@ -51,7 +52,11 @@ public final class Table {
         if (cells.length != headers.size()) {
             throw new IllegalArgumentException("expected " + headers.size() + " cells, got " + cells.length);
         }
-        pending.add(cells.clone());
+        String[] row = new String[cells.length];
+        for (int i = 0; i < cells.length; i++) {
+            row[i] = Printable.escapeControls(cells[i]);
+        }
+        pending.add(row);
         rowCount++;
         if (pending.size() >= CHUNK) {
             flushRows();
