@@ -17,9 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code bench}: the benchmarks of the SQLite store, or of a PostgreSQL store with {@code --postgres}. */
 @Command(name = "bench",
-        description = {"Measure the store against same-run baselines and print Markdown tables:",
-            "appends/s with p50/p99 at several writer counts, stream and catch-up reads against a raw JDBC scan,",
-            "a 1M-event catch-up in a 256 MiB heap, aggregate loads with and without a snapshot, and",
+        description = {"Measure the store against same-run baselines, and print the results as Markdown tables.",
+            "They give appends/s with p50/p99 at several writer counts, stream and catch-up reads against a raw JDBC",
+            "scan, a 1M-event catch-up in a 256 MiB heap, aggregate loads with and without a snapshot, and",
             "append-to-handler latency. Without --postgres it runs on fresh SQLite files in --dir (never on --db);",
             "with --postgres it works in fresh bench_* schemas of that database and drops them afterwards.",
             "A full run takes several minutes; --quick runs a small version of everything."})
@@ -58,6 +58,21 @@ final class BenchCommand extends StoreCommand {
             throw new BadInputException("--repetitions must be at least 1, was " + repetitions);
         }
         StoreTarget target = storeOptions().target();
+        // Checked before a run of minutes, not after it.
+        if (storeOptions().db != null) {
+            throw new BadInputException("bench never runs on --db: it works in fresh files in --dir (default: a"
+                    + " temporary directory)");
+        }
+        if (storeOptions().schema != null) {
+            throw new BadInputException("bench does not use --schema: it works in fresh bench_* schemas of the"
+                    + " --postgres database and drops them afterwards");
+        }
+        if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new BadInputException("--dir " + dir + " is not a directory");
+        }
+        if (outFile != null) {
+            checkWritable(outFile);
+        }
         BenchSettings settings = (quick ? BenchSettings.quick() : BenchSettings.full())
                 .withProgress(Progress.printingTo(err()));
         if (dir != null) {
@@ -91,5 +106,19 @@ final class BenchCommand extends StoreCommand {
             }
         }
         return ExitCodes.OK;
+    }
+
+    /** Refuses an --out file that could not be written, which would be found out only at the end. */
+    private static void checkWritable(Path file) {
+        Path parent = file.toAbsolutePath().getParent();
+        if (Files.isDirectory(file)) {
+            throw new BadInputException("--out " + file + " is a directory");
+        }
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new BadInputException("--out " + file + ": no directory " + parent + " to write it in");
+        }
+        if (Files.exists(file) ? !Files.isWritable(file) : !Files.isWritable(parent)) {
+            throw new BadInputException("--out " + file + " cannot be written (permissions)");
+        }
     }
 }

@@ -21,7 +21,7 @@ final class OutputOptions {
     }
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "ndjson",
-            description = "ndjson (one JSON event per line, the default) or table (for people).")
+            description = "ndjson (one JSON object per line, the default) or table (for people).")
     Format format;
 
     /** Starts printing events to {@code out} in the chosen format. */

@@ -33,4 +33,22 @@ class BenchCommandTest {
         CliHarness.Result reps = cli.run("bench", "--repetitions", "0");
         assertThat(reps.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
     }
+
+    @Test
+    void optionsThatCannotWorkAreRefusedBeforeTheRun(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        String[][] refused = {
+            {"bench", "--quick", "--out", dir.resolve("missing").resolve("bench.md").toString()},
+            {"bench", "--quick", "--out", dir.toString()},
+            {"bench", "--quick", "--dir", file.toString()},
+            {"bench", "--quick", "--db", "estoria.db"},
+            {"bench", "--quick", "--postgres", "jdbc:postgresql://127.0.0.1:1/x", "--schema", "s"},
+        };
+        for (String[] args : refused) {
+            CliHarness.Result result = cli.run(args);
+            assertThat(result.exitCode()).as(String.join(" ", args)).isEqualTo(ExitCodes.BAD_INPUT);
+            assertThat(result.err()).as(String.join(" ", args)).startsWith("error: ")
+                    .doesNotContain("Benchmarking");
+        }
+    }
 }
