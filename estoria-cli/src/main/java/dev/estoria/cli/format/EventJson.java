@@ -13,8 +13,10 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -104,7 +106,9 @@ public final class EventJson {
      * <p>Requires {@code id}, {@code streamId} and one of {@code data} and {@code dataBase64} ({@code
      * dataBase64} wins when both are present). {@code contentType} defaults to empty and {@code
      * metadata} to none; {@code type}, when present, must match the type of {@code id}. The payload
-     * of an inline {@code data} is its exact text in the line. Other fields are ignored.
+     * of an inline {@code data} is its exact text in the line, so it is refused with a content type
+     * other than JSON ({@code application/json} or a {@code +json} type) or none. A field given twice is
+     * refused. Other fields are ignored.
      *
      * @throws IllegalArgumentException with a one-line description, if the line is not such an object
      */
@@ -120,8 +124,13 @@ public final class EventJson {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("expected a JSON object");
             }
+            Set<String> seen = new HashSet<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
+                if (!seen.add(field)) {
+                    // JSON parsers disagree on which one counts; an export never repeats one.
+                    throw new IllegalArgumentException("field \"" + field + "\" appears twice");
+                }
                 JsonToken value = parser.nextToken();
                 switch (field) {
                     case "id" -> id = string(parser, field);
@@ -170,11 +179,23 @@ public final class EventJson {
                 throw new IllegalArgumentException("field \"dataBase64\" is not valid base64: " + e.getMessage(), e);
             }
         } else if (inlineData != null) {
+            if (!contentType.isEmpty() && !Json.isJsonContentType(contentType) && !isJsonSuffixed(contentType)) {
+                // Its bytes would be the JSON text, quotes and escapes included: "hi" as "\"hi\"".
+                throw new IllegalArgumentException("field \"data\" holds the payload as JSON, but the content type is \""
+                        + contentType + "\"; give the payload's bytes as \"dataBase64\"");
+            }
             data = inlineData.getBytes(StandardCharsets.UTF_8);
         } else {
             throw new IllegalArgumentException("missing field \"data\" or \"dataBase64\"");
         }
         return new ExportedEvent(eventId, TypeId.parse(streamId), data, contentType, metadata);
+    }
+
+    /** Whether a content type is a JSON-based one, such as {@code application/vnd.bank+json}. */
+    private static boolean isJsonSuffixed(String contentType) {
+        int semicolon = contentType.indexOf(';');
+        String essence = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+        return essence.toLowerCase(java.util.Locale.ROOT).endsWith("+json");
     }
 
     private static String string(JsonParser parser, String field) throws IOException {

@@ -86,6 +86,16 @@ class EventJsonTest {
     }
 
     @Test
+    void inlineDataIsJsonTextUnderAJsonContentTypeOrNone() {
+        for (String contentType : new String[] {"application/json", "application/vnd.bank+json; v=2", ""}) {
+            ExportedEvent event = EventJson.read("{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"contentType\":\""
+                    + contentType + "\",\"data\":{\"a\": 1}}");
+            assertThat(new String(event.data(), java.nio.charset.StandardCharsets.UTF_8)).as(contentType)
+                    .isEqualTo("{\"a\": 1}");
+        }
+    }
+
+    @Test
     void readsWhatImportNeeds() {
         ExportedEvent event = EventJson.read(EventJson.write(event("{\"x\":1}", "application/json")));
 
@@ -110,6 +120,8 @@ class EventJsonTest {
         "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"data\":1} {}|unexpected text after the JSON object",
         "{\"id\":7,\"streamId\":\"" + STREAM + "\",\"data\":1}|field \"id\" must be a string",
         "{\"id\":\"x\",\"streamId\":\"" + STREAM + "\",\"data\":1}|invalid TypeId \"x\"",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"data\":1,\"streamId\":\"" + STREAM + "\"}|field \"streamId\" appears twice",
+        "{\"id\":\"" + ID + "\",\"streamId\":\"" + STREAM + "\",\"contentType\":\"text/plain\",\"data\":\"hi\"}|field \"data\" holds the payload as JSON, but the content type is \"text/plain\"",
     })
     void refusesBadLinesWithAClearReason(String caseLine) {
         String[] parts = caseLine.split("\\|");
