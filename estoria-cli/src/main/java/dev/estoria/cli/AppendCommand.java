@@ -194,12 +194,19 @@ final class AppendCommand extends StoreCommand {
         }
     }
 
-    /** Checks JSON data, without the whitespace around it; other data is kept byte for byte. */
+    /**
+     * Checks JSON data, without the whitespace around it and without a byte order mark (which
+     * editors on some systems start files with; JSON allows a reader to ignore it); other data is
+     * kept byte for byte.
+     */
     private static byte[] payload(byte[] data, boolean json, String origin) {
         if (!json) {
             return data;
         }
         String text = Json.utf8(data).orElseThrow(() -> new BadInputException(origin + ": JSON data is not valid UTF-8"));
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
         try {
             Json.validate(text);
         } catch (IllegalArgumentException e) {

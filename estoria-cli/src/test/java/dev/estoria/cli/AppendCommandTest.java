@@ -79,6 +79,17 @@ class AppendCommandTest {
     }
 
     @Test
+    void aByteOrderMarkBeforeJsonDataIsDropped(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("event.json");
+        Files.writeString(file, "\uFEFF{\"amount\": 10}\r\n");
+
+        CliHarness.Result result = cli.run("append", STREAM, "--type", "funds_deposited", "--data-file", file.toString());
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(cli.allEvents().get(0).data()).isEqualTo("{\"amount\": 10}".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void appendsEveryStdinLineAsOneBatch() throws Exception {
         cli.run("append", "other_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b7a", "--type", "x", "--data", "{}");
 
