@@ -67,6 +67,9 @@ final class Converters {
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
+            if (value.matches("[+-]?\\d+")) {
+                throw new TypeConversionException("\"" + value + "\" is too large: at most " + Long.MAX_VALUE);
+            }
             throw new TypeConversionException("\"" + value + "\" is not a whole number");
         }
     }

@@ -20,7 +20,20 @@ final class OutputOptions {
         TABLE
     }
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "ndjson",
+    /** Names the formats in lower case, as the documentation does. */
+    static final class FormatConverter implements picocli.CommandLine.ITypeConverter<Format> {
+        @Override
+        public Format convert(String value) {
+            for (Format format : Format.values()) {
+                if (format.name().equalsIgnoreCase(value)) {
+                    return format;
+                }
+            }
+            throw new picocli.CommandLine.TypeConversionException("expected ndjson or table, was '" + value + "'");
+        }
+    }
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "ndjson", converter = FormatConverter.class,
             description = "ndjson (one JSON object per line, the default) or table (for people).")
     Format format;
 

@@ -42,6 +42,9 @@ final class StoreOptions {
      * @throws BadInputException if the options contradict each other or a value is malformed
      */
     StoreTarget target() {
+        if (db != null && db.toString().isBlank()) {
+            throw new BadInputException("--db needs a file name");
+        }
         if (postgres == null) {
             if (schema != null) {
                 throw new BadInputException("--schema needs --postgres (a file store has no schemas)");

@@ -217,6 +217,19 @@ class AppendCommandTest {
     }
 
     @Test
+    void valueErrorsSayWhatIsWrong() {
+        CliHarness.Result result = cli.run("read", STREAM, "--count", "99999999999999999999");
+
+        assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(result.err()).contains("\"99999999999999999999\" is too large: at most 9223372036854775807");
+        assertThat(cli.run("read", STREAM, "--format", "xml").err()).contains("expected ndjson or table, was 'xml'");
+        assertThat(cli.run("read", STREAM, "--format", "TABLE").err()).as("any letter case").doesNotContain("--format");
+        CliHarness.Result emptyDb = cli.run("read", STREAM, "--db", "");
+        assertThat(emptyDb.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(emptyDb.err()).isEqualTo("error: --db needs a file name\n");
+    }
+
+    @Test
     void aPromptWithoutDataIsRefusedInsteadOfWaitingForTypedInput() {
         cli.stdinIsTerminal = true;
 

@@ -185,7 +185,8 @@ public final class Json {
 
     /** Jackson's message without its source excerpt, on one line, with the position of the problem. */
     static String describe(JsonProcessingException e) {
-        String message = e.getOriginalMessage().replaceAll("\\s*\\R\\s*", " ").strip();
+        // Without Jackson's pointer to its own settings, such as "from `StreamReadConstraints...`".
+        String message = e.getOriginalMessage().replaceAll("\\s*\\R\\s*", " ").replaceAll(",? from `[^`]*`", "").strip();
         if (e.getLocation() != null && e.getLocation().getColumnNr() > 0) {
             message += " (at character " + e.getLocation().getColumnNr() + ")";
         }
