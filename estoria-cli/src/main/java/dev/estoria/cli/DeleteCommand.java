@@ -3,6 +3,8 @@ package dev.estoria.cli;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.eventstore.DeleteStreamOptions;
+import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamNotFoundException;
 import dev.estoria.snapshot.EventStreamSnapshotStore;
 import dev.estoria.typeid.TypeId;
@@ -31,6 +33,7 @@ final class DeleteCommand extends StoreCommand {
         boolean whole = toVersion == null;
         DeleteStreamOptions options = whole ? DeleteStreamOptions.wholeStream() : DeleteStreamOptions.truncateTo(toVersion);
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
+            long tip = whole ? 0 : newestVersion(store);
             try {
                 store.deleteStream(stream, options);
             } catch (StreamNotFoundException e) {
@@ -50,10 +53,25 @@ final class DeleteCommand extends StoreCommand {
             }
             // After the stream, not before: a save in between could otherwise snapshot the state again.
             boolean snapshotsDeleted = whole && deleteSnapshots(store);
-            out().println(whole ? "deleted stream " + stream + (snapshotsDeleted ? " and its snapshots" : "")
-                    : "truncated stream " + stream + ": removed its events up to version " + toVersion);
+            if (whole) {
+                out().println("deleted stream " + stream + (snapshotsDeleted ? " and its snapshots" : ""));
+            } else if (tip > 0 && toVersion >= tip) {
+                out().println("truncated stream " + stream + ": removed all its events, up to its version " + tip
+                        + "; the stream stays, and its next event will be version " + (tip + 1));
+            } else {
+                out().println("truncated stream " + stream + ": removed its events up to version " + toVersion);
+            }
         }
         return ExitCodes.OK;
+    }
+
+    /** The version of the stream's newest event, for the message; 0 if it has none or does not exist. */
+    private long newestVersion(CliStore store) {
+        try (StreamIterator newest = store.readStream(stream, ReadStreamOptions.reverse().count(1))) {
+            return newest.hasNext() ? newest.next().streamVersion() : 0;
+        } catch (StreamNotFoundException e) {
+            return 0; // the deletion says so
+        }
     }
 
     /**

@@ -255,4 +255,16 @@ class ReadCommandsTest {
         assertThat(field(cli.run("read", ACCOUNT.toString()), "streamVersion")).containsExactly(4L, 5L);
         assertThat(cli.run("streams").outLines()).contains("{\"streamId\":\"" + ACCOUNT + "\",\"version\":5}");
     }
+
+    @Test
+    void truncatingPastTheNewestEventSaysItRemovedThemAll() {
+        CliHarness.Result result = cli.run("delete", ACCOUNT.toString(), "--to-version", "99");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(result.out()).isEqualTo("truncated stream " + ACCOUNT + ": removed all its events, up to its version 5;"
+                + " the stream stays, and its next event will be version 6\n");
+        assertThat(cli.run("streams").outLines()).contains("{\"streamId\":\"" + ACCOUNT + "\",\"version\":5}");
+        assertThat(cli.run("append", ACCOUNT.toString(), "--type", "t", "--data", "{}", "--expect-version", "5")
+                .exitCode()).isZero();
+    }
 }
