@@ -56,8 +56,13 @@ final class ImportCommand extends StoreCommand {
     /** Events are restored exactly, including metadata that only Estoria's own components may write. */
     private static final AppendStreamOptions RESTORE = AppendStreamOptions.defaults().withReservedMetadataAllowed();
 
-    @Parameters(paramLabel = "FILE", description = "An NDJSON file, as written by 'export'.")
+    @Parameters(paramLabel = "FILE", description = "An NDJSON file, as written by 'export'; - reads it from stdin.")
     Path file;
+
+    /** The file read: {@link #file}, or a copy of stdin, which is read twice (checked, then imported). */
+    private Path source;
+    /** The file as messages name it. */
+    private String name;
 
     private final Map<TypeId, Long> knownTips = new HashMap<>();
     private final Set<TypeId> streamsTouched = new HashSet<>();
@@ -66,12 +71,36 @@ final class ImportCommand extends StoreCommand {
 
     @Override
     public Integer call() {
-        if (!Files.isRegularFile(file)) {
-            throw new BadInputException(Files.exists(file) ? file + " is not a file" : "file not found: " + file);
+        if (!file.toString().equals("-")) {
+            if (!Files.isRegularFile(file)) {
+                throw new BadInputException(Files.exists(file) ? file + " is not a file" : "file not found: " + file);
+            }
+            source = file;
+            name = file.toString();
+            return importSource();
         }
+        if (environment().stdinIsTerminal()) {
+            throw new BadInputException("import - reads an export from stdin: pipe one in, as in"
+                    + " 'estoria export --db a.db | estoria import - --db b.db'");
+        }
+        name = "stdin";
+        try {
+            source = Files.createTempFile("estoria-import-", ".ndjson");
+            try {
+                Files.copy(environment().stdin(), source, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                return importSource();
+            } finally {
+                Files.deleteIfExists(source);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep stdin in a temporary file to import it", e);
+        }
+    }
+
+    private int importSource() {
         long total = check();
         if (total == 0) {
-            out().println("nothing to import: " + file + " holds no events");
+            out().println("nothing to import: " + name + " holds no events");
             return ExitCodes.OK;
         }
         knownTips.clear();
@@ -117,7 +146,7 @@ final class ImportCommand extends StoreCommand {
         } finally {
             progress.finish();
         }
-        out().println("imported " + total + " events into " + streamsTouched.size() + " streams from " + file + ": "
+        out().println("imported " + total + " events into " + streamsTouched.size() + " streams from " + name + ": "
                 + written + " written, " + alreadyPresent + " already present");
         return ExitCodes.OK;
     }
@@ -137,22 +166,22 @@ final class ImportCommand extends StoreCommand {
                 try {
                     event = EventJson.read(line);
                 } catch (IllegalArgumentException e) {
-                    throw new BadInputException(file + " line " + number + ": " + e.getMessage(), e);
+                    throw new BadInputException(name + " line " + number + ": " + e.getMessage(), e);
                 }
-                checkStreamTypeFits(event.streamId(), file + " line " + number + ": ");
+                checkStreamTypeFits(event.streamId(), name + " line " + number + ": ");
                 events++;
             }
         } catch (CharacterCodingException e) {
-            throw new BadInputException(file + " line " + (number + 1) + ": not valid UTF-8 text", e);
+            throw new BadInputException(name + " line " + (number + 1) + ": not valid UTF-8 text", e);
         } catch (IOException e) {
-            throw new BadInputException("cannot read " + file + ": " + e.getMessage(), e);
+            throw new BadInputException("cannot read " + name + ": " + e.getMessage(), e);
         }
         return events;
     }
 
     /** The file's lines; each is decoded on its own, so a line that is not UTF-8 is named by its number. */
     private Utf8Lines reader() throws IOException {
-        return new Utf8Lines(Files.newInputStream(file));
+        return new Utf8Lines(Files.newInputStream(source));
     }
 
     /** Appends one stream's run of events; {@code lines} holds each one's line number in the file. */
@@ -184,7 +213,7 @@ final class ImportCommand extends StoreCommand {
      * writing cannot see these, so the import stops here, with what came before written.
      */
     private RuntimeException refused(int line, RuntimeException refusal) {
-        String message = file + " line " + line + ": " + refusal.getMessage() + "; the import stopped there, after"
+        String message = name + " line " + line + ": " + refusal.getMessage() + "; the import stopped there, after"
                 + " writing " + written + " events (" + alreadyPresent + " were already present). Correct or remove"
                 + " that line and import again: what is stored is skipped";
         // A value the store cannot hold is bad input; an ID another event holds is a conflict with the store.

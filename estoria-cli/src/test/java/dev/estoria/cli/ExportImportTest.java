@@ -93,6 +93,25 @@ class ExportImportTest {
     }
 
     @Test
+    void importReadsAnExportFromStdinWithDash() throws Exception {
+        String export = Files.readString(export(StoreOptions.DEFAULT_DB));
+
+        CliHarness.Result result = cli.runWithStdin(export, "import", "-", "--db", "copy.db");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).isEqualTo("imported 8 events into 2 streams from stdin: 8 written, 0 already present\n");
+        assertThat(facts(cli.store("copy.db").readAll().toList())).isEqualTo(facts(cli.allEvents()));
+
+        CliHarness.Result bad = cli.runWithStdin(export + "{not json\n", "import", "-", "--db", "other.db");
+        assertThat(bad.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(bad.err()).startsWith("error: stdin line 9: malformed JSON");
+        assertThat(cli.stores).doesNotContainKey(java.nio.file.Path.of("other.db"));
+
+        cli.stdinIsTerminal = true;
+        assertThat(cli.run("import", "-", "--db", "copy.db").err()).startsWith("error: import - reads an export from stdin");
+    }
+
+    @Test
     void reimportingWritesNothing() throws Exception {
         Path file = export(StoreOptions.DEFAULT_DB);
         cli.run("import", file.toString(), "--db", "copy.db");
