@@ -21,6 +21,7 @@ final class StoreOptions {
     static final String DEFAULT_SCHEMA = "estoria";
 
     private static final Pattern SCHEMA = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Pattern CURRENT_SCHEMA = Pattern.compile("[?&]currentSchema=([^&]*)", Pattern.CASE_INSENSITIVE);
 
     // No picocli default, so that an explicit --db can be told apart from the default one.
     @Option(names = "--db", paramLabel = "FILE", scope = ScopeType.INHERIT,
@@ -59,6 +60,13 @@ final class StoreOptions {
                     + "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
         }
         String name = schema == null ? DEFAULT_SCHEMA : schema;
+        java.util.regex.Matcher current = CURRENT_SCHEMA.matcher(postgres);
+        if (current.find() && !current.group(1).equals(name)) {
+            // The store names its tables with its schema; the URL's search path would not move it.
+            throw new BadInputException("--postgres sets currentSchema=" + current.group(1) + ", but the store's schema is"
+                    + " given with --schema (here " + name + (schema == null ? ", the default" : "") + "); use --schema "
+                    + current.group(1) + " or leave currentSchema out of the URL");
+        }
         if (!SCHEMA.matcher(name).matches() || name.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")) {
             throw new BadInputException("invalid --schema \"" + name + "\": expected letters, digits and '_', "
                     + "not starting with a digit or pg_, at most 63 characters");

@@ -123,6 +123,13 @@ class CommandLineTest {
         assertThat(schemaAlone.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(schemaAlone.err()).isEqualTo("error: --schema needs --postgres (a file store has no schemas)\n");
 
+        CliHarness.Result otherCurrentSchema = cli.run("streams", "--postgres", url + "&currentSchema=bank");
+        assertThat(otherCurrentSchema.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(otherCurrentSchema.err()).isEqualTo("error: --postgres sets currentSchema=bank, but the store's schema"
+                + " is given with --schema (here estoria, the default); use --schema bank or leave currentSchema out of the URL\n");
+        assertThat(cli.run("streams", "--postgres", url + "&currentSchema=bank", "--schema", "bank").err())
+                .doesNotContain("currentSchema");
+
         CliHarness.Result badUrl = cli.run("streams", "--postgres", "postgres://localhost/test");
         assertThat(badUrl.err()).startsWith("error: --postgres takes a JDBC URL starting with jdbc:postgresql:");
 
