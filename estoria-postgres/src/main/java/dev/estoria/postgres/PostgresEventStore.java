@@ -24,10 +24,10 @@ import dev.estoria.eventstore.spi.AppendListeners;
 import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.typeid.TypeId;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -827,11 +827,6 @@ public final class PostgresEventStore
     }
 
     /**
-     * Starts a repeatable-read transaction and returns the position below which every event is
-     * settled in its snapshot: {@code base + (xmin << 20)}. The transaction's later statements read
-     * from the same snapshot.
-     */
-    /**
      * Makes the transaction just begun on {@code c} read one snapshot throughout: a cursor's large
      * events ({@link Sql#INLINE_BYTES}) are fetched by later statements, which must see the rows the
      * cursor sees, even if their stream is deleted meanwhile.
@@ -842,6 +837,11 @@ public final class PostgresEventStore
         }
     }
 
+    /**
+     * Starts a repeatable-read transaction and returns the position below which every event is
+     * settled in its snapshot: {@code base + (xmin << 20)}. The transaction's later statements read
+     * from the same snapshot.
+     */
     private long watermark(Connection c) throws SQLException {
         long deadline = System.nanoTime() + this.options.readSettleTimeout().toNanos();
         long pause = 1;
