@@ -16,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -87,7 +88,7 @@ final class ImportCommand extends StoreCommand {
         try {
             source = Files.createTempFile("estoria-import-", ".ndjson");
             try {
-                Files.copy(environment().stdin(), source, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(environment().stdin(), source, StandardCopyOption.REPLACE_EXISTING);
                 return importSource();
             } finally {
                 Files.deleteIfExists(source);
