@@ -42,6 +42,8 @@ final class CrossProcessNotifications implements AutoCloseable {
     private static final int WAIT_MILLIS = 250;
     private static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** How often a standby is asked again whether it takes LISTEN: once promoted, it does. */
+    static final long STANDBY_RECHECK_MILLIS = 10_000;
     /** The least time between two sends: caps NOTIFY transactions at 500 per second. */
     private static final long MIN_SEND_GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     /**
@@ -83,6 +85,11 @@ final class CrossProcessNotifications implements AutoCloseable {
     private volatile int listenerPid;
     private Thread listener; // guarded by listening
     private volatile boolean closed;
+    /**
+     * Whether the server refused LISTEN for being in recovery: a hot standby, which the primary's
+     * notifications never reach. Subscribers then rely on their poll, without waiting for a LISTEN.
+     */
+    private volatile boolean standby;
     private final AtomicLong remoteWakes = new AtomicLong();
 
     /**
@@ -248,7 +255,7 @@ final class CrossProcessNotifications implements AutoCloseable {
     boolean awaitListening(long generation, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (listening) {
-            while (listeningGeneration < generation && !closed) {
+            while (listeningGeneration < generation && !closed && !standby) {
                 long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
                 if (left <= 0) {
                     return false;
@@ -294,6 +301,7 @@ final class CrossProcessNotifications implements AutoCloseable {
                 }
                 PGConnection pg = c.unwrap(PGConnection.class);
                 listenerPid = pg.getBackendPID();
+                standby = false;
                 long generation;
                 synchronized (listening) {
                     generation = ++listeningGeneration;
@@ -329,7 +337,20 @@ final class CrossProcessNotifications implements AutoCloseable {
                 if (closed) {
                     break;
                 }
-                if (!warned) {
+                if (Sql.isDuringRecovery(e)) {
+                    if (!standby) {
+                        LOG.log(Level.INFO, "event store schema {0}: the server is a standby (in recovery); it cannot"
+                                + " LISTEN, and the primary''s notifications do not reach it, so subscribers find new"
+                                + " events by their poll. Tried again every {1} s, in case it is promoted", schemaName,
+                                STANDBY_RECHECK_MILLIS / 1000);
+                        synchronized (listening) {
+                            standby = true;
+                            listening.notifyAll();
+                        }
+                        warned = true; // so that listening after a promotion is said
+                    }
+                    backoff = STANDBY_RECHECK_MILLIS;
+                } else if (!warned) {
                     LOG.log(Level.WARNING, "event store schema " + schemaName + ": lost the connection listening for"
                             + " other processes' appends; reconnecting (subscribers poll meanwhile)", e);
                     warned = true;

@@ -13,17 +13,29 @@ import java.util.Optional;
  * or asked for its ID). Such a transaction, in any database, delays the feed until it ends; it
  * never makes a reader skip an event. This record names the oldest such transaction.
  *
+ * <p>On a hot standby the primary's transactions, which hold the feed back there as well, cannot
+ * be seen: {@link #standby()} says so, {@code oldest} is empty and {@code heldBack} false; ask a
+ * store on the primary.
+ *
  * @param heldBack whether the oldest writing transaction is at least {@code threshold} old
  * @param checkedAt when the check ran (server clock)
  * @param threshold the age from which a transaction counts as holding the feed back
  * @param oldest the oldest open transaction holding a transaction ID, if there is one
+ * @param standby whether the server is a hot standby (in recovery), where the transactions that
+ *     hold the feed back cannot be seen
  */
-public record FeedHealth(boolean heldBack, Instant checkedAt, Duration threshold, Optional<Holder> oldest) {
+public record FeedHealth(boolean heldBack, Instant checkedAt, Duration threshold, Optional<Holder> oldest,
+        boolean standby) {
 
     public FeedHealth {
         Objects.requireNonNull(checkedAt, "checkedAt");
         Objects.requireNonNull(threshold, "threshold");
         Objects.requireNonNull(oldest, "oldest");
+    }
+
+    /** The health as it was before {@code standby}: on a primary. */
+    public FeedHealth(boolean heldBack, Instant checkedAt, Duration threshold, Optional<Holder> oldest) {
+        this(heldBack, checkedAt, threshold, oldest, false);
     }
 
     /**
@@ -48,6 +60,10 @@ public record FeedHealth(boolean heldBack, Instant checkedAt, Duration threshold
 
     /** A one-line description for logs. */
     public String describe() {
+        if (standby) {
+            return "the server is a standby: the primary's open transactions, which hold the global feed back here"
+                    + " too, cannot be seen from it; ask a store on the primary";
+        }
         if (oldest.isEmpty()) {
             return "global feed is not held back: no open writing transaction";
         }

@@ -1271,7 +1271,8 @@ public final class PostgresEventStore
      * <p>Only transactions holding an ID hold the feed back; a long read-only transaction ({@code
      * backend_xmin} only) does not, although it delays vacuum. Seeing other users' query text needs
      * the {@code pg_read_all_stats} role. Against {@code idle in transaction} sessions, set {@code
-     * idle_in_transaction_session_timeout} on the server or role.
+     * idle_in_transaction_session_timeout} on the server or role. On a hot standby, which cannot see
+     * the primary's transactions, it says so ({@link FeedHealth#standby()}).
      *
      * @throws EventStoreException if the check fails
      */
@@ -1287,6 +1288,7 @@ public final class PostgresEventStore
                 Statement s = bounded(c.createStatement())) {
             Instant now;
             Optional<FeedHealth.Holder> holder = Optional.empty();
+            boolean standby = false;
             try (ResultSet rs = s.executeQuery(sql)) {
                 if (rs.next()) {
                     OffsetDateTime start = rs.getObject(7, OffsetDateTime.class);
@@ -1297,14 +1299,17 @@ public final class PostgresEventStore
                             Duration.between(since, now).isNegative() ? Duration.ZERO : Duration.between(since, now),
                             rs.getLong(9)));
                 } else {
-                    try (Statement t = c.createStatement(); ResultSet r = t.executeQuery("SELECT now()")) {
+                    // A standby's sessions hold no transaction IDs: the ones that matter are the primary's.
+                    try (Statement t = c.createStatement();
+                            ResultSet r = t.executeQuery("SELECT now(), pg_is_in_recovery()")) {
                         r.next();
                         now = r.getObject(1, OffsetDateTime.class).toInstant();
+                        standby = r.getBoolean(2);
                     }
                 }
             }
             boolean heldBack = holder.isPresent() && holder.get().age().compareTo(options.feedLagThreshold()) >= 0;
-            return new FeedHealth(heldBack, now, options.feedLagThreshold(), holder);
+            return new FeedHealth(heldBack, now, options.feedLagThreshold(), holder, standby);
         } catch (SQLException e) {
             throw failure("checking the global feed", e);
         }

@@ -52,6 +52,14 @@ final class Sql {
                 + inline + "e.metadata END, " + size + " > " + INLINE_BYTES;
     }
 
+    /**
+     * Whether a statement was refused because the server is in recovery (a hot standby): SQLSTATE
+     * 25006, which a LISTEN gets only there, since read-only transactions may listen.
+     */
+    static boolean isDuringRecovery(Exception e) {
+        return e instanceof SQLException sql && "25006".equals(sql.getSQLState());
+    }
+
     static final String UNIQUE_VIOLATION = "23505";
     static final String EVENT_UUID_CONSTRAINT = "events_event_uuid_key";
 
