@@ -141,7 +141,8 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
     }
 
     /**
-     * Deletes the aggregate's snapshot stream.
+     * Deletes the aggregate's snapshot stream. The answer says whether it held a snapshot when the
+     * call began: one written while it runs may be deleted too without being counted.
      *
      * @throws UnsupportedOperationException if the event store is not a {@link StreamDeleter}
      */
