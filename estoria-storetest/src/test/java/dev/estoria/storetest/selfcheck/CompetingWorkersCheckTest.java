@@ -72,6 +72,32 @@ class CompetingWorkersCheckTest {
         assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(lapse, PARTITIONS, "w2", killedAt,
                 Set.of(CompetingWorkersCheck.lapsed("w1", 1, 101), CompetingWorkersCheck.lapsed("w3", 0, 100))))
                 .isInstanceOf(AssertionError.class).hasMessageContaining("partition 0");
+        // Two refused saves in a row (the lease came back between them): both events are handled again.
+        List<Handled> twice = new ArrayList<>(lapse.subList(0, PARTITIONS));
+        twice.add(new Handled(100, "w1", 0, "s", 2, "e0b", 200, 20));
+        twice.add(new Handled(101, "w3", 0, "s", 1, "e0a", 100, 30));
+        twice.add(new Handled(102, "w3", 0, "s", 2, "e0b", 200, 31));
+        Set<String> bothRefused = Set.of(CompetingWorkersCheck.lapsed("w1", 0, 100), CompetingWorkersCheck.lapsed("w1", 0, 200));
+        assertThat(assertNoPartitionSharedByLiveWorkers(twice, PARTITIONS, "w2", killedAt, bothRefused)).isZero();
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(twice, PARTITIONS, "w2", killedAt,
+                Set.of(CompetingWorkersCheck.lapsed("w1", 0, 200)))).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("partition 0");
+        // The lapsed holder's own row may commit after the next holder's, if its handler began first:
+        // w1 began e0b under its lease, w3 took over from the checkpoint at 100 and handled e0b too.
+        List<Handled> late = new ArrayList<>(lapse.subList(0, PARTITIONS));
+        late.add(new Handled(100, "w3", 0, "s", 2, "e0b", 200, 30));
+        late.add(new Handled(101, "w1", 0, "s", 2, "e0b", 200, 25));
+        assertThat(assertNoPartitionSharedByLiveWorkers(late, PARTITIONS, "w2", killedAt,
+                Set.of(CompetingWorkersCheck.lapsed("w1", 0, 200)))).isZero();
+        // Not if its fence let the checkpoint through, nor if it began after the other worker's row.
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(late, PARTITIONS, "w2", killedAt))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("partition 0");
+        List<Handled> after = new ArrayList<>(lapse.subList(0, PARTITIONS));
+        after.add(new Handled(100, "w3", 0, "s", 2, "e0b", 200, 30));
+        after.add(new Handled(101, "w1", 0, "s", 2, "e0b", 200, 35));
+        assertThatThrownBy(() -> assertNoPartitionSharedByLiveWorkers(after, PARTITIONS, "w2", killedAt,
+                Set.of(CompetingWorkersCheck.lapsed("w1", 0, 200)))).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("partition 0");
         // Nor does it excuse going back further than the one event it left unsaved.
         List<Handled> further = new ArrayList<>(lapse.subList(0, PARTITIONS));
         further.add(new Handled(60, "w1", 0, "s", 2, "e0b", 200, 15));
