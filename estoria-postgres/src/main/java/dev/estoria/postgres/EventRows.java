@@ -60,7 +60,7 @@ final class EventRows {
             TypeId stream = knownStream != null ? knownStream : stream(rs.getString(2), rs.getObject(3, UUID.class));
             byte[] data = rs.getBytes(8);
             byte[] metadataBytes = rs.getBytes(10);
-            lastLeftOut = large != null && rs.getBoolean(11);
+            lastLeftOut = large != null && (data == null || metadataBytes == null);
             if (lastLeftOut) {
                 byte[][] values = large.load(position);
                 data = values[0];

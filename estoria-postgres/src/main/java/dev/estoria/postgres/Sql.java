@@ -31,25 +31,25 @@ final class Sql {
                     + " e.data, e.content_type, e.metadata";
 
     /**
-     * The most bytes of payload and metadata an event may have to come with a cursor's rows: a
-     * larger one comes as a row without them, fetched on its own when it is read ({@link
-     * #cursorColumns}). A fetch thus holds at most {@code rows * INLINE_BYTES}, whatever the events
-     * it meets, while its size is chosen from the events of the fetch before it.
+     * The most bytes a payload, or metadata, may have to come with a cursor's rows: a larger one
+     * comes as a row without its payload and metadata, fetched on their own when it is read ({@link
+     * #cursorColumns}). A fetch thus holds at most {@code rows * 2 * INLINE_BYTES}, whatever the
+     * events it meets, while its size is chosen from the events of the fetch before it.
      */
-    static final int INLINE_BYTES = 128 << 10;
+    static final int INLINE_BYTES = 64 << 10;
 
     /**
      * The columns of a cursor's read: those of {@link #STREAM_EVENT_COLUMNS} when the stream is
-     * known, else {@link #EVENT_COLUMNS}, but with NULL payload and metadata for an event over
-     * {@link #INLINE_BYTES}, and an 11th column saying so. {@code octet_length} of a value stored
-     * out of line is read from its header, without fetching the value.
+     * known, else {@link #EVENT_COLUMNS}, but with a NULL payload or metadata (columns the table
+     * declares NOT NULL, so a NULL says it) where it is over {@link #INLINE_BYTES}. {@code
+     * octet_length} of a value stored out of line is read from its header, without fetching it;
+     * each value is measured once, which a catch-up read of small events feels.
      */
     static String cursorColumns(boolean streamKnown) {
-        String size = "octet_length(e.data) + octet_length(e.metadata)";
-        String inline = "CASE WHEN " + size + " <= " + INLINE_BYTES + " THEN ";
         return "e.position, " + (streamKnown ? "NULL::text, NULL::uuid" : "e.stream_type, e.stream_uuid")
-                + ", e.version, e.event_type, e.event_uuid, e.recorded_at, " + inline + "e.data END, e.content_type, "
-                + inline + "e.metadata END, " + size + " > " + INLINE_BYTES;
+                + ", e.version, e.event_type, e.event_uuid, e.recorded_at, CASE WHEN octet_length(e.data) <= "
+                + INLINE_BYTES + " THEN e.data END, e.content_type, CASE WHEN octet_length(e.metadata) <= "
+                + INLINE_BYTES + " THEN e.metadata END";
     }
 
     /**
