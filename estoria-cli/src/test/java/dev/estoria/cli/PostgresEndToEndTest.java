@@ -158,7 +158,8 @@ class PostgresEndToEndTest {
             CliHarness.LineWriter err = new CliHarness.LineWriter();
             Future<Integer> export = executor.submit(() -> execute(new PrintWriter(out), new PrintWriter(err, true),
                     "export", "--wait", "60", "--postgres", TestPostgres.url(), "--schema", schema));
-            assertThat(err.take()).as("export says what it waits for")
+            // Generous: the command opens the store and reads first, on a machine that may be busy.
+            assertThat(err.lines.poll(60, TimeUnit.SECONDS)).as("export says what it waits for")
                     .startsWith("waiting up to 60 s for the events committed before the export began: ")
                     .contains("by transaction of backend pid ");
             older.commit();
@@ -180,7 +181,8 @@ class PostgresEndToEndTest {
             CliHarness.LineWriter err = new CliHarness.LineWriter();
             Future<Integer> demo = executor.submit(() -> execute(new PrintWriter(out), new PrintWriter(err, true),
                     "demo", "--postgres", TestPostgres.url(), "--schema", schema));
-            assertThat(err.take()).startsWith("waiting up to 10 s for the demo's events to reach the global log: ");
+            assertThat(err.lines.poll(60, TimeUnit.SECONDS))
+                    .startsWith("waiting up to 10 s for the demo's events to reach the global log: ");
             older.commit();
             assertThat(demo.get(30, TimeUnit.SECONDS)).isZero();
             assertThat(out.toString()).startsWith("Wrote 13 events for 3 new bank accounts")
