@@ -38,7 +38,8 @@ final class ReadAllCommand extends StoreCommand {
         try (CliStore store = open(OpenMode.MUST_EXIST)) {
             long committed = store.watermark().map(CliStore.Watermark::committedHead).orElse(0L);
             // Not waited for, as export does: this shows the log as readers see it now, and says so.
-            boolean heldBack = committed > after && !FeedWait.readable(store, committed);
+            // The newest committed event exists, so a readable head below it means it is held back.
+            boolean heldBack = committed > after && store.headPosition() < committed;
             try (StreamIterator events = store.readAll(new ReadAllOptions(after, count, selected))) {
                 output.printer(out()).printAll(events, out());
             }

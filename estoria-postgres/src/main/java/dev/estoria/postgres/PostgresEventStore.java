@@ -27,7 +27,6 @@ import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.lang.ref.WeakReference;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -536,13 +535,7 @@ public final class PostgresEventStore
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("append to " + streamId + ": event " + i + ": " + e.getMessage(), e);
             }
-            long size = (long) w.data().length + metadata.length + w.type().getBytes(StandardCharsets.UTF_8).length
-                    + w.contentType().getBytes(StandardCharsets.UTF_8).length;
-            if (size > this.options.maxEventBytes()) {
-                throw new IllegalArgumentException("append to " + streamId + ": event " + i + " is " + size
-                        + " bytes (payload, metadata, types); this store holds at most " + this.options.maxEventBytes()
-                        + " bytes per event");
-            }
+            AppendValidation.requireEventSize(streamId, i, w, metadata.length, this.options.maxEventBytes());
             prepared.add(new GroupCommitter.Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
         }
         ensureOpen();

@@ -127,7 +127,8 @@ public final class PostgresSnapshotStore implements SnapshotStore {
         MetadataCodec.requireStorableText(snapshot.contentType(), "snapshot of " + snapshot.aggregateId()
                 + " content type");
         TypeId id = snapshot.aggregateId();
-        long size = (long) snapshot.data().length + snapshot.contentType().getBytes(StandardCharsets.UTF_8).length;
+        byte[] data = snapshot.data(); // a copy: taken once
+        long size = (long) data.length + snapshot.contentType().getBytes(StandardCharsets.UTF_8).length;
         if (size > store.options().maxEventBytes()) {
             // The event store's limit, for the same reason: a larger row is written but cannot be read back.
             throw new IllegalArgumentException(snapshot + " is " + size + " bytes with its content type; this store"
@@ -150,7 +151,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
                 s.setObject(2, id.uuid());
                 s.setLong(3, snapshot.version());
                 s.setObject(4, Sql.timestamp(snapshot.timestamp().truncatedTo(ChronoUnit.MICROS)));
-                s.setBytes(5, snapshot.data());
+                s.setBytes(5, data);
                 s.setString(6, snapshot.contentType());
                 s.executeUpdate();
             }

@@ -23,7 +23,6 @@ import dev.estoria.eventstore.spi.AppendValidation;
 import dev.estoria.sqlite.SqliteFileException.Problem;
 import dev.estoria.sqlite.WriteStatements.PendingEvent;
 import dev.estoria.typeid.TypeId;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -368,13 +367,7 @@ public final class SqliteEventStore
         // Text UTF-8 cannot hold (unpaired surrogates) was refused by AppendValidation already.
         byte[] data = event.data();
         byte[] metadata = Encoding.encodeMetadata(event.metadata());
-        long size = (long) data.length + metadata.length
-                + event.contentType().getBytes(StandardCharsets.UTF_8).length
-                + event.type().getBytes(StandardCharsets.UTF_8).length;
-        if (size > maxEventBytes) {
-            throw new IllegalArgumentException("append to " + streamId + ": event " + index + " is " + size
-                    + " bytes (payload, metadata, types); this store holds at most " + maxEventBytes + " bytes per event");
-        }
+        AppendValidation.requireEventSize(streamId, index, event, metadata.length, maxEventBytes);
         return new PendingEvent(event.type(), event.eventId().orElseGet(TypeId::timeOrderedV7), data,
                 event.contentType(), event.metadata(), metadata);
     }

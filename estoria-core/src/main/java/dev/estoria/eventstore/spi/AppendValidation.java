@@ -76,6 +76,44 @@ public final class AppendValidation {
         return batch;
     }
 
+    /**
+     * Refuses an event larger than a store holds, counting what every store keeps of it: its
+     * payload, its metadata as the store encodes it, and its event type and content type in UTF-8.
+     * Call it after {@link #validate}, whose well-formed text this counts without encoding it.
+     *
+     * @param index the event's place in its append, for the message
+     * @param encodedMetadataBytes the length of the event's metadata as the store encodes it
+     * @throws IllegalArgumentException naming the stream, the event, its size and the limit
+     */
+    public static void requireEventSize(TypeId streamId, int index, WritableEvent event, int encodedMetadataBytes,
+            long maxBytes) {
+        long size = (long) event.dataLength() + encodedMetadataBytes + utf8Length(event.type())
+                + utf8Length(event.contentType());
+        if (size > maxBytes) {
+            throw new IllegalArgumentException("append to " + streamId + ": event " + index + " is " + size
+                    + " bytes (payload, metadata, types); this store holds at most " + maxBytes + " bytes per event");
+        }
+    }
+
+    /** The UTF-8 length of well-formed text, without encoding it. */
+    private static long utf8Length(String text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes += 1;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                bytes += 4; // with its low surrogate, which validate made sure follows
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
     private static void requireWellFormed(String text, TypeId streamId, String what) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);

@@ -30,6 +30,20 @@ class SpiTest {
     }
 
     @Test
+    void theEventSizeCountsPayloadMetadataAndTypesInUtf8() {
+        // One, two, three and four UTF-8 bytes: "a", "ü", "€", "🌍".
+        WritableEvent event = WritableEvent.of("aü€🌍", new byte[10]).withContentType("text/€");
+        long size = 10 + 7 + (1 + 2 + 3 + 4) + (5 + 3);
+        assertThat(size).isEqualTo(10 + 7 + event.type().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                + event.contentType().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        AppendValidation.requireEventSize(STREAM, 2, event, 7, size);
+        assertThatThrownBy(() -> AppendValidation.requireEventSize(STREAM, 2, event, 7, size - 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("append to " + STREAM + ": event 2 is " + size + " bytes (payload, metadata, types);"
+                        + " this store holds at most " + (size - 1) + " bytes per event");
+    }
+
+    @Test
     void validationReturnsAnImmutableSnapshotOfTheBatch() {
         List<WritableEvent> events = new ArrayList<>(List.of(WritableEvent.of("t", new byte[0])));
         List<WritableEvent> batch = AppendValidation.validate(STREAM, events, AppendStreamOptions.defaults());
