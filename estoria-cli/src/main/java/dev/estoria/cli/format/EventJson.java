@@ -179,7 +179,7 @@ public final class EventJson {
                 throw new IllegalArgumentException("field \"dataBase64\" is not valid base64: " + e.getMessage(), e);
             }
         } else if (inlineData != null) {
-            if (!contentType.isEmpty() && !Json.isJsonContentType(contentType) && !isJsonSuffixed(contentType)) {
+            if (!contentType.isEmpty() && !Json.isJsonContentType(contentType) && !Json.isJsonSuffixedContentType(contentType)) {
                 // Its bytes would be the JSON text, quotes and escapes included: "hi" as "\"hi\"".
                 throw new IllegalArgumentException("field \"data\" holds the payload as JSON, but the content type is \""
                         + contentType + "\"; give the payload's bytes as \"dataBase64\"");
@@ -189,13 +189,6 @@ public final class EventJson {
             throw new IllegalArgumentException("missing field \"data\" or \"dataBase64\"");
         }
         return new ExportedEvent(eventId, TypeId.parse(streamId), data, contentType, metadata);
-    }
-
-    /** Whether a content type is a JSON-based one, such as {@code application/vnd.bank+json}. */
-    private static boolean isJsonSuffixed(String contentType) {
-        int semicolon = contentType.indexOf(';');
-        String essence = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
-        return essence.toLowerCase(java.util.Locale.ROOT).endsWith("+json");
     }
 
     private static String string(JsonParser parser, String field) throws IOException {

@@ -65,9 +65,18 @@ public final class Json {
      * without parameters such as a charset.
      */
     public static boolean isJsonContentType(String contentType) {
+        return essence(contentType).equalsIgnoreCase(CONTENT_TYPE);
+    }
+
+    /** Whether {@code contentType} is a JSON-based one, such as {@code application/vnd.bank+json}. */
+    public static boolean isJsonSuffixedContentType(String contentType) {
+        return essence(contentType).toLowerCase(java.util.Locale.ROOT).endsWith("+json");
+    }
+
+    /** The content type without its parameters (such as {@code ; charset=utf-8}) and blanks around it. */
+    private static String essence(String contentType) {
         int semicolon = contentType.indexOf(';');
-        String essence = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
-        return essence.strip().equalsIgnoreCase(CONTENT_TYPE);
+        return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
     }
 
     /**
