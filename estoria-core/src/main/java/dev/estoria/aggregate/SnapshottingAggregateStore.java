@@ -24,7 +24,10 @@ import java.util.UUID;
  *       is younger than the snapshot (the stream was deleted and written again). A load then tries
  *       the next older snapshot, up to eight in all, and replays the whole stream only when none of
  *       them is usable: a stream truncated up to its own snapshot stays loadable even when a newer,
- *       unusable snapshot lies above it.
+ *       unusable snapshot lies above it. A snapshot that names its {@linkplain Snapshot#eventId()
+ *       event} is this stream's only if the stream holds that event at its version; one that does
+ *       not (written before snapshots named it) is judged by time: its event must be no younger
+ *       than the snapshot, which clocks that disagree across processes can mislead.
  *   <li>A versioned load uses the newest usable snapshot at or below that version.
  *   <li>Snapshots are taken of the exact state at each chosen version, even when one save crosses
  *       several. A snapshot failure is logged and never fails the save. Before writing a snapshot,
@@ -97,10 +100,13 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
             Optional<Aggregate<S, E>> restored = predecessorsUntil != null && !takenAt.isAfter(predecessorsUntil)
                     ? Optional.empty() : restore(id, snapshot);
             if (restored.isPresent()) {
-                // The event at the snapshot's version must be older than the snapshot: a stream deleted
-                // and written again has a younger one there, or none.
-                if (inner.hydrateIfStreamHolds(restored.get(), toVersion,
-                        event -> !event.timestamp().isAfter(takenAt))) {
+                // The event at the snapshot's version must be the one the snapshot was taken at: a
+                // stream deleted and written again holds another there, or none. Without its ID, that
+                // event must at least be older than the snapshot.
+                UUID takenAtEvent = snapshot.eventId();
+                if (inner.hydrateIfStreamHolds(restored.get(), toVersion, takenAtEvent != null
+                        ? event -> event.id().uuid().equals(takenAtEvent)
+                        : event -> !event.timestamp().isAfter(takenAt))) {
                     return restored.get();
                 }
                 LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
@@ -169,7 +175,7 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
                         continue;
                     }
                     snapshots.write(new Snapshot(aggregate.id(), p.version(), takenAt,
-                            codec.encode(p.stateAfter()), codec.contentType()));
+                            codec.encode(p.stateAfter()), codec.contentType(), p.eventId()));
                 } catch (RuntimeException e) {
                     LOG.log(Level.WARNING, "snapshot of " + aggregate.id() + " at version " + p.version()
                             + " failed; the save stands", e);

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Keeps snapshots as events of a parallel stream in any event store, so no extra storage is needed.
@@ -28,7 +29,8 @@ import java.util.Optional;
  * estoria.snapshot.account_<uuid>}: the {@code estoria.} namespace cannot collide with an
  * application's aggregate types, and global readers can leave it out. Each event's payload is the
  * encoded state, verbatim, with the snapshot's content type; the metadata keys {@value
- * #VERSION_KEY} and {@value #TIMESTAMP_KEY} carry the aggregate version and the snapshot time.
+ * #VERSION_KEY} and {@value #TIMESTAMP_KEY} carry the aggregate version and the snapshot time, and
+ * {@value #EVENT_ID_KEY} the {@linkplain Snapshot#eventId() event} it was taken at, when known.
  *
  * <p>Writes are optimistic: a snapshot is appended only if its version is above the newest stored
  * one (checked with the stream's expected version, so concurrent writers cannot reorder them), or at
@@ -44,6 +46,8 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
     public static final String VERSION_KEY = "estoria.snapshot_version";
     /** Metadata key holding the snapshot time (ISO-8601). */
     public static final String TIMESTAMP_KEY = "estoria.snapshot_timestamp";
+    /** Metadata key holding the UUID of the aggregate's event the snapshot was taken at, when known. */
+    public static final String EVENT_ID_KEY = "estoria.snapshot_event_id";
     /** Prefix of the stream type of snapshot streams. */
     public static final String STREAM_TYPE_PREFIX = "estoria.snapshot.";
     /** The event type of snapshot events. */
@@ -98,7 +102,7 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
                 long version = versionOf(event);
                 if (version > 0 && (maxVersion == 0 || version <= maxVersion)) {
                     return Optional.of(new Snapshot(aggregateId, version, timestampOf(event), event.data(),
-                            event.contentType()));
+                            event.contentType(), eventIdOf(event)));
                 }
             }
             return Optional.empty();
@@ -111,10 +115,13 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
     public void write(Snapshot snapshot) {
         Objects.requireNonNull(snapshot, "snapshot");
         TypeId streamId = snapshotStreamId(snapshot.aggregateId());
+        Map<String, String> metadata = snapshot.eventId() == null
+                ? Map.of(VERSION_KEY, Long.toString(snapshot.version()), TIMESTAMP_KEY, snapshot.timestamp().toString())
+                : Map.of(VERSION_KEY, Long.toString(snapshot.version()), TIMESTAMP_KEY, snapshot.timestamp().toString(),
+                        EVENT_ID_KEY, snapshot.eventId().toString());
         WritableEvent event = WritableEvent.of(EVENT_TYPE, snapshot.data())
                 .withContentType(snapshot.contentType())
-                .withMetadata(Map.of(VERSION_KEY, Long.toString(snapshot.version()),
-                        TIMESTAMP_KEY, snapshot.timestamp().toString()));
+                .withMetadata(metadata);
         for (int attempt = 1; ; attempt++) {
             Newest newest = newest(streamId);
             if (newest.version() > snapshot.version() || newest.version() == snapshot.version()
@@ -172,7 +179,8 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
 
         boolean holds(Snapshot snapshot) {
             return event != null && Arrays.equals(event.data(), snapshot.data())
-                    && event.contentType().equals(snapshot.contentType());
+                    && event.contentType().equals(snapshot.contentType())
+                    && Objects.equals(eventIdOf(event), snapshot.eventId());
         }
     }
 
@@ -223,5 +231,20 @@ public final class EventStreamSnapshotStore implements SnapshotStore {
             }
         }
         return event.timestamp();
+    }
+
+    /** The event the snapshot was taken at; null when not recorded, or unreadable (logged). */
+    private static UUID eventIdOf(Event event) {
+        String value = event.metadata().get(EVENT_ID_KEY);
+        if (value == null) {
+            return null;
+        }
+        try {
+            return UUID.fromString(value);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "snapshot event " + event.id() + " has an unreadable event ID '" + value
+                    + "'; loads will judge it by its time");
+            return null;
+        }
     }
 }

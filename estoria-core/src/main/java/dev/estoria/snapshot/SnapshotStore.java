@@ -7,6 +7,10 @@ import java.util.Optional;
  * Keeps snapshots of aggregates, keyed by the full aggregate ID (type and UUID: two aggregates
  * sharing a UUID never share snapshots).
  *
+ * <p>A snapshot reads back as it was written, every component of it: its {@linkplain
+ * Snapshot#eventId() event ID} too, which loads rely on to tell a stream's snapshot from one of a
+ * deleted predecessor.
+ *
  * <p>Implementations are thread-safe. A store may keep only some snapshots (see its retention);
  * callers must not assume a particular one survives.
  */

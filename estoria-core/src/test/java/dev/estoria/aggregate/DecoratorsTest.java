@@ -23,6 +23,8 @@ import dev.estoria.snapshot.SnapshotPolicy;
 import dev.estoria.snapshot.SnapshotStore;
 import dev.estoria.typeid.TypeId;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -171,6 +173,31 @@ class DecoratorsTest {
         Aggregate<Counter, CounterEvent> loaded = store.load(reborn.id().uuid());
         assertThat(loaded.version()).isEqualTo(3);
         assertThat(loaded.state().value()).isEqualTo(3);
+    }
+
+    @Test
+    void aSnapshotOfADeletedStreamTakenByAClockAheadIsNotTakenForItsSuccessorsState() {
+        // The process that took the snapshot runs an hour ahead of the store's clock: by time, the
+        // successor's event at the snapshot's version looks older than the snapshot, so only the
+        // event ID the snapshot names can tell that the state is its predecessor's.
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var ahead = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(2), Counter.class,
+                Counter.type().codec(), Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        Aggregate<Counter, CounterEvent> old = ahead.create();
+        old.record(new Incremented(100));
+        old.record(new Incremented(100));
+        ahead.save(old); // a snapshot at 2: value 200
+        Snapshot taken = snapshots.read(old.id()).orElseThrow();
+        assertThat(taken.eventId()).isEqualTo(old.lastEventId().orElseThrow().uuid());
+        memory.deleteStream(old.id());
+        Aggregate<Counter, CounterEvent> reborn = base.create(old.id().uuid());
+        reborn.record(new Incremented(1));
+        reborn.record(new Incremented(1));
+        base.save(reborn); // by a process that takes no snapshots
+
+        Aggregate<Counter, CounterEvent> loaded = ahead.load(old.id().uuid());
+        assertThat(loaded.version()).isEqualTo(2);
+        assertThat(loaded.state().value()).as("the new stream's state, not the deleted one's").isEqualTo(2);
     }
 
     @Test

@@ -15,13 +15,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Snapshots in the {@code snapshots} table of a {@link PostgresEventStore}'s schema, over the
  * store's connection pool. Thread-safe, and safe across processes.
  *
  * <p>A row per aggregate version, keyed by aggregate type, aggregate UUID and version; the state is
- * stored verbatim as {@code bytea}, the content type verbatim (empty allowed). Writing a version
+ * stored verbatim as {@code bytea}, the content type verbatim (empty allowed), and the UUID of the
+ * event the snapshot was taken at, or NULL when it names none. Writing a version
  * already stored replaces it. Timestamps are kept to the microsecond (the precision of {@code
  * timestamptz}); a finer one is truncated. A snapshot over {@link PostgresOptions#maxEventBytes()}
  * bytes with its content type is refused with {@link IllegalArgumentException}, like an event.
@@ -89,7 +91,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
         if (!MetadataCodec.isStorableText(aggregateId.type())) {
             return Optional.empty(); // no snapshot of such a type was ever written
         }
-        String sql = "SELECT version, taken_at, data, content_type FROM " + schema.snapshots()
+        String sql = "SELECT version, taken_at, data, content_type, event_uuid FROM " + schema.snapshots()
                 + " WHERE aggregate_type = ? AND aggregate_uuid = ?" + (maxVersion > 0 ? " AND version <= ?" : "")
                 + " ORDER BY version DESC LIMIT 1";
         Connection c = null;
@@ -144,15 +146,17 @@ public final class PostgresSnapshotStore implements SnapshotStore {
                 }
             }
             try (PreparedStatement s = c.prepareStatement("INSERT INTO " + schema.snapshots()
-                    + " (aggregate_type, aggregate_uuid, version, taken_at, data, content_type) VALUES (?, ?, ?, ?, ?, ?)"
+                    + " (aggregate_type, aggregate_uuid, version, taken_at, data, content_type, event_uuid)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?)"
                     + " ON CONFLICT (aggregate_type, aggregate_uuid, version) DO UPDATE SET taken_at = EXCLUDED.taken_at,"
-                    + " data = EXCLUDED.data, content_type = EXCLUDED.content_type")) {
+                    + " data = EXCLUDED.data, content_type = EXCLUDED.content_type, event_uuid = EXCLUDED.event_uuid")) {
                 s.setString(1, id.type());
                 s.setObject(2, id.uuid());
                 s.setLong(3, snapshot.version());
                 s.setObject(4, Sql.timestamp(snapshot.timestamp().truncatedTo(ChronoUnit.MICROS)));
                 s.setBytes(5, data);
                 s.setString(6, snapshot.contentType());
+                s.setObject(7, snapshot.eventId(), java.sql.Types.OTHER);
                 s.executeUpdate();
             }
             if (keepLast > 0) {
@@ -213,7 +217,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
 
     private void applyRetention(Connection c, TypeId id) throws SQLException {
         List<Snapshot> all = new ArrayList<>();
-        try (PreparedStatement s = c.prepareStatement("SELECT version, taken_at, data, content_type FROM "
+        try (PreparedStatement s = c.prepareStatement("SELECT version, taken_at, data, content_type, event_uuid FROM "
                 + schema.snapshots() + " WHERE aggregate_type = ? AND aggregate_uuid = ? ORDER BY version")) {
             s.setString(1, id.type());
             s.setObject(2, id.uuid());
@@ -243,7 +247,7 @@ public final class PostgresSnapshotStore implements SnapshotStore {
 
     private static Snapshot snapshot(TypeId id, ResultSet rs) throws SQLException {
         return new Snapshot(id, rs.getLong(1), rs.getObject(2, OffsetDateTime.class).toInstant(), rs.getBytes(3),
-                rs.getString(4));
+                rs.getString(4), rs.getObject(5, UUID.class));
     }
 
     /** How many snapshots of the aggregate are stored; for tests. */

@@ -23,7 +23,7 @@ import java.sql.Statement;
 final class Schema {
 
     /** The schema version this code writes and reads. */
-    static final int CURRENT_VERSION = 3;
+    static final int CURRENT_VERSION = 4;
 
     /** Bits of a watermark position that hold the event's index within its transaction. */
     static final int INDEX_BITS = 20;
@@ -237,6 +237,10 @@ final class Schema {
                         createVersion3Tables(c);
                         LOG.log(Level.INFO, "migrated event store schema {0} to version 3", name);
                     }
+                    if (version < 4) {
+                        addVersion4Columns(c);
+                        LOG.log(Level.INFO, "migrated event store schema {0} to version 4", name);
+                    }
                     if (version < CURRENT_VERSION) {
                         try (Statement s = c.createStatement()) {
                             s.executeUpdate("UPDATE " + meta() + " SET schema_version = " + CURRENT_VERSION);
@@ -383,6 +387,7 @@ final class Schema {
         }
         createVersion2Tables(c);
         createVersion3Tables(c);
+        addVersion4Columns(c);
     }
 
     /** The tables version 2 added: snapshots and projection checkpoints. */
@@ -424,6 +429,16 @@ final class Schema {
                     + " owner text NOT NULL,"
                     + " expires_at timestamptz NOT NULL,"
                     + " PRIMARY KEY (lease_group, owner))");
+        }
+    }
+
+    /**
+     * What version 4 added: the UUID of the event a snapshot was taken at, NULL in rows written
+     * before. Adding a nullable column without a default rewrites no row.
+     */
+    private void addVersion4Columns(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE " + snapshots() + " ADD COLUMN event_uuid uuid");
         }
     }
 

@@ -258,6 +258,7 @@ class ReadOnlyRoleTest {
     void aReaderRefusesASchemaOfAnOlderVersion() throws Exception {
         PostgresEventStore.open(db.dataSource(), options(schema)).close();
         execute("DROP TABLE \"" + schema + "\".leases, \"" + schema + "\".members");
+        execute("ALTER TABLE \"" + schema + "\".snapshots DROP COLUMN event_uuid");
         execute("UPDATE \"" + schema + "\".meta SET schema_version = 2");
         String role = readerRole();
         assertThatThrownBy(() -> PostgresEventStore.open(urlOf(role), options(schema)).close())

@@ -80,7 +80,7 @@ class SchemaTest {
                     + "\".leases, \"" + schema + "\".members");
             execute("UPDATE \"" + schema + "\".meta SET schema_version = 1");
             try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
-                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("3");
+                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("" + Schema.CURRENT_VERSION);
                 assertThat(PostgresLeaseStore.of(store).tryAcquire("migrated_v1", 0, "w", Duration.ofMinutes(1))).isPresent();
                 assertThat(store.readStream(stream, dev.estoria.eventstore.ReadStreamOptions.defaults()).toList()).hasSize(1);
                 PostgresCheckpointStore.of(store).save(dev.estoria.projection.ProjectionId.of("migrated", 1), 3);
@@ -105,11 +105,12 @@ class SchemaTest {
                 PostgresSnapshotStore.of(store).write(new dev.estoria.snapshot.Snapshot(stream, 1, java.time.Instant.now(),
                         new byte[] {2}, ""));
             }
-            // What version 2 left behind: everything but the lease tables.
+            // What version 2 left behind: everything but the lease tables and the snapshots' event IDs.
             execute("DROP TABLE \"" + schema + "\".leases, \"" + schema + "\".members");
+            execute("ALTER TABLE \"" + schema + "\".snapshots DROP COLUMN event_uuid");
             execute("UPDATE \"" + schema + "\".meta SET schema_version = 2");
             try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
-                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("3");
+                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("" + Schema.CURRENT_VERSION);
                 assertThat(store.readStream(stream, dev.estoria.eventstore.ReadStreamOptions.defaults()).toList()).hasSize(1);
                 assertThat(PostgresCheckpointStore.of(store).load(projection).orElseThrow().position()).isEqualTo(1);
                 assertThat(PostgresSnapshotStore.of(store).read(stream).orElseThrow().data()).containsExactly(2);
@@ -117,6 +118,38 @@ class SchemaTest {
                 assertThat(leases.tryAcquire("migrated_v1", 4, "w1", Duration.ofMinutes(1))).isPresent();
                 assertThat(leases.tryAcquire("migrated_v1", 4, "w2", Duration.ofMinutes(1))).isEmpty();
                 assertThat(leases.heartbeat("migrated_v1", "w1", Duration.ofMinutes(1))).containsExactly("w1");
+            }
+        } finally {
+            db.dropSchema(schema);
+        }
+    }
+
+    @Test
+    void versionThreeSchemaIsMigratedKeepingItsSnapshotsThatNameNoEvent() throws Exception {
+        String schema = TestDatabase.randomSchema();
+        try {
+            TypeId stream = TypeId.newV4("old");
+            java.time.Instant takenAt = java.time.Instant.parse("2026-11-28T12:00:00.123456Z");
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                store.appendStream(stream, List.of(WritableEvent.of("x", new byte[] {1})));
+            }
+            // What version 3 left behind: snapshots without the event they were taken at.
+            execute("ALTER TABLE \"" + schema + "\".snapshots DROP COLUMN event_uuid");
+            execute("UPDATE \"" + schema + "\".meta SET schema_version = 3");
+            execute("INSERT INTO \"" + schema + "\".snapshots (aggregate_type, aggregate_uuid, version, taken_at, data,"
+                    + " content_type) VALUES ('old', '" + stream.uuid() + "', 1, '" + takenAt + "', '\\x0102', 'c')");
+            try (PostgresEventStore store = PostgresEventStore.open(db.dataSource(), options(schema))) {
+                assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("4");
+                PostgresSnapshotStore snapshots = PostgresSnapshotStore.of(store);
+                assertThat(snapshots.read(stream)).contains(
+                        new dev.estoria.snapshot.Snapshot(stream, 1, takenAt, new byte[] {1, 2}, "c"));
+                java.util.UUID eventId = store.readStream(stream, dev.estoria.eventstore.ReadStreamOptions.defaults())
+                        .toList().get(0).id().uuid();
+                dev.estoria.snapshot.Snapshot named = new dev.estoria.snapshot.Snapshot(stream, 2,
+                        takenAt.plusSeconds(1), new byte[] {3}, "c", eventId);
+                snapshots.write(named);
+                assertThat(snapshots.read(stream)).contains(named);
+                assertThat(snapshots.read(stream, 1).orElseThrow().eventId()).isNull();
             }
         } finally {
             db.dropSchema(schema);

@@ -42,7 +42,7 @@ final class Schema {
     static final int APPLICATION_ID = 0x45535452;
 
     /** The schema version this code writes and reads. */
-    static final int CURRENT_VERSION = 3;
+    static final int CURRENT_VERSION = 4;
 
     /**
      * Migration {@code i} takes a file from version {@code i} to {@code i + 1}; version 0 is a file
@@ -114,13 +114,20 @@ final class Schema {
                 owner       TEXT    NOT NULL,
                 expires_us  INTEGER NOT NULL,
                 PRIMARY KEY (lease_group, owner)
-            ) WITHOUT ROWID"""));
+            ) WITHOUT ROWID"""),
+            List.of(
+            // The UUID of the event a snapshot was taken at; NULL in rows written before version 4.
+            // Adding a nullable column rewrites no row.
+            """
+            ALTER TABLE estoria_snapshots ADD COLUMN event_uuid BLOB
+                CHECK (event_uuid IS NULL OR length(event_uuid) = 16)"""));
 
     /** The tables each schema version adds; index 0 is version 1. */
     private static final List<List<String>> TABLES_ADDED = List.of(
             List.of("events", "streams"),
             List.of("estoria_checkpoints", "estoria_snapshots"),
-            List.of("estoria_leases", "estoria_members"));
+            List.of("estoria_leases", "estoria_members"),
+            List.of());
 
     /** The tables a file of schema {@code version} has. */
     private static List<String> tablesOf(int version) {

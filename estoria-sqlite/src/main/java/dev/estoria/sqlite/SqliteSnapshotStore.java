@@ -19,7 +19,8 @@ import java.util.Optional;
 /**
  * Durable snapshots in the file of a {@link SqliteEventStore}, in its {@code estoria_snapshots}
  * table: one row per aggregate type, aggregate UUID and version, holding the snapshot time, the
- * encoded state as a BLOB and its content type, all stored verbatim (the time to the nanosecond).
+ * encoded state as a BLOB, its content type and the UUID of the event it was taken at (if given),
+ * all stored verbatim (the time to the nanosecond).
  *
  * <p>{@link #write} goes through the store's write queue and shares its group commits, so it never
  * conflicts with appends, and returns once committed with the store's {@linkplain
@@ -46,15 +47,16 @@ import java.util.Optional;
  */
 public final class SqliteSnapshotStore implements SnapshotStore {
 
-    private static final String READ_NEWEST = "SELECT version, taken_seconds, taken_nanos, data, content_type "
+    private static final String READ_NEWEST = "SELECT version, taken_seconds, taken_nanos, data, content_type, event_uuid "
             + "FROM estoria_snapshots WHERE aggregate_type = ? AND aggregate_uuid = ? AND version <= ? "
             + "ORDER BY version DESC LIMIT 1";
-    private static final String READ_ALL = "SELECT version, taken_seconds, taken_nanos, data, content_type "
+    private static final String READ_ALL = "SELECT version, taken_seconds, taken_nanos, data, content_type, event_uuid "
             + "FROM estoria_snapshots WHERE aggregate_type = ? AND aggregate_uuid = ? ORDER BY version";
     private static final String UPSERT = "INSERT INTO estoria_snapshots (aggregate_type, aggregate_uuid, version, "
-            + "taken_seconds, taken_nanos, data, content_type) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            + "taken_seconds, taken_nanos, data, content_type, event_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             + "ON CONFLICT (aggregate_type, aggregate_uuid, version) DO UPDATE SET taken_seconds = excluded.taken_seconds, "
-            + "taken_nanos = excluded.taken_nanos, data = excluded.data, content_type = excluded.content_type";
+            + "taken_nanos = excluded.taken_nanos, data = excluded.data, content_type = excluded.content_type, "
+            + "event_uuid = excluded.event_uuid";
     /** Deletes versions below the n-th newest; with fewer than n, the bound is NULL and nothing goes. */
     private static final String PRUNE_BELOW_NTH = "DELETE FROM estoria_snapshots WHERE aggregate_type = ?1 "
             + "AND aggregate_uuid = ?2 AND version < (SELECT version FROM estoria_snapshots WHERE aggregate_type = ?1 "
@@ -153,6 +155,7 @@ public final class SqliteSnapshotStore implements SnapshotStore {
                 upsert.setInt(5, at.getNano());
                 upsert.setBytes(6, data);
                 upsert.setString(7, snapshot.contentType());
+                upsert.setBytes(8, snapshot.eventId() == null ? null : Encoding.uuidBytes(snapshot.eventId()));
                 upsert.executeUpdate();
             }
             if (keepLast > 0) {
@@ -217,8 +220,10 @@ public final class SqliteSnapshotStore implements SnapshotStore {
         try {
             byte[] data = rows.getBytes(4);
             // The driver reads an empty BLOB as null.
+            byte[] eventId = rows.getBytes(6);
             return new Snapshot(id, rows.getLong(1), Instant.ofEpochSecond(rows.getLong(2), rows.getInt(3)),
-                    data == null ? new byte[0] : data, rows.getString(5));
+                    data == null ? new byte[0] : data, rows.getString(5),
+                    eventId == null ? null : Encoding.uuid(eventId));
         } catch (RuntimeException e) {
             throw new EventStoreException("the snapshot row of " + id + " in " + store.file() + " is damaged: "
                     + e.getMessage(), e);

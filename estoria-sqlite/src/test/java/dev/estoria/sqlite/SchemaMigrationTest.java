@@ -51,6 +51,13 @@ import org.junit.jupiter.api.io.TempDir;
  * with "placed" (bytes 00 01 02 FF, ID ...201) at position 4; a {@link SqliteSnapshotStore} snapshot
  * of the account at version 3 (bytes 01 02 03, taken 2026-11-27T12:00:00.123456Z); and the {@link
  * SqliteCheckpointStore} checkpoint {@code balances} version 1 at position 4.
+ *
+ * <p>The fixture {@code schema-v3.sqlite} was written by {@link SqliteEventStore} at schema version
+ * 3 and closed. It holds {@code account_...001} with three "deposited" events (IDs ...101 to ...103,
+ * metadata {@code seq} 1 to 3) at positions 1 to 3; a snapshot of it at version 3 (bytes 01 02 03,
+ * content type {@code application/json}, taken 2026-11-28T12:00:00.123456789Z), from before
+ * snapshots named their event; the checkpoint {@code balances} version 1 at position 3; and worker
+ * {@code w1}'s lease on partition 0 of {@code balances_v1}, expiring in the year 2126.
  */
 class SchemaMigrationTest {
 
@@ -135,7 +142,7 @@ class SchemaMigrationTest {
             assertThat(SqliteLeaseStore.of(store).tryAcquire("balances_v1", 0, "w", Duration.ofMinutes(1))).isPresent();
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(3);
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(Schema.CURRENT_VERSION);
             assertThat(SqliteFileTest.intQuery(c, "PRAGMA application_id")).isEqualTo(Schema.APPLICATION_ID);
             assertThat(tables(c)).containsExactlyElementsOf(CURRENT_TABLES);
             assertThat(SqliteFileTest.stringQuery(c, "PRAGMA integrity_check")).isEqualTo("ok");
@@ -169,7 +176,7 @@ class SchemaMigrationTest {
     }
 
     @Test
-    @DisplayName("a version 2 file opens, is migrated in place to version 3, and keeps its events, snapshot and checkpoint")
+    @DisplayName("a version 2 file opens, is migrated in place to the current version, and keeps its events, snapshot and checkpoint")
     void migratesVersionTwo() throws Exception {
         Path file = fixtureV2();
         try (SqliteEventStore store = SqliteEventStore.open(file)) {
@@ -203,13 +210,52 @@ class SchemaMigrationTest {
             assertThat(leases.leases("balances_v1")).containsExactly(lease);
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
-            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(3);
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(Schema.CURRENT_VERSION);
             assertThat(tables(c)).containsExactlyElementsOf(CURRENT_TABLES);
             assertThat(SqliteFileTest.stringQuery(c, "PRAGMA integrity_check")).isEqualTo("ok");
         }
         // The leases survive reopening.
         try (SqliteEventStore store = SqliteEventStore.open(file)) {
             assertThat(SqliteLeaseStore.of(store).leases("balances_v1")).extracting(Lease::owner).containsExactly("w1");
+        }
+    }
+
+    @Test
+    @DisplayName("a version 3 file opens, is migrated in place, keeps its snapshot (naming no event) and stores snapshots' events from then on")
+    void migratesVersionThree() throws Exception {
+        Path file = directory.resolve("v3.db");
+        try (InputStream in = SchemaMigrationTest.class.getResourceAsStream("schema-v3.sqlite")) {
+            assertThat(in).as("the schema-v3.sqlite fixture").isNotNull();
+            Files.copy(in, file);
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(3);
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+            try (StreamIterator all = store.readAll()) {
+                assertThat(all.toList()).extracting(e -> e.id().uuid()).containsExactly(id(101), id(102), id(103));
+            }
+            SqliteSnapshotStore snapshots = SqliteSnapshotStore.of(store);
+            Instant takenAt = Instant.parse("2026-11-28T12:00:00.123456789Z");
+            assertThat(snapshots.read(ACCOUNT)).contains(
+                    new Snapshot(ACCOUNT, 3, takenAt, new byte[] {1, 2, 3}, "application/json"));
+            assertThat(SqliteCheckpointStore.of(store).load(ProjectionId.of("balances", 1)).orElseThrow().position())
+                    .isEqualTo(3);
+            assertThat(SqliteLeaseStore.of(store).leases("balances_v1")).extracting(Lease::owner).containsExactly("w1");
+
+            Snapshot named = new Snapshot(ACCOUNT, 4, takenAt.plusSeconds(60), new byte[] {4}, "application/json",
+                    id(104));
+            snapshots.write(named);
+            assertThat(snapshots.read(ACCOUNT)).contains(named);
+            assertThat(snapshots.read(ACCOUNT, 3).orElseThrow().eventId()).isNull();
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
+            assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(Schema.CURRENT_VERSION);
+            assertThat(tables(c)).containsExactlyElementsOf(CURRENT_TABLES);
+            assertThat(SqliteFileTest.stringQuery(c, "PRAGMA integrity_check")).isEqualTo("ok");
+        }
+        try (SqliteEventStore store = SqliteEventStore.open(file)) {
+            assertThat(SqliteSnapshotStore.of(store).read(ACCOUNT).orElseThrow().eventId()).isEqualTo(id(104));
         }
     }
 

@@ -44,7 +44,7 @@ class SqliteFileTest {
         }
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
             assertThat(intQuery(c, "PRAGMA application_id")).isEqualTo(Schema.APPLICATION_ID).isEqualTo(0x45535452);
-            assertThat(intQuery(c, "PRAGMA user_version")).isEqualTo(Schema.CURRENT_VERSION).isEqualTo(3);
+            assertThat(intQuery(c, "PRAGMA user_version")).isEqualTo(Schema.CURRENT_VERSION).isEqualTo(4);
             assertThat(stringQuery(c, "PRAGMA journal_mode")).isEqualTo("wal");
             assertThat(tables(c)).contains("events", "streams", "estoria_snapshots", "estoria_checkpoints", "estoria_leases",
                     "estoria_members");

@@ -51,6 +51,14 @@ public abstract class SnapshotStoreContract<S extends SnapshotStore> extends Kit
         assertThat(read.timestamp()).isEqualTo(AT);
         assertThat(read.data()).isEqualTo(data);
         assertThat(read.contentType()).isEqualTo("application/x-storetest");
+        assertThat(read.eventId()).as("event ID of a snapshot written without one").isNull();
+
+        TypeId named = newAggregateId();
+        UUID eventId = UUID.randomUUID();
+        store.write(new Snapshot(named, 3, AT, data.clone(), "application/x-storetest", eventId));
+        assertThat(store.read(named).orElseThrow().eventId()).isEqualTo(eventId);
+        assertThat(store.read(named, 3).orElseThrow())
+                .isEqualTo(new Snapshot(named, 3, AT, data.clone(), "application/x-storetest", eventId));
 
         TypeId other = newAggregateId();
         byte[] binary = {0, (byte) 0xFF, 10, 13, 0};
@@ -113,6 +121,21 @@ public abstract class SnapshotStoreContract<S extends SnapshotStore> extends Kit
         store.write(new Snapshot(id, 2, AT, bytes("{\"a\":1}"), ""));
         assertThat(store.read(id).orElseThrow().version()).isEqualTo(2);
         assertThat(store.read(id, 1)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a snapshot at a stored version with the same state but taken at another event replaces it for reads")
+    void sameStateAtAnotherEventReplaces() {
+        // The aggregate's stream was deleted and written again to the same state: only the event ID
+        // tells the new snapshot from its predecessor's, and loads must find the new one.
+        TypeId id = newAggregateId();
+        UUID before = UUID.randomUUID();
+        UUID after = UUID.randomUUID();
+        store.write(new Snapshot(id, 2, AT, bytes("{\"a\":1}"), "", before));
+        store.write(new Snapshot(id, 2, AT.plusSeconds(1), bytes("{\"a\":1}"), "", after));
+        Snapshot read = store.read(id).orElseThrow();
+        assertThat(read.version()).isEqualTo(2);
+        assertThat(read.eventId()).isEqualTo(after);
     }
 
     @Test
