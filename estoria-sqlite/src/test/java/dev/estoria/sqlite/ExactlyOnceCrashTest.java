@@ -39,8 +39,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ExactlyOnceCrashTest {
 
-    private static final int STREAMS = 30;
     private static final int PER_STREAM = 100;
+    /**
+     * Streams per kill cycle: a cycle projects up to about 450 events, so with fewer left the later
+     * cycles of a long run would find the projection finished and kill nothing.
+     */
+    private static final int STREAMS_PER_CYCLE = 6;
+    private static final int MIN_STREAMS = 30;
 
     @TempDir
     Path directory;
@@ -52,7 +57,7 @@ class ExactlyOnceCrashTest {
         long seed = Long.getLong("estoria.projection.seed", System.nanoTime());
         Random random = new Random(seed);
         Path file = directory.resolve("projection.db");
-        Map<UUID, Long> expected = prepare(file);
+        Map<UUID, Long> expected = prepare(file, Math.max(MIN_STREAMS, cycles * STREAMS_PER_CYCLE));
         long lastPosition = expected.values().stream().mapToLong(Long::longValue).max().orElseThrow();
         int kills = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
@@ -104,12 +109,12 @@ class ExactlyOnceCrashTest {
     }
 
     /** Writes the events and a few snapshot events the projection must leave out; returns event ID to position. */
-    private static Map<UUID, Long> prepare(Path file) {
+    private static Map<UUID, Long> prepare(Path file, int streams) {
         Map<UUID, Long> expected = new HashMap<>();
         try (SqliteEventStore store = SqliteEventStore.open(file,
                 SqliteOptions.defaults().withDurability(SqliteOptions.Durability.NORMAL))) {
             EventStreamSnapshotStore snapshots = EventStreamSnapshotStore.create(store);
-            for (int s = 0; s < STREAMS; s++) {
+            for (int s = 0; s < streams; s++) {
                 TypeId stream = TypeId.newV4("item");
                 List<WritableEvent> batch = new ArrayList<>();
                 for (int i = 0; i < PER_STREAM; i++) {
