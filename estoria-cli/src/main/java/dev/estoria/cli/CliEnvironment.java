@@ -15,7 +15,7 @@ import java.util.Objects;
  * @param stderrIsTerminal whether standard error is a terminal: enables the progress bar of {@code
  *     import} and the notice of {@code tail}
  * @param programName how the user invoked the command, for the hints {@code demo} prints
- * @param interrupts how {@code tail} learns of Ctrl-C
+ * @param interrupts how {@code tail} and {@code import -} learn of Ctrl-C
  * @param debug whether to print stack traces of unexpected errors
  * @param clock the time {@code projections} judges checkpoint ages by
  */

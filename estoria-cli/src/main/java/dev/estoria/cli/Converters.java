@@ -28,9 +28,10 @@ final class Converters {
     static final class NonNegative implements ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
-            long number = number(value);
+            String negative = "must not be negative, was " + value;
+            long number = number(value, negative);
             if (number < 0) {
-                throw new TypeConversionException("must not be negative, was " + value);
+                throw new TypeConversionException(negative);
             }
             return number;
         }
@@ -40,9 +41,10 @@ final class Converters {
     static final class Positive implements ITypeConverter<Long> {
         @Override
         public Long convert(String value) {
-            long number = number(value);
+            String belowOne = "must be 1 or more, was " + value;
+            long number = number(value, belowOne);
             if (number < 1) {
-                throw new TypeConversionException("must be 1 or more, was " + value);
+                throw new TypeConversionException(belowOne);
             }
             return number;
         }
@@ -63,11 +65,15 @@ final class Converters {
         }
     }
 
-    private static long number(String value) {
+    /** {@code value} as a long; {@code whenNegative} is the message for a negative one past its range. */
+    private static long number(String value, String whenNegative) {
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {
-            if (value.matches("[+-]?\\d+")) {
+            if (value.matches("-\\d+")) {
+                throw new TypeConversionException(whenNegative);
+            }
+            if (value.matches("\\+?\\d+")) {
                 throw new TypeConversionException("\"" + value + "\" is too large: at most " + Long.MAX_VALUE);
             }
             throw new TypeConversionException("\"" + value + "\" is not a whole number");

@@ -46,7 +46,8 @@ final class FeedWait {
         err.println("waiting up to " + timeout.toSeconds() + " s for " + what + ": "
                 + store.watermark().orElseThrow().heldBackBy());
         err.flush();
-        long deadline = System.nanoTime() + timeout.toNanos();
+        // --wait takes any long: past about 292 years the nanoseconds would not fit, and it waits as if for ever.
+        long deadline = System.nanoTime() + Math.min(saturatedNanos(timeout), Long.MAX_VALUE / 2);
         while (System.nanoTime() - deadline < 0) {
             try {
                 Thread.sleep(POLL_MILLIS); // polling another session's state, not ordering threads
@@ -59,5 +60,14 @@ final class FeedWait {
             }
         }
         return false;
+    }
+
+    /** {@code duration} in nanoseconds, {@link Long#MAX_VALUE} if it has more. */
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Long.MAX_VALUE;
+        }
     }
 }

@@ -86,15 +86,26 @@ final class ImportCommand extends StoreCommand {
         }
         name = "stdin";
         try {
-            source = Files.createTempFile("estoria-import-", ".ndjson");
-            try {
-                Files.copy(environment().stdin(), source, StandardCopyOption.REPLACE_EXISTING);
+            Path copy = Files.createTempFile("estoria-import-", ".ndjson");
+            source = copy;
+            // A Ctrl-C ends the process without running the finally below: the copy, a whole export,
+            // must not stay behind in the temporary directory.
+            try (Interrupts.Registration onInterrupt = environment().interrupts().register(() -> deleteQuietly(copy))) {
+                Files.copy(environment().stdin(), copy, StandardCopyOption.REPLACE_EXISTING);
                 return importSource();
             } finally {
-                Files.deleteIfExists(source);
+                Files.deleteIfExists(copy);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep stdin in a temporary file to import it", e);
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // The process is ending; nothing more can be done about it.
         }
     }
 

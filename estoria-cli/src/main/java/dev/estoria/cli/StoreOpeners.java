@@ -1,5 +1,6 @@
 package dev.estoria.cli;
 
+import dev.estoria.cli.format.Printable;
 import dev.estoria.cli.store.CliStore;
 import dev.estoria.cli.store.OpenMode;
 import dev.estoria.cli.store.StoreMissingException;
@@ -149,7 +150,9 @@ final class StoreOpeners {
 
             @Override
             public String heldBackBy() {
-                return store.health().describe();
+                // It quotes another session's query, as the server has it: shown escaped, like values
+                // from the store, so that it cannot drive the terminal.
+                return Printable.escapeControls(store.health().describe());
             }
         };
         return CliStore.of(store, PostgresCheckpointStore.of(store), PostgresSnapshotStore.of(store), store::close,

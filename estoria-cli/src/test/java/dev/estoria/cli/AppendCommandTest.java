@@ -222,6 +222,11 @@ class AppendCommandTest {
 
         assertThat(result.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
         assertThat(result.err()).contains("\"99999999999999999999\" is too large: at most 9223372036854775807");
+        CliHarness.Result farBelow = cli.run("read", STREAM, "--count", "-99999999999999999999");
+        assertThat(farBelow.exitCode()).isEqualTo(ExitCodes.BAD_INPUT);
+        assertThat(farBelow.err()).contains("must not be negative, was -99999999999999999999").doesNotContain("too large");
+        assertThat(cli.run("projections", "--live-within", "-99999999999999999999").err())
+                .contains("must be 1 or more, was -99999999999999999999").doesNotContain("too large");
         assertThat(cli.run("read", STREAM, "--format", "xml").err()).contains("expected ndjson or table, was 'xml'");
         assertThat(cli.run("read", STREAM, "--format", "TABLE").err()).as("any letter case").doesNotContain("--format");
         CliHarness.Result emptyDb = cli.run("read", STREAM, "--db", "");

@@ -2,11 +2,13 @@ package dev.estoria.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.estoria.cli.store.CliStore;
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.typeid.TypeId;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -93,6 +97,38 @@ class ExportImportTest {
     }
 
     @Test
+    void anExportMayWaitAsLongAsTheLargestWaitItTakes() {
+        // A ninth event is committed but held back from readers until the transaction holding it
+        // back ends, which it does while the export waits.
+        InMemoryEventStore store = cli.defaultStore();
+        AtomicInteger asked = new AtomicInteger();
+        CliStore.Watermark heldBack = new CliStore.Watermark() {
+            @Override
+            public long committedHead() {
+                if (asked.incrementAndGet() == 3) {
+                    store.appendStream(ACCOUNT, List.of(WritableEvent.json("account_reopened", "{}")));
+                }
+                return 9;
+            }
+
+            @Override
+            public String heldBackBy() {
+                return "an older transaction";
+            }
+        };
+        cli.opener = (target, mode) -> CliStore.of(store,
+                cli.checkpoints(StoreOptions.DEFAULT_DB), cli.snapshots(StoreOptions.DEFAULT_DB), () -> { }, heldBack);
+
+        CliHarness.Result result = cli.run("export", "--wait", Long.toString(Long.MAX_VALUE));
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.err()).isEqualTo("waiting up to " + Long.MAX_VALUE
+                + " s for the events committed before the export began: an older transaction\n");
+        assertThat(result.outLines()).hasSize(9);
+        assertThat(result.outLines().get(8)).contains("account_reopened");
+    }
+
+    @Test
     void importReadsAnExportFromStdinWithDash() throws Exception {
         String export = Files.readString(export(StoreOptions.DEFAULT_DB));
 
@@ -109,6 +145,40 @@ class ExportImportTest {
 
         cli.stdinIsTerminal = true;
         assertThat(cli.run("import", "-", "--db", "copy.db").err()).startsWith("error: import - reads an export from stdin");
+    }
+
+    @Test
+    void importFromStdinLeavesNoCopyOfItBehindWhenTheProcessIsStopped() throws Exception {
+        Path temp = Files.createDirectory(dir.resolve("tmp"));
+        String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(launcher, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + temp,
+                "-Destoria.stdinIsTerminal=false", "-cp", System.getProperty("java.class.path"),
+                EstoriaCli.class.getName(), "import", "-", "--db", dir.resolve("copy.db").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("child.txt").toFile()).start();
+        try {
+            // An export still coming in through a pipe: stdin stays open.
+            child.getOutputStream().write(Files.readAllBytes(export(StoreOptions.DEFAULT_DB)));
+            child.getOutputStream().flush();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (importCopies(temp).isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(10); // polling another process's files, not ordering threads
+            }
+            assertThat(importCopies(temp)).as("stdin is kept in a temporary file").hasSize(1);
+
+            child.destroy(); // SIGTERM; a Ctrl-C (SIGINT) ends the process the same way
+
+            assertThat(child.waitFor(30, TimeUnit.SECONDS)).as("import ended").isTrue();
+        } finally {
+            child.destroyForcibly();
+        }
+        assertThat(importCopies(temp)).as("the copy of stdin, a whole export, is deleted").isEmpty();
+    }
+
+    /** The temporary copies of stdin that import keeps in {@code temp}. */
+    private static List<Path> importCopies(Path temp) throws IOException {
+        try (var files = Files.list(temp)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("estoria-import-")).toList();
+        }
     }
 
     @Test

@@ -149,6 +149,29 @@ class PostgresEndToEndTest {
     }
 
     @Test
+    void controlCharactersInTheHoldingTransactionsQueryAreShownEscaped() throws Exception {
+        assertThat(run("append", STREAM, "--type", "accountopened", "--data", "{}").exitCode()).isZero();
+        try (java.sql.Connection older = java.sql.DriverManager.getConnection(TestPostgres.url())) {
+            older.setAutoCommit(false);
+            // Another session's query text, which the server shows as it was sent: an ESC and a BEL.
+            try (var s = older.createStatement()) {
+                s.execute("SELECT pg_current_xact_id(), '\u001b[31mred\u0007'");
+            }
+            assertThat(run("append", STREAM, "--type", "moneydeposited", "--data", "{}").exitCode()).isZero();
+
+            CliHarness.Result readAll = run("read-all");
+            assertThat(readAll.err()).contains("not shown yet").contains("\\u001b[31mred\\u0007")
+                    .doesNotContain("\u001b").doesNotContain("\u0007");
+
+            CliHarness.Result export = run("export", "--wait", "0");
+            assertThat(export.exitCode()).isEqualTo(ExitCodes.STORE_ERROR);
+            assertThat(export.err()).startsWith("waiting up to 0 s for the events committed before the export began: ")
+                    .contains("\\u001b[31mred\\u0007").doesNotContain("\u001b").doesNotContain("\u0007");
+            older.commit();
+        }
+    }
+
+    @Test
     void anExportWaitsForEventsCommittedBeforeItBeganThatAreHeldBack() throws Exception {
         assertThat(run("append", STREAM, "--type", "accountopened", "--data", "{}").exitCode()).isZero();
         ExecutorService executor = Executors.newSingleThreadExecutor();

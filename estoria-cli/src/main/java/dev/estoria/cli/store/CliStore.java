@@ -55,7 +55,7 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
         /** The position of the newest committed event, readable or not yet; 0 if there is none. */
         long committedHead();
 
-        /** What holds the log back, in one line for people. */
+        /** What holds the log back, in one line for people, its control characters shown escaped. */
         String heldBackBy();
     }
 
