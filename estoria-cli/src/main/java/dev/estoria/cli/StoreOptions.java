@@ -21,7 +21,8 @@ final class StoreOptions {
     static final String DEFAULT_SCHEMA = "estoria";
 
     private static final Pattern SCHEMA = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
-    private static final Pattern CURRENT_SCHEMA = Pattern.compile("[?&]currentSchema=([^&]*)", Pattern.CASE_INSENSITIVE);
+    /** The driver's search-path parameter; the driver matches parameter names case-sensitively. */
+    private static final Pattern CURRENT_SCHEMA = Pattern.compile("[?&]currentSchema=([^&]*)");
 
     // No picocli default, so that an explicit --db can be told apart from the default one.
     @Option(names = "--db", paramLabel = "FILE", scope = ScopeType.INHERIT,
@@ -61,11 +62,14 @@ final class StoreOptions {
         }
         String name = schema == null ? DEFAULT_SCHEMA : schema;
         java.util.regex.Matcher current = CURRENT_SCHEMA.matcher(postgres);
-        if (current.find() && !current.group(1).equals(name)) {
+        String searchPath = current.find() ? decode(current.group(1)) : null;
+        // The first schema of the search path is where unqualified names go; later ones are fallbacks.
+        String first = searchPath == null ? null : searchPath.split(",", -1)[0].strip();
+        if (first != null && !first.equals(name)) {
             // The store names its tables with its schema; the URL's search path would not move it.
-            throw new BadInputException("--postgres sets currentSchema=" + current.group(1) + ", but the store's schema is"
+            throw new BadInputException("--postgres sets currentSchema=" + searchPath + ", but the store's schema is"
                     + " given with --schema (here " + name + (schema == null ? ", the default" : "") + "); use --schema "
-                    + current.group(1) + " or leave currentSchema out of the URL");
+                    + first + " or leave currentSchema out of the URL");
         }
         if (!SCHEMA.matcher(name).matches() || name.toLowerCase(java.util.Locale.ROOT).startsWith("pg_")) {
             throw new BadInputException("invalid --schema \"" + name + "\": expected letters, digits and '_', "
@@ -76,6 +80,15 @@ final class StoreOptions {
                     + " and pg_dump leaves it out of every dump");
         }
         return new StoreTarget.Postgres(postgres, name);
+    }
+
+    /** A URL parameter's value as the driver reads it: percent-decoded; as given when malformed. */
+    private static String decode(String value) {
+        try {
+            return java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException malformed) {
+            return value;
+        }
     }
 
     /** The database file, whether given or the default. */

@@ -129,6 +129,16 @@ class CommandLineTest {
                 + " is given with --schema (here estoria, the default); use --schema bank or leave currentSchema out of the URL\n");
         assertThat(cli.run("streams", "--postgres", url + "&currentSchema=bank", "--schema", "bank").err())
                 .doesNotContain("currentSchema");
+        // The store's schema first in the search path, as given or percent-encoded, is what --schema says.
+        assertThat(cli.run("streams", "--postgres", url + "&currentSchema=estoria,public").err())
+                .doesNotContain("currentSchema");
+        assertThat(cli.run("streams", "--postgres", url + "&currentSchema=estoria%2Cpublic").err())
+                .doesNotContain("currentSchema");
+        assertThat(cli.run("streams", "--postgres", url + "&currentSchema=public,estoria").err())
+                .startsWith("error: --postgres sets currentSchema=public,estoria, but the store's schema")
+                .contains("use --schema public");
+        // The driver reads only currentSchema, in that case; other spellings are not its search path.
+        assertThat(cli.run("streams", "--postgres", url + "&currentschema=bank").err()).doesNotContain("currentSchema");
 
         CliHarness.Result badUrl = cli.run("streams", "--postgres", "postgres://localhost/test");
         assertThat(badUrl.err()).startsWith("error: --postgres takes a JDBC URL starting with jdbc:postgresql:");
