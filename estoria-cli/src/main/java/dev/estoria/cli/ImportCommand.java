@@ -94,7 +94,8 @@ final class ImportCommand extends StoreCommand {
                 Files.copy(environment().stdin(), copy, StandardCopyOption.REPLACE_EXISTING);
                 return importSource();
             } finally {
-                Files.deleteIfExists(copy);
+                // Quietly: a failure to delete must not hide the import's own outcome.
+                deleteQuietly(copy);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep stdin in a temporary file to import it", e);
@@ -105,7 +106,7 @@ final class ImportCommand extends StoreCommand {
         try {
             Files.deleteIfExists(file);
         } catch (IOException ignored) {
-            // The process is ending; nothing more can be done about it.
+            // Nothing more can be done about it here: the import's outcome is what must be reported.
         }
     }
 
