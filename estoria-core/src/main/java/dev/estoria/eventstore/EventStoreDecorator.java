@@ -15,19 +15,25 @@ import java.util.Objects;
  * <p>A subclass overrides the operations it decorates; everything else is forwarded to the inner
  * store. The class itself implements every capability, so callers never use it directly: {@link
  * #asEventStore()} returns a view that implements {@link EventStore} plus exactly those of {@link
- * GlobalReader}, {@link StreamDeleter}, {@link StreamLister}, {@link AppendNotifier} and {@link
- * AutoCloseable} that the
+ * GlobalReader}, {@link StreamDeleter}, {@link StreamLister}, {@link AppendNotifier}, {@link
+ * MultiStreamWriter} and {@link AutoCloseable} that the
  * inner store implements. {@code instanceof} checks on the view therefore tell the truth, and a
  * decorated store can be decorated again, through its view or (with the same result) the decorator
  * object itself.
+ *
+ * <p>{@link MultiStreamWriter} is kept only by a decorator that either leaves appends alone or
+ * decorates {@link #appendStreams} too: a subclass that overrides {@link #appendStream} alone (to
+ * validate or enrich events, say) would otherwise see multi-stream appends pass by it. Its view
+ * then lacks the capability, and calling {@link #appendStreams} on it directly fails with {@link
+ * UnsupportedOperationException}.
  */
-public abstract class EventStoreDecorator
-        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+public abstract class EventStoreDecorator implements EventStore, GlobalReader, StreamDeleter, StreamLister,
+        AppendNotifier, MultiStreamWriter, AutoCloseable {
 
     /** The optional capabilities a decorated view keeps when the inner store has them. */
     public static final List<Class<?>> CAPABILITIES =
             List.of(GlobalReader.class, StreamDeleter.class, StreamLister.class, AppendNotifier.class,
-                    AutoCloseable.class);
+                    MultiStreamWriter.class, AutoCloseable.class);
 
     /** The decorated store. */
     protected final EventStore inner;
@@ -44,7 +50,7 @@ public abstract class EventStoreDecorator
         List<Class<?>> interfaces = new ArrayList<>();
         interfaces.add(EventStore.class);
         for (Class<?> capability : CAPABILITIES) {
-            if (has(inner, capability)) {
+            if (has(inner, capability) && (capability != MultiStreamWriter.class || passesMultiStreamAppends())) {
                 interfaces.add(capability);
             }
         }
@@ -72,8 +78,25 @@ public abstract class EventStoreDecorator
      * capability, so it is asked about the store it wraps.
      */
     private static boolean has(EventStore store, Class<?> capability) {
-        return store instanceof EventStoreDecorator decorator ? has(decorator.inner, capability)
-                : capability.isInstance(store);
+        if (store instanceof EventStoreDecorator decorator) {
+            return (capability != MultiStreamWriter.class || decorator.passesMultiStreamAppends())
+                    && has(decorator.inner, capability);
+        }
+        return capability.isInstance(store);
+    }
+
+    /** Whether this decorator sees every append: it decorates multi-stream appends, or no append at all. */
+    private boolean passesMultiStreamAppends() {
+        return overrides("appendStreams", List.class)
+                || !overrides("appendStream", TypeId.class, List.class, AppendStreamOptions.class);
+    }
+
+    private boolean overrides(String method, Class<?>... parameters) {
+        try {
+            return getClass().getMethod(method, parameters).getDeclaringClass() != EventStoreDecorator.class;
+        } catch (NoSuchMethodException e) {
+            throw new AssertionError("EventStoreDecorator declares " + method, e);
+        }
     }
 
     @Override
@@ -100,6 +123,21 @@ public abstract class EventStoreDecorator
     @Override
     public long headPosition() {
         return ((GlobalReader) inner).headPosition();
+    }
+
+    /**
+     * Forwards to the inner store.
+     *
+     * @throws UnsupportedOperationException if this decorator overrides {@link #appendStream} but
+     *     not this method, whose appends would pass it by
+     */
+    @Override
+    public List<List<Event>> appendStreams(List<StreamAppend> appends) {
+        if (!passesMultiStreamAppends()) {
+            throw new UnsupportedOperationException(getClass().getName() + " decorates appendStream but not"
+                    + " appendStreams, so it offers no multi-stream appends; override appendStreams to offer them");
+        }
+        return ((MultiStreamWriter) inner).appendStreams(appends);
     }
 
     @Override

@@ -10,7 +10,9 @@ import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreDecorator;
+import dev.estoria.eventstore.MultiStreamWriter;
 import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamVersionMismatchException;
 import dev.estoria.eventstore.WritableEvent;
@@ -591,6 +593,45 @@ class DecoratorsTest {
         assertThat(twice).isInstanceOf(dev.estoria.eventstore.GlobalReader.class);
         assertThat(twice.toString()).contains("CountingStore");
         assertThat(twice).isEqualTo(twice).isNotEqualTo(events);
+    }
+
+    @Test
+    void onlyADecoratorThatSeesEveryAppendKeepsMultiStreamAppends() {
+        // Leaves appends alone (counts reads): keeps the capability, and its appends reach the store.
+        EventStore counting = new CountingStore(memory).asEventStore();
+        assertThat(counting).isInstanceOf(MultiStreamWriter.class);
+        TypeId a = TypeId.newV4("counter");
+        ((MultiStreamWriter) counting).appendStreams(List.of(StreamAppend.of(a, List.of(WritableEvent.json("x", "{}")))));
+        assertThat(memory.readStream(a, ReadStreamOptions.defaults()).toList()).hasSize(1);
+
+        // Decorates single appends only: multi-stream appends would pass it by, so it offers none.
+        class Validating extends EventStoreDecorator {
+            Validating(EventStore inner) {
+                super(inner);
+            }
+
+            @Override
+            public List<Event> appendStream(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
+                return inner.appendStream(streamId, batch, options);
+            }
+        }
+        Validating validating = new Validating(memory);
+        assertThat(validating.asEventStore()).isNotInstanceOf(MultiStreamWriter.class)
+                .isInstanceOf(dev.estoria.eventstore.GlobalReader.class);
+        assertThatThrownBy(() -> validating.appendStreams(List.of(StreamAppend.of(a, List.of(WritableEvent.json("x", "{}"))))))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("appendStreams");
+        assertThat(new CountingStore(validating).asEventStore()).as("over it, too")
+                .isNotInstanceOf(MultiStreamWriter.class);
+        assertThat(memory.readStream(a, ReadStreamOptions.defaults()).toList()).hasSize(1);
+
+        // Decorates both: keeps it.
+        EventStore both = new Validating(memory) {
+            @Override
+            public List<List<Event>> appendStreams(List<StreamAppend> appends) {
+                return inner instanceof MultiStreamWriter m ? m.appendStreams(appends) : List.of();
+            }
+        }.asEventStore();
+        assertThat(both).isInstanceOf(MultiStreamWriter.class);
     }
 
     @Test

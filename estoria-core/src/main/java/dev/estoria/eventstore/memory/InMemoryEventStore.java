@@ -7,8 +7,10 @@ import dev.estoria.eventstore.Direction;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.MultiStreamWriter;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.StreamDeleter;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamLister;
@@ -36,8 +38,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * The reference event store, held in memory: for tests and prototyping, not for production (it
  * keeps everything on the heap and loses it all when the process ends).
  *
- * <p>Implements {@link EventStore}, {@link GlobalReader}, {@link StreamDeleter} and {@link StreamLister}
- * exactly as their contracts state; the acceptance kit runs against it, and a clause this store cannot satisfy is a
+ * <p>Implements {@link EventStore}, {@link GlobalReader}, {@link StreamDeleter}, {@link StreamLister}
+ * and {@link MultiStreamWriter} exactly as their contracts state; the acceptance kit runs against it, and a clause this store cannot satisfy is a
  * wrong clause. Thread-safe: one read-write lock guards all state.
  *
  * <p><b>Global order.</b> Positions are allocated and published inside the same exclusive critical
@@ -51,7 +53,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Stored {@link Event}s are immutable values, so neither a caller's input nor a returned event can
  * change what is stored. Timestamps come from the configured {@link Clock} at its full precision.
  */
-public final class InMemoryEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier {
+public final class InMemoryEventStore
+        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, MultiStreamWriter {
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Clock clock;
@@ -101,47 +104,110 @@ public final class InMemoryEventStore implements EventStore, GlobalReader, Strea
         return listeners.add(listener);
     }
 
-    private List<Event> append(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
+    /**
+     * Applies the appends one after another under the write lock, undoing those applied when one is
+     * refused, so that no reader, which needs the read lock, sees part of the call.
+     */
+    @Override
+    public List<List<Event>> appendStreams(List<StreamAppend> appends) {
+        List<List<WritableEvent>> batches = AppendValidation.validateAll(appends);
+        List<List<Event>> written = new ArrayList<>(batches.size());
         lock.writeLock().lock();
         try {
-            StreamRecord stream = streams.get(streamId);
-            OptionalLong stored = IdempotentAppends.classify(streamId, batch, eventIds::get);
-            if (stored.isPresent()) {
-                List<Event> run = storedRun(stream, stored.getAsLong(), batch.size());
-                IdempotentAppends.requireSameContent(streamId, batch, run);
-                return run;
-            }
-            long current = stream == null ? 0 : stream.tip;
-            if (!options.expectedVersion().isSatisfiedBy(current)) {
-                throw new StreamVersionMismatchException(streamId, options.expectedVersion(), current);
-            }
             Instant now = clock.instant();
-            List<Event> written = new ArrayList<>(batch.size());
-            for (int i = 0; i < batch.size(); i++) {
-                WritableEvent w = batch.get(i);
-                UUID uuid = w.eventId().orElseGet(TypeId::timeOrderedV7);
-                Event event = new Event(new TypeId(w.type(), uuid), streamId, current + i + 1,
-                        OptionalLong.of(lastPosition + i + 1), now, w.data(), w.contentType(), w.metadata());
-                written.add(event);
+            // The appends that wrote, in order; a replay of stored events wrote nothing to undo.
+            List<Integer> wrote = new ArrayList<>();
+            try {
+                for (int a = 0; a < batches.size(); a++) {
+                    StreamAppend append = appends.get(a);
+                    long before = lastPosition;
+                    written.add(applyLocked(append.streamId(), batches.get(a), append.options(), now));
+                    if (lastPosition != before) {
+                        wrote.add(a);
+                    }
+                }
+            } catch (RuntimeException refused) {
+                for (int w = wrote.size() - 1; w >= 0; w--) {
+                    int a = wrote.get(w);
+                    undoLocked(appends.get(a).streamId(), written.get(a));
+                }
+                throw refused;
             }
-            // Nothing can fail past this point, so the append is all-or-nothing. A new stream's record
-            // is created only here: created earlier, a failure above (the clock, say) would leave a
-            // stream with no events and tip 0, which reads, lists and deletes as if it existed.
-            if (stream == null) {
-                stream = new StreamRecord();
-                streams.put(streamId, stream);
-            }
-            lastPosition += batch.size();
-            stream.tip = current + batch.size();
-            stream.events.addAll(written);
-            log.addAll(written);
-            for (Event e : written) {
-                eventIds.put(e.id().uuid(), new EventLocation(streamId, e.streamVersion()));
-            }
-            return List.copyOf(written);
         } finally {
             lock.writeLock().unlock();
         }
+        listeners.wake();
+        return List.copyOf(written);
+    }
+
+    private List<Event> append(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
+        lock.writeLock().lock();
+        try {
+            return applyLocked(streamId, batch, options, null);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Takes back the events {@link #applyLocked} wrote last: they are the newest of their stream and
+     * of the log. A stream they created goes too (a stream that exists has a tip of 1 or more).
+     */
+    private void undoLocked(TypeId streamId, List<Event> written) {
+        StreamRecord stream = streams.get(streamId);
+        int n = written.size();
+        log.subList(log.size() - n, log.size()).clear();
+        stream.events.subList(stream.events.size() - n, stream.events.size()).clear();
+        stream.tip -= n;
+        lastPosition -= n;
+        for (Event e : written) {
+            eventIds.remove(e.id().uuid());
+        }
+        if (stream.tip == 0) {
+            streams.remove(streamId);
+        }
+    }
+
+    /** One append, under the write lock; {@code now} is the call's time, or null to read the clock. */
+    private List<Event> applyLocked(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options,
+            Instant now) {
+        StreamRecord stream = streams.get(streamId);
+        OptionalLong stored = IdempotentAppends.classify(streamId, batch, eventIds::get);
+        if (stored.isPresent()) {
+            List<Event> run = storedRun(stream, stored.getAsLong(), batch.size());
+            IdempotentAppends.requireSameContent(streamId, batch, run);
+            return run;
+        }
+        long current = stream == null ? 0 : stream.tip;
+        if (!options.expectedVersion().isSatisfiedBy(current)) {
+            throw new StreamVersionMismatchException(streamId, options.expectedVersion(), current);
+        }
+        if (now == null) {
+            now = clock.instant();
+        }
+        List<Event> written = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            WritableEvent w = batch.get(i);
+            UUID uuid = w.eventId().orElseGet(TypeId::timeOrderedV7);
+            Event event = new Event(new TypeId(w.type(), uuid), streamId, current + i + 1,
+                    OptionalLong.of(lastPosition + i + 1), now, w.data(), w.contentType(), w.metadata());
+            written.add(event);
+        }
+        // Nothing can fail past this point, so the append is all-or-nothing. A new stream's record
+        // is created only here: created earlier, a failure above (the clock, say) would leave a
+        // stream with no events and tip 0, which reads, lists and deletes as if it existed.
+        if (stream == null) {
+            stream = new StreamRecord();
+            streams.put(streamId, stream);
+        }
+        lastPosition += batch.size();
+        stream.tip = current + batch.size();
+        stream.events.addAll(written);
+        log.addAll(written);
+        for (Event e : written) {
+            eventIds.put(e.id().uuid(), new EventLocation(streamId, e.streamVersion()));
+        }
+        return List.copyOf(written);
     }
 
     private static List<Event> storedRun(StreamRecord stream, long firstVersion, int size) {

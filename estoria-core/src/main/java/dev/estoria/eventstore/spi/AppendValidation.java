@@ -2,8 +2,10 @@ package dev.estoria.eventstore.spi;
 
 import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DuplicateEventIdException;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +76,40 @@ public final class AppendValidation {
             }
         }
         return batch;
+    }
+
+    /**
+     * Validates the appends of one {@link dev.estoria.eventstore.MultiStreamWriter#appendStreams}
+     * call, each as {@link #validate} does, and returns their batches in order.
+     *
+     * @throws NullPointerException if the list or an element of it is null
+     * @throws IllegalArgumentException if the list is empty, or as {@link #validate}
+     * @throws DuplicateEventIdException if a caller-chosen event ID is given twice in the call
+     */
+    public static List<List<WritableEvent>> validateAll(List<StreamAppend> appends) {
+        List<StreamAppend> all;
+        try {
+            all = List.copyOf(Objects.requireNonNull(appends, "appends"));
+        } catch (NullPointerException e) {
+            throw new NullPointerException("appends must not contain null");
+        }
+        if (all.isEmpty()) {
+            throw new IllegalArgumentException("appendStreams was given no appends; at least one is required");
+        }
+        List<List<WritableEvent>> batches = new ArrayList<>(all.size());
+        Set<UUID> chosen = new HashSet<>();
+        for (int a = 0; a < all.size(); a++) {
+            StreamAppend append = all.get(a);
+            List<WritableEvent> batch = validate(append.streamId(), append.events(), append.options());
+            for (WritableEvent event : batch) {
+                if (event.eventId().isPresent() && !chosen.add(event.eventId().get())) {
+                    throw new DuplicateEventIdException(append.streamId(), event.eventId().get(),
+                            "append " + a + " of the call repeats an ID an earlier append of it gives");
+                }
+            }
+            batches.add(batch);
+        }
+        return batches;
     }
 
     /**

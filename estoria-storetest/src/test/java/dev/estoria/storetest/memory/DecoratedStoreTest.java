@@ -3,25 +3,28 @@ package dev.estoria.storetest.memory;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreDecorator;
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.MultiStreamWriter;
 import dev.estoria.eventstore.StreamDeleter;
 import dev.estoria.eventstore.memory.InMemoryEventStore;
 import dev.estoria.storetest.DeletionGlobalReadContract;
 import dev.estoria.storetest.EventStoreContract;
 import dev.estoria.storetest.GlobalReaderContract;
+import dev.estoria.storetest.MultiStreamWriterContract;
 import dev.estoria.storetest.StreamDeleterContract;
 import org.junit.jupiter.api.Nested;
 
 /** A pass-through decorator keeps the whole contract of the store it wraps. */
 class DecoratedStoreTest {
 
-    /** An event store with all three capabilities, as the decorated view exposes them. */
-    interface FullStore extends EventStore, GlobalReader, StreamDeleter {
+    /** An event store with these capabilities, as the decorated view exposes them. */
+    interface FullStore extends EventStore, GlobalReader, StreamDeleter, MultiStreamWriter {
     }
 
     static FullStore decorated() {
         EventStore view = new EventStoreDecorator(InMemoryEventStore.create()) { }.asEventStore();
         GlobalReader global = (GlobalReader) view;
         StreamDeleter deleter = (StreamDeleter) view;
+        MultiStreamWriter multi = (MultiStreamWriter) view;
         return new FullStore() {
             @Override
             public dev.estoria.eventstore.StreamIterator readStream(dev.estoria.typeid.TypeId id,
@@ -45,6 +48,12 @@ class DecoratedStoreTest {
             public void deleteStream(dev.estoria.typeid.TypeId id, dev.estoria.eventstore.DeleteStreamOptions options) {
                 deleter.deleteStream(id, options);
             }
+
+            @Override
+            public java.util.List<java.util.List<dev.estoria.eventstore.Event>> appendStreams(
+                    java.util.List<dev.estoria.eventstore.StreamAppend> appends) {
+                return multi.appendStreams(appends);
+            }
         };
     }
 
@@ -58,6 +67,14 @@ class DecoratedStoreTest {
 
     @Nested
     class Global extends GlobalReaderContract<FullStore> {
+        @Override
+        protected FullStore createStore() {
+            return decorated();
+        }
+    }
+
+    @Nested
+    class MultiStream extends MultiStreamWriterContract<FullStore> {
         @Override
         protected FullStore createStore() {
             return decorated();
