@@ -9,8 +9,10 @@ import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.MultiStreamWriter;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.StreamDeleter;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
@@ -47,8 +49,8 @@ import org.sqlite.SQLiteConnection;
  *
  * <p>Open it with {@link #open(Path)} or {@link #open(Path, SqliteOptions)} and close it when done.
  * It implements {@link EventStore}, {@link GlobalReader} (filtered reads included), {@link
- * StreamDeleter}, {@link StreamLister} and {@link AppendNotifier} exactly as their contracts state,
- * and is thread-safe.
+ * StreamDeleter}, {@link StreamLister}, {@link AppendNotifier} and {@link MultiStreamWriter} exactly
+ * as their contracts state, and is thread-safe.
  *
  * <h2>The file</h2>
  *
@@ -80,7 +82,9 @@ import org.sqlite.SQLiteConnection;
  * acknowledged before the commit has returned, and if the commit fails every append of the group
  * fails with an {@link EventStoreException}. Appends in one group run in queue order, each seeing
  * the effects of the earlier ones, as if they had run one after another. Deletions go through the
- * same queue. A caller waits for its commit even if its thread is interrupted meanwhile (the
+ * same queue. A {@link #appendStreams} call is one item of the queue: its appends are applied one
+ * after another in one savepoint, and the first refusal rolls them all back. A caller waits for its
+ * commit even if its thread is interrupted meanwhile (the
  * interrupt status is kept), so it always learns whether its write was made.
  *
  * <h2>Global order and the stable prefix</h2>
@@ -147,8 +151,8 @@ import org.sqlite.SQLiteConnection;
  * for SQLite's write lock up to the {@linkplain SqliteOptions#busyTimeout() busy timeout} and then
  * fails with an {@link EventStoreException} (nothing written). All of them see one global order.
  */
-public final class SqliteEventStore
-        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+public final class SqliteEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier,
+        MultiStreamWriter, AutoCloseable {
 
     private static final String STREAM_VERSION = "SELECT version FROM streams WHERE stream_id = ?";
     private static final String READ_FORWARD = "SELECT " + EventRows.COLUMNS
@@ -337,6 +341,46 @@ public final class SqliteEventStore
         }
         listeners.wake();
         return written;
+    }
+
+    @Override
+    public List<List<Event>> appendStreams(List<StreamAppend> appends) {
+        List<List<WritableEvent>> batches = AppendValidation.validateAll(appends);
+        List<List<PendingEvent>> pending = new ArrayList<>(batches.size());
+        for (int a = 0; a < batches.size(); a++) {
+            TypeId streamId = appends.get(a).streamId();
+            List<WritableEvent> batch = batches.get(a);
+            List<PendingEvent> prepared = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                prepared.add(prepare(streamId, i, batch.get(i)));
+            }
+            pending.add(prepared);
+        }
+        List<List<Event>> written;
+        try {
+            // One work item: applied in one savepoint (or a transaction of its own), so the first
+            // refusal, thrown out of it, takes back the appends before it.
+            written = writer.submit(connection -> {
+                List<List<Event>> results = new ArrayList<>(batches.size());
+                for (int a = 0; a < batches.size(); a++) {
+                    StreamAppend append = appends.get(a);
+                    results.add(writes.append(append.streamId(), batches.get(a), pending.get(a),
+                            append.options().expectedVersion()));
+                }
+                return List.copyOf(results);
+            });
+        } catch (EventStoreException e) {
+            throw naming("append to " + streamNames(appends), e);
+        }
+        listeners.wake();
+        return written;
+    }
+
+    /** The streams of a multi-stream append, for messages: the first few and how many more. */
+    private static String streamNames(List<StreamAppend> appends) {
+        List<String> names = appends.stream().map(a -> a.streamId().toString()).distinct().toList();
+        return names.size() <= 3 ? String.join(", ", names)
+                : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more streams";
     }
 
     /**
