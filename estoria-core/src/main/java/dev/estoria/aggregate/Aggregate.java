@@ -140,9 +140,22 @@ public final class Aggregate<S, E> {
     /**
      * Merges metadata into every pending event, overwriting keys they already have: the place for
      * correlation and causation IDs, typically from a before-save hook.
+     *
+     * @throws IllegalArgumentException if the map holds a null key or value; the pending events are
+     *     left as they were
+     * @throws IllegalStateException if the aggregate was discarded
+     * @throws NullPointerException if {@code metadata} is null
      */
     public void mergeMetadata(Map<String, String> metadata) {
         requireUsable();
+        Objects.requireNonNull(metadata, "metadata");
+        // Checked before any pending event changes, as record() checks its metadata.
+        try {
+            metadata = Map.copyOf(metadata);
+        } catch (NullPointerException e) {
+            throw new IllegalArgumentException("metadata merged into the pending events of " + id
+                    + " must not hold null keys or values", e);
+        }
         if (metadata.isEmpty()) {
             return;
         }

@@ -261,8 +261,20 @@ public final class AggregateType<S, E> {
             return this;
         }
 
-        /** Registers an upcaster for events stored with the given type. */
+        /**
+         * Registers an upcaster for events stored with the given type.
+         *
+         * @throws IllegalArgumentException if the type name is invalid, or an upcaster is already
+         *     registered for it
+         * @throws NullPointerException if an argument is null
+         */
         public Builder<S, E> upcaster(String storedType, Upcaster upcaster) {
+            Objects.requireNonNull(storedType, "storedType");
+            try {
+                TypeId.validateTypeName(storedType);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("invalid stored event type for an upcaster: " + e.getMessage(), e);
+            }
             if (upcasters.putIfAbsent(storedType, Objects.requireNonNull(upcaster, "upcaster")) != null) {
                 throw new IllegalArgumentException("an upcaster for '" + storedType + "' is already registered");
             }

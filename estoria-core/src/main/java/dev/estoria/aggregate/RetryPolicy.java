@@ -20,8 +20,12 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, Duration max
         }
         Objects.requireNonNull(initialBackoff, "initialBackoff");
         Objects.requireNonNull(maxBackoff, "maxBackoff");
-        if (initialBackoff.isNegative() || maxBackoff.compareTo(initialBackoff) < 0) {
-            throw new IllegalArgumentException("backoff must satisfy 0 <= initialBackoff <= maxBackoff");
+        if (initialBackoff.isNegative()) {
+            throw new IllegalArgumentException("initialBackoff must not be negative, was " + initialBackoff);
+        }
+        if (maxBackoff.compareTo(initialBackoff) < 0) {
+            throw new IllegalArgumentException("maxBackoff must be at least initialBackoff (" + initialBackoff
+                    + "), was " + maxBackoff);
         }
     }
 

@@ -56,7 +56,9 @@ public final class PartitionedProjection implements AutoCloseable {
      *
      * @param partitions how many partitions the projection has; the same for every worker, fixed for
      *     the projection's life (changing it reshuffles streams, so make it a new projection version)
-     * @param workerId this worker's name, unique among the workers
+     * @param workerId this worker's name, unique among the workers across hosts and containers (a
+     *     process ID alone is not). Two workers sharing an ID share its leases, since a lease is
+     *     granted again to the owner that holds it, and both handle every event of those partitions.
      * @param leaseTtl how long a lease lasts without renewal; longer than any pause a worker may suffer
      * @param options the options of each partition's processor
      */

@@ -77,8 +77,11 @@ public final class ProjectionProcessor implements AutoCloseable {
 
         public Options {
             Objects.requireNonNull(filter, "filter");
-            if (batchSize < 1 || checkpointEvery < 1) {
-                throw new IllegalArgumentException("batchSize and checkpointEvery must be >= 1");
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
+            }
+            if (checkpointEvery < 1) {
+                throw new IllegalArgumentException("checkpointEvery must be >= 1, was " + checkpointEvery);
             }
             Objects.requireNonNull(pollInterval, "pollInterval");
             if (pollInterval.isNegative() || pollInterval.isZero()) {

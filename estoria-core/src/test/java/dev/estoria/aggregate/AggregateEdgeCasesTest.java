@@ -245,4 +245,47 @@ class AggregateEdgeCasesTest {
         assertThat(versioned).isInstanceOf(AggregateHydrationException.class)
                 .as("events 4 and 5 are still stored").hasMessageNotContaining("every event was truncated away");
     }
+
+    // Metadata merged into pending events is checked as record() checks it.
+
+    @Test
+    void mergingMetadataWithANullValueIsRefusedNamingTheAggregateAndLeavesItUnchanged() {
+        Aggregate<Counter, CounterEvent> counter = base.create();
+        counter.record(new Incremented(1), Map.of("source", "test"));
+        Map<String, String> metadata = new HashMap<>();
+        metadata.put("correlation_id", null); // e.g. a missing request header
+        assertThatThrownBy(() -> counter.mergeMetadata(metadata))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(counter.id().toString())
+                .hasMessageContaining("null");
+        assertThatThrownBy(() -> counter.mergeMetadata(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("metadata");
+        assertThat(counter.pendingEvents().get(0).metadata()).isEqualTo(Map.of("source", "test"));
+        base.save(counter);
+        assertThat(base.load(counter.id().uuid()).state().value()).isEqualTo(1);
+    }
+
+    // Upcasters are registered under valid stored type names only.
+
+    @Test
+    void upcastersAreRefusedForInvalidOrMissingStoredTypes() {
+        assertThatThrownBy(() -> Counter.typeBuilder().upcaster(null, raw -> raw))
+                .isInstanceOf(NullPointerException.class).hasMessage("storedType");
+        for (String bad : List.of("", "_bumped", "bumped_")) {
+            assertThatThrownBy(() -> Counter.typeBuilder().upcaster(bad, raw -> raw)).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("upcaster");
+        }
+    }
+
+    // Refused retry policies say which values were refused.
+
+    @Test
+    void retryPolicyRefusalsQuoteTheRefusedBackoffs() {
+        assertThatThrownBy(() -> new RetryPolicy(3, java.time.Duration.ofMillis(-1), java.time.Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("initialBackoff")
+                .hasMessageContaining("PT-0.001S");
+        assertThatThrownBy(() -> new RetryPolicy(3, java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(10)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBackoff")
+                .hasMessageContaining("PT0.01S").hasMessageContaining("PT0.05S");
+    }
 }

@@ -27,4 +27,15 @@ class ProjectionValuesTest {
         assertThatThrownBy(() -> new ProjectionStatus(ProjectionId.of("balances", 1), ProjectionStatus.State.NEW,
                 0, 0, 0, Duration.ZERO, 0, null)).isInstanceOf(NullPointerException.class).hasMessage("failures");
     }
+
+    @Test
+    void processorOptionsNameTheFieldAndTheValueTheyRefuse() {
+        ProjectionProcessor.Options defaults = ProjectionProcessor.Options.defaults();
+        assertThatThrownBy(() -> defaults.batchSize(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("batchSize must be >= 1, was 0");
+        assertThatThrownBy(() -> defaults.batchSize(-5))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("batchSize must be >= 1, was -5");
+        assertThatThrownBy(() -> defaults.checkpointEvery(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("checkpointEvery must be >= 1, was 0");
+    }
 }

@@ -582,8 +582,8 @@ final class GroupCommitter {
                         : new EventStoreException(action + ": commit failed; the append may or may not have been"
                                 + " written (" + e.getMessage() + ")", e);
             } else if (Sql.isUnavailable(e)) {
-                failure = new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in"
-                        + " time; the append was not written (" + e.getMessage() + ")", e);
+                failure = new StoreUnavailableException(action + ": " + Sql.unavailable(e)
+                        + "; the append was not written (" + e.getMessage() + ")", e);
             }
             p.result.completeExceptionally(failure);
         }

@@ -1021,6 +1021,11 @@ public final class PostgresEventStore
             hold.letGo = true;
             hold.cleanable.clean();
         }
+
+        /** Ends the read as the store closes; a later read says so. */
+        void storeClosed() {
+            closeBecause("the event store (schema " + options.schema() + ") was closed");
+        }
     }
 
     // ------------------------------------------------------------------ deletion and listing
@@ -1335,8 +1340,9 @@ public final class PostgresEventStore
 
     /**
      * Closes the store: queued appends not yet started fail, running ones finish, open iterators are
-     * closed (an iterator whose events were all fetched already, such as a stream read of up to
-     * 256 events, may still be drained), a pool the store owns is closed, and the {@link
+     * closed (a later read of one throws a {@link dev.estoria.eventstore.StreamIteratorClosedException}
+     * saying that the store was closed; an iterator whose events were all fetched already, such as a
+     * stream read of up to 256 events, may still be drained), a pool the store owns is closed, and the {@link
      * #onAppend} listeners are called once more, so that waiting subscribers learn of the close at
      * once. Idempotent. A caller whose thread is interrupted still gets every thread, connection and
      * pool released; its interrupt status is kept.
@@ -1373,7 +1379,7 @@ public final class PostgresEventStore
         for (CursorHold hold : List.copyOf(openIterators)) {
             CursorIterator it = hold.owner.get();
             if (it != null) {
-                it.close();
+                it.storeClosed();
             } else {
                 hold.cleanable.clean(); // collected, its cleaning not yet run
             }

@@ -129,6 +129,24 @@ final class Sql {
         return OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC);
     }
 
+    /**
+     * What a failure {@link #isUnavailable} means, for its message: the server gone or silent, or,
+     * when the pool timed out waiting for a connection without any attempt to connect failing (no
+     * cause; HikariCP's "Connection is not available"), every pooled connection held by this process.
+     */
+    static String unavailable(Throwable failure) {
+        return isPoolExhausted(failure)
+                ? "no pooled connection became free in time: every connection of the pool is in use (open iterators"
+                        + " each hold one until they are drained or closed)"
+                : "PostgreSQL is unavailable or did not answer in time";
+    }
+
+    /** Whether the pool gave up waiting for a connection while all of them were in use, not failing to connect. */
+    static boolean isPoolExhausted(Throwable failure) {
+        return failure instanceof SQLTransientConnectionException e && e.getCause() == null && e.getMessage() != null
+                && e.getMessage().contains("Connection is not available, request timed out");
+    }
+
     /** Whether the failure means the server or connection is gone or timed out. */
     static boolean isUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -219,8 +237,7 @@ final class Sql {
                     + " of it was written (" + e.getMessage() + ")", e);
         }
         if (isUnavailable(e)) {
-            return new StoreUnavailableException(action + ": PostgreSQL is unavailable or did not answer in time ("
-                    + e.getMessage() + ")", e);
+            return new StoreUnavailableException(action + ": " + unavailable(e) + " (" + e.getMessage() + ")", e);
         }
         return new EventStoreException(action + " failed: " + e.getMessage(), e);
     }

@@ -4,6 +4,7 @@ import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.StreamIterator;
 import dev.estoria.eventstore.StreamIteratorClosedException;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 
 /**
  * A {@link StreamIterator} skeleton for cursor-backed reads: subclasses fetch one event at a time
@@ -16,7 +17,9 @@ public abstract class AbstractStreamIterator implements StreamIterator {
 
     private Event lookahead;
     private boolean exhausted;
-    private boolean closed;
+    private volatile boolean closed;
+    /** Why the iterator was closed for its reader, when not by the reader itself. */
+    private volatile String closedReason;
 
     /**
      * Fetches the next event, or returns null at the end. Not called again after it returned null.
@@ -29,7 +32,8 @@ public abstract class AbstractStreamIterator implements StreamIterator {
     @Override
     public final boolean hasNext() {
         if (closed) {
-            throw new StreamIteratorClosedException();
+            String reason = closedReason;
+            throw reason == null ? new StreamIteratorClosedException() : new StreamIteratorClosedException(reason);
         }
         if (lookahead != null) {
             return true;
@@ -71,6 +75,18 @@ public abstract class AbstractStreamIterator implements StreamIterator {
             closed = true;
             lookahead = null;
             releaseOnce();
+        }
+    }
+
+    /**
+     * Closes the iterator for a reason other than its reader's close, such as the store being
+     * closed: a later read throws a {@link StreamIteratorClosedException} that gives the reason.
+     * Does nothing to an iterator already closed.
+     */
+    protected final void closeBecause(String reason) {
+        if (!closed) {
+            closedReason = Objects.requireNonNull(reason, "reason");
+            close();
         }
     }
 

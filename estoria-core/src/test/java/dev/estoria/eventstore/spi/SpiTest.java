@@ -156,4 +156,23 @@ class SpiTest {
         assertThat(failing.hasNext()).isFalse();
         failing.close();
     }
+
+    @Test
+    void anIteratorClosedForAReasonGivesItWhenReadAndReleasesOnce() {
+        CountingIterator it = new CountingIterator(List.of(event(1), event(2)));
+        it.next();
+        it.closeBecause("the store was closed");
+        assertThatThrownBy(it::hasNext).isInstanceOf(StreamIteratorClosedException.class)
+                .hasMessage("stream iterator closed: the store was closed");
+        it.close();
+        it.closeBecause("later");
+        assertThat(it.releases).isEqualTo(1);
+        assertThatThrownBy(it::next).hasMessage("stream iterator closed: the store was closed");
+
+        CountingIterator closedFirst = new CountingIterator(List.of(event(1)));
+        closedFirst.close();
+        closedFirst.closeBecause("the store was closed");
+        assertThatThrownBy(closedFirst::hasNext).as("the reader's own close stands")
+                .hasMessage("stream iterator closed");
+    }
 }
