@@ -8,6 +8,8 @@ import dev.estoria.eventstore.AppendStreamOptions;
 import dev.estoria.eventstore.DuplicateEventIdException;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStoreException;
+import dev.estoria.eventstore.MultiStreamWriter;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.typeid.TypeId;
@@ -34,8 +36,13 @@ import picocli.CommandLine.Parameters;
  * the import at its line, with the events before it written; a second run skips those. Each
  * event is appended with its original UUID; the store's idempotent append then makes a re-import of
  * the same file write nothing, and a re-import after an interrupted one write only what is missing.
- * Consecutive events of one stream are appended together, in order, up to {@value #BATCH} at a time
- * and {@value #BATCH_BYTES} bytes of payload, so memory stays bounded whatever the events' sizes.
+ * Events are appended in the file's order, up to {@value #BATCH} at a time and {@value
+ * #BATCH_BYTES} bytes of payload, so memory stays bounded whatever the events' sizes: on a store
+ * with {@link MultiStreamWriter} (SQLite, PostgreSQL, memory) in one atomic call, whatever their
+ * streams, each run of consecutive events of one stream one append of it; on others, consecutive
+ * events of one stream together. Should a call be refused (part of it stored already, or an event
+ * the store will not take), its runs are appended one by one instead, and then event by event, so
+ * that stored events are skipped and a refused one is named by its line.
  * Stream versions, global positions and timestamps are assigned by this store: they equal the
  * exported ones when a complete export of a store whose streams were never truncated is imported
  * into an empty store.
@@ -125,6 +132,7 @@ final class ImportCommand extends StoreCommand {
             for (StreamInfo stream : store.listStreams()) {
                 knownTips.put(stream.streamId(), stream.version());
             }
+            MultiStreamWriter multi = store.multiStreamWriter().orElse(null);
             List<ExportedEvent> batch = new ArrayList<>();
             List<Integer> lines = new ArrayList<>();
             long batchBytes = 0;
@@ -138,8 +146,8 @@ final class ImportCommand extends StoreCommand {
                     }
                     ExportedEvent event = EventJson.read(line);
                     if (!batch.isEmpty() && (batch.size() == BATCH || batchBytes + event.dataLength() > BATCH_BYTES
-                            || !batch.get(0).streamId().equals(event.streamId()))) {
-                        append(store, batch, lines);
+                            || multi == null && !batch.get(0).streamId().equals(event.streamId()))) {
+                        appendBatch(store, multi, batch, lines);
                         progress.advance(batch.size());
                         batch.clear();
                         lines.clear();
@@ -153,7 +161,7 @@ final class ImportCommand extends StoreCommand {
                 throw new UncheckedIOException(e);
             }
             if (!batch.isEmpty()) {
-                append(store, batch, lines);
+                appendBatch(store, multi, batch, lines);
                 progress.advance(batch.size());
             }
         } finally {
@@ -195,6 +203,47 @@ final class ImportCommand extends StoreCommand {
     /** The file's lines; each is decoded on its own, so a line that is not UTF-8 is named by its number. */
     private Utf8Lines reader() throws IOException {
         return new Utf8Lines(Files.newInputStream(source));
+    }
+
+    /**
+     * Appends a batch of events, in order: in one multi-stream call when the store has one, each run
+     * of consecutive events of one stream an append of its own; otherwise the batch is one stream's.
+     */
+    private void appendBatch(CliStore store, MultiStreamWriter multi, List<ExportedEvent> batch, List<Integer> lines) {
+        if (multi == null) {
+            append(store, batch, lines);
+            return;
+        }
+        List<Integer> runStarts = new ArrayList<>();
+        List<StreamAppend> appends = new ArrayList<>();
+        for (int i = 0; i < batch.size(); i++) {
+            if (i == 0 || !batch.get(i).streamId().equals(batch.get(i - 1).streamId())) {
+                runStarts.add(i);
+            }
+        }
+        runStarts.add(batch.size());
+        for (int r = 0; r + 1 < runStarts.size(); r++) {
+            List<ExportedEvent> run = batch.subList(runStarts.get(r), runStarts.get(r + 1));
+            appends.add(StreamAppend.of(run.get(0).streamId(), run.stream().map(ExportedEvent::toWritable).toList(),
+                    RESTORE));
+        }
+        List<List<Event>> stored;
+        try {
+            stored = multi.appendStreams(appends);
+        } catch (DuplicateEventIdException | IllegalArgumentException e) {
+            // Nothing of the call was written: part of it is stored already (an earlier import
+            // stopped midway), or the store refuses an event. Stream run by stream run, stored
+            // events are skipped, the rest written, and a refused event named by its line.
+            for (int r = 0; r + 1 < runStarts.size(); r++) {
+                int from = runStarts.get(r);
+                int to = runStarts.get(r + 1);
+                append(store, batch.subList(from, to), lines.subList(from, to));
+            }
+            return;
+        }
+        for (int r = 0; r < stored.size(); r++) {
+            count(appends.get(r).streamId(), stored.get(r));
+        }
     }
 
     /** Appends one stream's run of events; {@code lines} holds each one's line number in the file. */

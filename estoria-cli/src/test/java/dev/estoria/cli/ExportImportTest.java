@@ -362,7 +362,36 @@ class ExportImportTest {
         assertThat(facts(cli.store("copy.db").readAll().toList())).isEqualTo(facts(fat.readAll().toList()));
     }
 
-    /** The store, recording the payload bytes of each append. */
+    @Test
+    void anExportWhoseStreamsTakeTurnsIsImportedInAFewAtomicCalls() throws Exception {
+        // 3 streams taking turns, one event at a time: one append per event, were only one stream's
+        // consecutive events appended together.
+        InMemoryEventStore turns = cli.store("turns.db");
+        TypeId[] streams = {TypeId.parse("turn_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b71"),
+            TypeId.parse("turn_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b72"), TypeId.parse("turn_0190f1c2-5ad4-7b6e-9c3a-2f1e0d9c8b73")};
+        for (int i = 0; i < 1_500; i++) {
+            turns.appendStream(streams[i % 3], List.of(WritableEvent.json("turned", "{\"i\":" + i + "}")));
+        }
+        Path file = export("turns.db");
+        List<Long> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.estoria.cli.store.StoreOpener memory = cli.opener;
+        cli.opener = (target, mode) -> recordingAppends(memory.open(target, mode), calls);
+
+        CliHarness.Result result = cli.run("import", file.toString(), "--db", "copy.db");
+
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        assertThat(result.out()).endsWith(": 1500 written, 0 already present\n");
+        assertThat(calls).as("store calls: %d events each, at most", ImportCommand.BATCH).hasSize(2);
+        assertThat(facts(cli.store("copy.db").readAll().toList())).isEqualTo(facts(turns.readAll().toList()));
+
+        // A second run finds everything stored, call by call.
+        calls.clear();
+        CliHarness.Result again = cli.run("import", file.toString(), "--db", "copy.db");
+        assertThat(again.out()).endsWith(": 0 written, 1500 already present\n");
+        assertThat(calls).hasSize(2);
+    }
+
+    /** The store, recording the payload bytes of each append, and of each multi-stream append. */
     static dev.estoria.cli.store.CliStore recordingAppends(dev.estoria.cli.store.CliStore store, List<Long> bytes) {
         return new dev.estoria.cli.store.CliStore() {
             @Override
@@ -410,6 +439,14 @@ class ExportImportTest {
             @Override
             public dev.estoria.snapshot.SnapshotStore snapshots() {
                 return store.snapshots();
+            }
+
+            @Override
+            public Optional<dev.estoria.eventstore.MultiStreamWriter> multiStreamWriter() {
+                return store.multiStreamWriter().map(writer -> appends -> {
+                    bytes.add(appends.stream().flatMap(a -> a.events().stream()).mapToLong(WritableEvent::dataLength).sum());
+                    return writer.appendStreams(appends);
+                });
             }
 
             @Override

@@ -6,6 +6,7 @@ import dev.estoria.eventstore.DeleteStreamOptions;
 import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.MultiStreamWriter;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
 import dev.estoria.eventstore.StreamDeleter;
@@ -47,6 +48,11 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
      * events back while an older transaction is open.
      */
     default Optional<Watermark> watermark() {
+        return Optional.empty();
+    }
+
+    /** The store's atomic appends to several streams, when it has them ({@link MultiStreamWriter}). */
+    default Optional<MultiStreamWriter> multiStreamWriter() {
         return Optional.empty();
     }
 
@@ -131,6 +137,11 @@ public interface CliStore extends EventStore, GlobalReader, StreamDeleter, Strea
             @Override
             public Optional<Watermark> watermark() {
                 return Optional.ofNullable(watermark);
+            }
+
+            @Override
+            public Optional<MultiStreamWriter> multiStreamWriter() {
+                return store instanceof MultiStreamWriter writer ? Optional.of(writer) : Optional.empty();
             }
 
             @Override
