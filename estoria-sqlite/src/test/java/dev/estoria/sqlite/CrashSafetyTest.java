@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills a child JVM with SIGKILL while it appends, then checks the file: every acknowledged append
- * is there in full, no append is partial, versions are gapless and positions strictly increase.
+ * is there in full, no append (nor multi-stream append) is partial, versions are gapless and
+ * positions strictly increase.
  *
  * <p>{@code -Destoria.crash.cycles=N} sets the number of kill cycles (20 by default).
  */
@@ -110,6 +111,7 @@ class CrashSafetyTest {
         Map<UUID, Event> byId = new HashMap<>();
         Map<TypeId, Long> tips = new HashMap<>();
         Map<String, List<Event>> batches = new HashMap<>();
+        Map<String, List<Event>> calls = new HashMap<>();
         long previous = 0;
         for (Event e : log) {
             long position = e.globalPosition().orElseThrow();
@@ -121,6 +123,11 @@ class CrashSafetyTest {
             tips.put(e.streamId(), expectedVersion);
             byId.put(e.id().uuid(), e);
             batches.computeIfAbsent(e.metadata().get("batch"), k -> new ArrayList<>()).add(e);
+            calls.computeIfAbsent(e.metadata().get("call"), k -> new ArrayList<>()).add(e);
+        }
+        for (List<Event> call : calls.values()) {
+            assertThat(call).as("a whole multi-stream append after %s: %s", when, call)
+                    .hasSize(Integer.parseInt(call.get(0).metadata().get("callSize")));
         }
         assertThat(listed).as("stream tips after %s", when)
                 .allSatisfy(info -> assertThat(info.version()).isEqualTo(tips.get(info.streamId())));
