@@ -72,12 +72,18 @@ class SchemaMigrationTest {
         return UUID.fromString(String.format("00000000-0000-4000-8000-%012d", n));
     }
 
-    private Path fixture() throws Exception {
-        Path file = directory.resolve("v1.db");
-        try (InputStream in = SchemaMigrationTest.class.getResourceAsStream("schema-v1.sqlite")) {
-            assertThat(in).as("the schema-v1.sqlite fixture").isNotNull();
+    /** A copy of the fixture {@code resource} in the test's directory. */
+    private Path copyOf(String resource) throws Exception {
+        Path file = directory.resolve(resource + ".db");
+        try (InputStream in = SchemaMigrationTest.class.getResourceAsStream(resource)) {
+            assertThat(in).as("the %s fixture", resource).isNotNull();
             Files.copy(in, file);
         }
+        return file;
+    }
+
+    private Path fixture() throws Exception {
+        Path file = copyOf("schema-v1.sqlite");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
             assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(1);
             assertThat(tables(c)).containsExactly("events", "streams");
@@ -86,11 +92,7 @@ class SchemaMigrationTest {
     }
 
     private Path fixtureV2() throws Exception {
-        Path file = directory.resolve("v2.db");
-        try (InputStream in = SchemaMigrationTest.class.getResourceAsStream("schema-v2.sqlite")) {
-            assertThat(in).as("the schema-v2.sqlite fixture").isNotNull();
-            Files.copy(in, file);
-        }
+        Path file = copyOf("schema-v2.sqlite");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
             assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(2);
             assertThat(tables(c)).containsExactly("estoria_checkpoints", "estoria_snapshots", "events", "streams");
@@ -223,11 +225,7 @@ class SchemaMigrationTest {
     @Test
     @DisplayName("a version 3 file opens, is migrated in place, keeps its snapshot (naming no event) and stores snapshots' events from then on")
     void migratesVersionThree() throws Exception {
-        Path file = directory.resolve("v3.db");
-        try (InputStream in = SchemaMigrationTest.class.getResourceAsStream("schema-v3.sqlite")) {
-            assertThat(in).as("the schema-v3.sqlite fixture").isNotNull();
-            Files.copy(in, file);
-        }
+        Path file = copyOf("schema-v3.sqlite");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file)) {
             assertThat(SqliteFileTest.intQuery(c, "PRAGMA user_version")).isEqualTo(3);
         }
