@@ -21,6 +21,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -47,6 +48,9 @@ import javax.sql.DataSource;
  * statement ({@link BulkAppendStatement}); any other group, and a group whose statement failed
  * before it could commit, runs each append under its own savepoint, which isolates the append that
  * failed. Deadlocks and event-ID collisions are retried in a later transaction, a few times.
+ *
+ * <p>The appends of one multi-stream call ({@link #appendAll}) bypass the lanes: they commit in a
+ * transaction of their own, on the caller's thread, with the same single-append logic.
  *
  * <p>Every commit is reported to the store (its transaction ID), which wakes readers and
  * listeners. Failures say whether the append was written: "was not written" when nothing reached
@@ -573,19 +577,135 @@ final class GroupCommitter {
             if (p.result.isDone() || carry.contains(p)) {
                 continue;
             }
-            String action = "append to " + p.streamId;
-            EventStoreException failure = Sql.failure(action, e);
-            if (commitSent) {
-                failure = Sql.isUnavailable(e)
-                        ? new StoreUnavailableException(action + ": connection lost during commit; the append may or"
-                                + " may not have been written (" + e.getMessage() + ")", e)
-                        : new EventStoreException(action + ": commit failed; the append may or may not have been"
-                                + " written (" + e.getMessage() + ")", e);
-            } else if (Sql.isUnavailable(e)) {
-                failure = new StoreUnavailableException(action + ": " + Sql.unavailable(e)
-                        + "; the append was not written (" + e.getMessage() + ")", e);
+            p.result.completeExceptionally(failure("append to " + p.streamId, e, commitSent));
+        }
+    }
+
+    /** The failure of an append transaction, saying whether the append may have been written. */
+    private static EventStoreException failure(String action, Exception e, boolean commitSent) {
+        if (commitSent) {
+            return Sql.isUnavailable(e)
+                    ? new StoreUnavailableException(action + ": connection lost during commit; the append may or"
+                            + " may not have been written (" + e.getMessage() + ")", e)
+                    : new EventStoreException(action + ": commit failed; the append may or may not have been"
+                            + " written (" + e.getMessage() + ")", e);
+        }
+        if (Sql.isUnavailable(e)) {
+            return new StoreUnavailableException(action + ": " + Sql.unavailable(e)
+                    + "; the append was not written (" + e.getMessage() + ")", e);
+        }
+        return Sql.failure(action, e);
+    }
+
+    /**
+     * Commits the appends of one {@code appendStreams} call in one transaction of their own, run on
+     * the caller's thread rather than in a lane (its streams may belong to several lanes). Each
+     * append is made by {@link #appendOne}, in list order, in that transaction: its expectation is
+     * checked against the tip the earlier appends left, and the event index (or, in strict mode, the
+     * allocator's position) carries on from them, so positions increase in list order. An append
+     * whose events are stored already runs under a savepoint, taken back so that it writes nothing.
+     * The first refusal rolls the whole transaction back and is thrown; nothing is visible to any
+     * reader before the commit, and everything at once after it.
+     *
+     * <p>The rows of the streams that exist are locked first, in one sorted order, so two calls
+     * sharing streams wait for each other instead of deadlocking. A deadlock that remains (with a
+     * lane's group, or between calls creating the same new streams in different orders), a
+     * serialization failure or an event ID collision runs the whole call again in a new
+     * transaction, a few times.
+     *
+     * @throws StoreUnavailableException if PostgreSQL cannot be reached or does not answer in time
+     * @throws EventStoreException if the transaction fails; the message says whether the call may
+     *     have been written
+     */
+    List<List<Event>> appendAll(List<Pending> appends, String action) {
+        for (int attempt = 1; ; attempt++) {
+            boolean commitSent = false;
+            Connection c = null;
+            try {
+                c = dataSource.getConnection();
+                c.setAutoCommit(false);
+                Tx tx = begin(c);
+                lockStreams(c, appends);
+                List<List<Event>> written = new ArrayList<>(appends.size());
+                for (Pending p : appends) {
+                    // Only caller-chosen IDs can find the append stored already; the savepoint then
+                    // takes back the tip appendOne reserved.
+                    Savepoint sp = p.hasChosenIds() ? c.setSavepoint() : null;
+                    int indexBefore = tx.index;
+                    long strictBefore = tx.lastStrict;
+                    Written w = appendOne(c, tx, p);
+                    if (w.wroteNothing()) {
+                        c.rollback(sp);
+                        tx.index = indexBefore;
+                        tx.lastStrict = strictBefore;
+                    } else {
+                        if (sp != null) {
+                            c.releaseSavepoint(sp);
+                        }
+                        tx.wrote = true;
+                    }
+                    written.add(w.events());
+                }
+                if (tx.wrote) {
+                    if (options.strictPositions()) {
+                        try (PreparedStatement u = c.prepareStatement("UPDATE " + schema.allocator() + " SET last_position = ?")) {
+                            u.setLong(1, tx.lastStrict);
+                            u.executeUpdate();
+                        }
+                    }
+                    commitSent = true;
+                    c.commit();
+                    onCommit.accept(tx.xid);
+                } else {
+                    // Every append was stored already: nothing to keep.
+                    c.rollback();
+                }
+                return List.copyOf(written);
+            } catch (SQLException e) {
+                PostgresEventStore.rollbackQuietly(c);
+                if (!commitSent && !Sql.isUnavailable(e) && (Sql.isRetryable(e) || Sql.isEventIdCollision(e))
+                        && attempt < MAX_ATTEMPTS) {
+                    retriedAppends.incrementAndGet();
+                    continue;
+                }
+                throw failure(action, e, commitSent);
+            } catch (RuntimeException e) {
+                // A refusal (a version mismatch, an event ID stored with other content) or a failure
+                // before the commit: the rollback takes back every append of the call.
+                PostgresEventStore.rollbackQuietly(c);
+                throw e;
+            } finally {
+                PostgresEventStore.closeQuietly(c);
             }
-            p.result.completeExceptionally(failure);
+        }
+    }
+
+    /**
+     * Locks the rows of the appends' streams that exist, in the order of their keys, when there are
+     * several streams; a stream the call creates is locked when {@link #appendOne} inserts its row.
+     * The lock rows node runs after the sort, so the rows are locked in that order.
+     */
+    private void lockStreams(Connection c, List<Pending> appends) throws SQLException {
+        Set<TypeId> streams = new LinkedHashSet<>();
+        for (Pending p : appends) {
+            streams.add(p.streamId);
+        }
+        if (streams.size() < 2) {
+            return;
+        }
+        String[] types = new String[streams.size()];
+        UUID[] uuids = new UUID[streams.size()];
+        int i = 0;
+        for (TypeId streamId : streams) {
+            types[i] = streamId.type();
+            uuids[i++] = streamId.uuid();
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM " + schema.streams() + " s"
+                + " JOIN unnest(?::text[], ?::uuid[]) AS k(t, u) ON s.stream_type = k.t AND s.stream_uuid = k.u"
+                + " ORDER BY s.stream_type, s.stream_uuid FOR UPDATE OF s")) {
+            s.setArray(1, c.createArrayOf("text", types));
+            s.setArray(2, c.createArrayOf("uuid", uuids));
+            s.executeQuery().close();
         }
     }
 

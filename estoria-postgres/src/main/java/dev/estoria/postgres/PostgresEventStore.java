@@ -11,8 +11,10 @@ import dev.estoria.eventstore.EventFilter;
 import dev.estoria.eventstore.EventStore;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.GlobalReader;
+import dev.estoria.eventstore.MultiStreamWriter;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.StreamDeleter;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.StreamIterator;
@@ -53,8 +55,8 @@ import javax.sql.DataSource;
 /**
  * The production event store, over PostgreSQL 13 or later.
  *
- * <p>Implements {@link EventStore}, {@link GlobalReader}, {@link StreamDeleter} and {@link
- * StreamLister} exactly as their contracts state. Thread-safe.
+ * <p>Implements {@link EventStore}, {@link GlobalReader}, {@link StreamDeleter}, {@link
+ * StreamLister} and {@link MultiStreamWriter} exactly as their contracts state. Thread-safe.
  *
  * <h2>Storage</h2>
  *
@@ -112,6 +114,17 @@ import javax.sql.DataSource;
  * round trip ({@code BulkAppendStatement}); any other group, and a group whose statement fails, runs
  * each append under its own savepoint.
  *
+ * <h2>Multi-stream appends</h2>
+ *
+ * {@link #appendStreams} commits its appends in one transaction of their own, on the caller's
+ * thread, outside the lanes: each append as {@link #appendStream} makes it, in list order, the
+ * first refusal rolling back the whole call. Its events share one transaction ID, so they become
+ * visible to global reads together, with positions increasing in list order (in strict mode the
+ * allocator hands them out in that order). It costs about two round trips per append and one
+ * commit for the call; the rows of its existing streams are locked first, in one sorted order, so
+ * calls sharing streams wait for each other rather than deadlock, and a deadlock with other appends
+ * runs the call again.
+ *
  * <h2>Notifications</h2>
  *
  * The store is an {@link AppendNotifier}: its own commits wake local listeners at once, and with
@@ -133,8 +146,8 @@ import javax.sql.DataSource;
  * server restart or a timeout throws {@link StoreUnavailableException}. The pool replaces broken
  * connections, so the store recovers by itself. An append is acknowledged only after its commit.
  */
-public final class PostgresEventStore
-        implements EventStore, GlobalReader, StreamDeleter, StreamLister, AppendNotifier, AutoCloseable {
+public final class PostgresEventStore implements EventStore, GlobalReader, StreamDeleter, StreamLister,
+        MultiStreamWriter, AppendNotifier, AutoCloseable {
 
     /**
      * The most bytes of UTF-8 a stream type (and a snapshot's aggregate type) may have: it keys
@@ -522,6 +535,75 @@ public final class PostgresEventStore
             throw new IllegalArgumentException("append to " + streamId + " has " + batch.size()
                     + " events; at most " + Schema.MAX_EVENTS_PER_TRANSACTION + " are allowed in one append");
         }
+        GroupCommitter.Pending pending = prepare(streamId, batch, options);
+        ensureOpen();
+        ensureWritable("appending to stream " + streamId);
+        return committer.append(pending);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The call is one transaction, run on the caller's thread (as a deletion is, not in a writer
+     * lane), with the same per-append logic as {@link #appendStream}: each append locks its stream's
+     * row, reserves its versions, checks its expectation and inserts its events, in list order; the
+     * first refusal rolls the transaction back. The events of the call share its transaction ID, so
+     * in watermark mode their positions are {@code base + (xid << 20) + index} with the index
+     * counting on across the appends, and {@link #readAll} shows them all once the transaction is
+     * below the watermark, never some of them; in strict mode the allocator hands out their positions
+     * in list order. The rows of the streams that exist are locked first, in one sorted order, so
+     * calls sharing streams do not deadlock on each other; a deadlock that remains (with other
+     * appends, which lock in their own order) runs the call again, a few times.
+     *
+     * <p>Cost: two round trips per append (its stream row, its events; an append with caller-chosen
+     * event IDs adds their lookup and a savepoint around it), a few for the transaction (its start,
+     * the lock of several streams, the commit), and one WAL flush for the whole call. The call is not
+     * grouped with concurrent appends, and its stream rows stay locked until its commit, so appends
+     * to those streams wait for it. Its waits are bounded by the statement and lock timeouts (and,
+     * over the store's own pool, by the socket timeout), not by {@link PostgresOptions#appendTimeout()},
+     * which bounds the wait for a writer lane.
+     *
+     * <p>Also refused with {@link IllegalArgumentException}, before anything is written: what {@link
+     * #appendStream} refuses, and more than 2<sup>20</sup> events in the whole call (one transaction).
+     * A store opened read-only refuses the call with {@link PermissionDeniedException}.
+     *
+     * @throws StoreUnavailableException if PostgreSQL cannot be reached or does not answer in time;
+     *     the message says whether the call may have been written
+     */
+    @Override
+    public List<List<Event>> appendStreams(List<StreamAppend> appends) {
+        List<List<WritableEvent>> batches = AppendValidation.validateAll(appends);
+        long total = 0;
+        for (List<WritableEvent> batch : batches) {
+            total += batch.size();
+        }
+        if (total > Schema.MAX_EVENTS_PER_TRANSACTION) {
+            throw new IllegalArgumentException("appendStreams was given " + total + " events; at most "
+                    + Schema.MAX_EVENTS_PER_TRANSACTION + " are allowed in one call, which is one transaction");
+        }
+        List<GroupCommitter.Pending> pending = new ArrayList<>(batches.size());
+        for (int a = 0; a < batches.size(); a++) {
+            StreamAppend append = appends.get(a);
+            pending.add(prepare(append.streamId(), batches.get(a), append.options()));
+        }
+        String streams = streamNames(pending);
+        ensureOpen();
+        ensureWritable("appending to streams " + streams);
+        return committer.appendAll(pending, "append to " + streams);
+    }
+
+    /** The streams of a multi-stream append, for messages: the first few and how many more. */
+    private static String streamNames(List<GroupCommitter.Pending> appends) {
+        List<String> names = appends.stream().map(p -> p.streamId.toString()).distinct().toList();
+        return names.size() <= 3 ? String.join(", ", names)
+                : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more streams";
+    }
+
+    /**
+     * Checks what PostgreSQL cannot store of a validated append (a stream type it cannot key, U+0000
+     * in a type, an event over {@link PostgresOptions#maxEventBytes()}) and encodes its events.
+     */
+    private GroupCommitter.Pending prepare(TypeId streamId, List<WritableEvent> batch, AppendStreamOptions options) {
         MetadataCodec.requireStorableType(streamId.type(), "append to " + streamId + ": the stream type");
         List<GroupCommitter.Prepared> prepared = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -538,9 +620,7 @@ public final class PostgresEventStore
             AppendValidation.requireEventSize(streamId, i, w, metadata.length, this.options.maxEventBytes());
             prepared.add(new GroupCommitter.Prepared(w.type(), w.eventId().orElseGet(TypeId::timeOrderedV7), w.data(), w.contentType(), metadata));
         }
-        ensureOpen();
-        ensureWritable("appending to stream " + streamId);
-        return committer.append(new GroupCommitter.Pending(streamId, batch, prepared, options));
+        return new GroupCommitter.Pending(streamId, batch, prepared, options);
     }
 
     // ------------------------------------------------------------------ reads

@@ -10,6 +10,7 @@ import dev.estoria.eventstore.Event;
 import dev.estoria.eventstore.EventStoreException;
 import dev.estoria.eventstore.ReadAllOptions;
 import dev.estoria.eventstore.ReadStreamOptions;
+import dev.estoria.eventstore.StreamAppend;
 import dev.estoria.eventstore.StreamInfo;
 import dev.estoria.eventstore.WritableEvent;
 import dev.estoria.projection.Checkpoint;
@@ -179,6 +180,28 @@ class ReadOnlyRoleTest {
             assertThat(checkpoints.load(ProjectionId.of("read_model", 1))).map(Checkpoint::position).contains(7L);
             assertThatThrownBy(() -> reader.appendStream(TypeId.newV4("s"), List.of(WritableEvent.of("x", new byte[] {9}))))
                     .isInstanceOf(PermissionDeniedException.class).hasMessageContaining("may not write");
+        }
+    }
+
+    /** A multi-stream append is a write like any other: refused, with nothing of it written. */
+    @Test
+    void aRoleThatMayOnlyReadIsRefusedAMultiStreamAppend() throws Exception {
+        TypeId kept = TypeId.newV4("kept");
+        TypeId fresh = TypeId.newV4("fresh");
+        try (PostgresEventStore writer = PostgresEventStore.open(db.dataSource(), options(schema))) {
+            writer.appendStream(kept, List.of(WritableEvent.of("a", new byte[] {1})));
+        }
+        String role = readerRole();
+        try (PostgresEventStore reader = PostgresEventStore.open(urlOf(role), options(schema))) {
+            assertThat(reader.readOnly()).isTrue();
+            assertThatThrownBy(() -> reader.appendStreams(List.of(
+                    StreamAppend.of(kept, List.of(WritableEvent.of("b", new byte[] {2}))),
+                    StreamAppend.of(fresh, List.of(WritableEvent.of("c", new byte[] {3}))))))
+                    .isInstanceOf(PermissionDeniedException.class)
+                    .hasMessageContaining(role).hasMessageContaining("may not write")
+                    .hasMessageContaining(kept.toString()).hasMessageContaining(fresh.toString());
+            assertThat(reader.readAll(ReadAllOptions.defaults()).toList()).hasSize(1);
+            assertThat(reader.listStreams()).extracting(StreamInfo::streamId).containsExactly(kept);
         }
     }
 
