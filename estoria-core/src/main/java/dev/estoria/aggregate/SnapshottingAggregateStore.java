@@ -97,8 +97,11 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
             }
             Snapshot snapshot = found.get();
             Instant takenAt = snapshot.timestamp();
-            Optional<Aggregate<S, E>> restored = predecessorsUntil != null && !takenAt.isAfter(predecessorsUntil)
-                    ? Optional.empty() : restore(id, snapshot);
+            // Taken no later than a predecessor's snapshot, it is a predecessor's too, unless the
+            // stream holds the event it names: a clock running ahead may have stamped the other.
+            boolean predecessor = predecessorsUntil != null && !takenAt.isAfter(predecessorsUntil)
+                    && !(snapshot.eventId() != null && streamHoldsItsEvent(id, snapshot));
+            Optional<Aggregate<S, E>> restored = predecessor ? Optional.empty() : restore(id, snapshot);
             if (restored.isPresent()) {
                 // The event at the snapshot's version must be the one the snapshot was taken at: a
                 // stream deleted and written again holds another there, or none. Without its ID, that
@@ -148,6 +151,23 @@ public final class SnapshottingAggregateStore<S, E> extends AggregateStoreDecora
             LOG.log(Level.WARNING, "snapshot of " + snapshot.aggregateId() + " at version " + snapshot.version()
                     + " does not decode; skipping it", e);
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Whether the stream holds, at the snapshot's version, the event the snapshot names: that event
+     * itself, not one truncated away there, whose absence cannot tell whose snapshot it is.
+     */
+    private boolean streamHoldsItsEvent(UUID id, Snapshot snapshot) {
+        boolean[] seen = {false};
+        try {
+            boolean holds = inner.streamHoldsAt(id, snapshot.version(), event -> {
+                seen[0] = true;
+                return event.id().uuid().equals(snapshot.eventId());
+            });
+            return holds && seen[0];
+        } catch (AggregateHydrationException e) {
+            return false; // every event truncated away: nothing to compare with
         }
     }
 

@@ -203,6 +203,36 @@ class DecoratorsTest {
     }
 
     @Test
+    void aSuccessorsSnapshotNamingItsEventIsUsedThoughADeletedStreamsNewerOneWasStampedByAClockAhead() {
+        // The deleted stream's snapshots were taken by a process an hour ahead: by time, every
+        // snapshot the successor took since looks older than them. The successor's snapshot at 2
+        // names the event the stream holds there, which settles whose it is.
+        InMemorySnapshotStore snapshots = InMemorySnapshotStore.create();
+        var ahead = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(2), Counter.class,
+                Counter.type().codec(), Clock.offset(Clock.systemUTC(), Duration.ofHours(1)));
+        var store = new SnapshottingAggregateStore<>(base, snapshots, SnapshotPolicy.everyNEvents(2), Counter.class);
+        Aggregate<Counter, CounterEvent> old = ahead.create();
+        for (int i = 0; i < 4; i++) {
+            old.record(new Incremented(100));
+        }
+        ahead.save(old); // snapshots at 2 and 4
+        memory.deleteStream(old.id());
+        Aggregate<Counter, CounterEvent> reborn = store.create(old.id().uuid());
+        for (int i = 0; i < 3; i++) {
+            reborn.record(new Incremented(1));
+        }
+        store.save(reborn); // its own snapshot at 2; the deleted stream's at 4 is still the newest
+        assertThat(snapshots.read(reborn.id(), 2).orElseThrow().eventId())
+                .isEqualTo(store.load(reborn.id().uuid(), 2).lastEventId().orElseThrow().uuid());
+        // Housekeeping that keeps the snapshot's own event: the events before it are dropped.
+        memory.deleteStream(reborn.id(), DeleteStreamOptions.truncateTo(1));
+
+        Aggregate<Counter, CounterEvent> loaded = store.load(reborn.id().uuid());
+        assertThat(loaded.version()).isEqualTo(3);
+        assertThat(loaded.state().value()).isEqualTo(3);
+    }
+
+    @Test
     void aSnapshotInAnEventStreamAtTheVersionOfADeletedStreamsSnapshotIsKept() {
         var store = new SnapshottingAggregateStore<>(base, EventStreamSnapshotStore.create(events),
                 SnapshotPolicy.everyNEvents(2), Counter.class);

@@ -636,6 +636,7 @@ final class GroupCommitter {
                     Written w = appendOne(c, tx, p);
                     if (w.wroteNothing()) {
                         c.rollback(sp);
+                        c.releaseSavepoint(sp); // rolled back to, it would still hold a subtransaction
                         tx.index = indexBefore;
                         tx.lastStrict = strictBefore;
                     } else {

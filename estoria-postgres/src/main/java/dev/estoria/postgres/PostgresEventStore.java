@@ -573,6 +573,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
     @Override
     public List<List<Event>> appendStreams(List<StreamAppend> appends) {
         List<List<WritableEvent>> batches = AppendValidation.validateAll(appends);
+        List<StreamAppend> calls = List.copyOf(appends); // validated: no nulls
         long total = 0;
         for (List<WritableEvent> batch : batches) {
             total += batch.size();
@@ -583,7 +584,7 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
         }
         List<GroupCommitter.Pending> pending = new ArrayList<>(batches.size());
         for (int a = 0; a < batches.size(); a++) {
-            StreamAppend append = appends.get(a);
+            StreamAppend append = calls.get(a);
             pending.add(prepare(append.streamId(), batches.get(a), append.options()));
         }
         String streams = streamNames(pending);

@@ -227,7 +227,10 @@ final class Schema {
                     c.commit();
                     return new Opened(role, readOnly);
                 }
-                step = "migrating it from version " + version;
+                // Version 4 alters a table, which only its owner may do (GRANT cannot give that).
+                step = "migrating it from version " + version + (version < 4
+                        ? " (adding a column to " + snapshots() + " needs the owner of the schema's tables: open the"
+                                + " store once as that owner, and it is migrated)" : "");
                 try {
                     if (version < 2) {
                         createVersion2Tables(c);

@@ -246,6 +246,32 @@ class ReadOnlyRoleTest {
     }
 
     /**
+     * A writer that does not own the tables cannot take an older schema to version 4, which alters
+     * a table: it is refused, told to open the store once as the tables' owner, and nothing changes;
+     * once the owner has, it opens and writes.
+     */
+    @Test
+    void aWriterThatDoesNotOwnTheTablesIsToldTheOwnerMustMigrateThem() throws Exception {
+        PostgresEventStore.open(db.dataSource(), options(schema)).close();
+        execute("ALTER TABLE \"" + schema + "\".snapshots DROP COLUMN event_uuid");
+        execute("UPDATE \"" + schema + "\".meta SET schema_version = 3");
+        String role = readerRole();
+        execute("GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \"" + schema + "\" TO \"" + role + "\"");
+        assertThatThrownBy(() -> PostgresEventStore.open(urlOf(role), options(schema)).close())
+                .isInstanceOf(PermissionDeniedException.class)
+                .hasMessageContaining(role).hasMessageContaining("version 3")
+                .hasMessageContaining("open the store once as that owner");
+        assertThat(scalar("SELECT schema_version FROM \"" + schema + "\".meta")).isEqualTo("3");
+
+        PostgresEventStore.open(db.dataSource(), options(schema)).close(); // the owner migrates it
+        try (PostgresEventStore writer = PostgresEventStore.open(urlOf(role), options(schema))) {
+            assertThat(writer.readOnly()).isFalse();
+            writer.appendStream(TypeId.newV4("owned"),
+                    List.of(WritableEvent.json("x", "{}")));
+        }
+    }
+
+    /**
      * After a restore into another cluster, the position base must be raised before the restored
      * events fall below the watermark: until then a global read would not return them. A reader
      * cannot raise it, so it refuses to open, saying so, rather than serve a feed that silently

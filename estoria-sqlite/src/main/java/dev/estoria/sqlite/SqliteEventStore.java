@@ -346,9 +346,10 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
     @Override
     public List<List<Event>> appendStreams(List<StreamAppend> appends) {
         List<List<WritableEvent>> batches = AppendValidation.validateAll(appends);
+        List<StreamAppend> calls = List.copyOf(appends); // validated: no nulls
         List<List<PendingEvent>> pending = new ArrayList<>(batches.size());
         for (int a = 0; a < batches.size(); a++) {
-            TypeId streamId = appends.get(a).streamId();
+            TypeId streamId = calls.get(a).streamId();
             List<WritableEvent> batch = batches.get(a);
             List<PendingEvent> prepared = new ArrayList<>(batch.size());
             for (int i = 0; i < batch.size(); i++) {
@@ -363,14 +364,14 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
             written = writer.submit(connection -> {
                 List<List<Event>> results = new ArrayList<>(batches.size());
                 for (int a = 0; a < batches.size(); a++) {
-                    StreamAppend append = appends.get(a);
+                    StreamAppend append = calls.get(a);
                     results.add(writes.append(append.streamId(), batches.get(a), pending.get(a),
                             append.options().expectedVersion()));
                 }
                 return List.copyOf(results);
             });
         } catch (EventStoreException e) {
-            throw naming("append to " + streamNames(appends), e);
+            throw naming("append to " + streamNames(calls), e);
         }
         listeners.wake();
         return written;

@@ -111,6 +111,7 @@ public final class InMemoryEventStore
     @Override
     public List<List<Event>> appendStreams(List<StreamAppend> appends) {
         List<List<WritableEvent>> batches = AppendValidation.validateAll(appends);
+        List<StreamAppend> calls = List.copyOf(appends); // validated: no nulls
         List<List<Event>> written = new ArrayList<>(batches.size());
         lock.writeLock().lock();
         try {
@@ -119,7 +120,7 @@ public final class InMemoryEventStore
             List<Integer> wrote = new ArrayList<>();
             try {
                 for (int a = 0; a < batches.size(); a++) {
-                    StreamAppend append = appends.get(a);
+                    StreamAppend append = calls.get(a);
                     long before = lastPosition;
                     written.add(applyLocked(append.streamId(), batches.get(a), append.options(), now));
                     if (lastPosition != before) {
@@ -129,7 +130,7 @@ public final class InMemoryEventStore
             } catch (RuntimeException refused) {
                 for (int w = wrote.size() - 1; w >= 0; w--) {
                     int a = wrote.get(w);
-                    undoLocked(appends.get(a).streamId(), written.get(a));
+                    undoLocked(calls.get(a).streamId(), written.get(a));
                 }
                 throw refused;
             }

@@ -87,9 +87,10 @@ public final class AppendValidation {
      * @throws DuplicateEventIdException if a caller-chosen event ID is given twice in the call
      */
     public static List<List<WritableEvent>> validateAll(List<StreamAppend> appends) {
+        Objects.requireNonNull(appends, "appends");
         List<StreamAppend> all;
         try {
-            all = List.copyOf(Objects.requireNonNull(appends, "appends"));
+            all = List.copyOf(appends);
         } catch (NullPointerException e) {
             throw new NullPointerException("appends must not contain null");
         }

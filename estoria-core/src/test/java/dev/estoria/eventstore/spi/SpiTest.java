@@ -175,4 +175,14 @@ class SpiTest {
         assertThatThrownBy(closedFirst::hasNext).as("the reader's own close stands")
                 .hasMessage("stream iterator closed");
     }
+
+    @Test
+    void aNullListOfAppendsIsNamedAsNullNotAsHoldingNull() {
+        assertThatThrownBy(() -> AppendValidation.validateAll(null)).isInstanceOf(NullPointerException.class)
+                .hasMessage("appends");
+        List<dev.estoria.eventstore.StreamAppend> withNull = new java.util.ArrayList<>();
+        withNull.add(null);
+        assertThatThrownBy(() -> AppendValidation.validateAll(withNull)).isInstanceOf(NullPointerException.class)
+                .hasMessage("appends must not contain null");
+    }
 }
