@@ -626,14 +626,19 @@ final class GroupCommitter {
                 c.setAutoCommit(false);
                 Tx tx = begin(c);
                 lockStreams(c, appends);
+                // One lookup of the call's chosen IDs: when none is stored, no append is a replay,
+                // and each goes without a lookup and a savepoint of its own. One stored meanwhile
+                // by another transaction makes an insert collide, which runs the call again.
+                boolean anyStored = anyStored(c, appends);
                 List<List<Event>> written = new ArrayList<>(appends.size());
                 for (Pending p : appends) {
                     // Only caller-chosen IDs can find the append stored already; the savepoint then
                     // takes back the tip appendOne reserved.
-                    Savepoint sp = p.hasChosenIds() ? c.setSavepoint() : null;
+                    boolean mayBeStored = anyStored && p.hasChosenIds();
+                    Savepoint sp = mayBeStored ? c.setSavepoint() : null;
                     int indexBefore = tx.index;
                     long strictBefore = tx.lastStrict;
-                    Written w = appendOne(c, tx, p);
+                    Written w = appendOne(c, tx, p, mayBeStored);
                     if (w.wroteNothing()) {
                         c.rollback(sp);
                         c.releaseSavepoint(sp); // rolled back to, it would still hold a subtransaction
@@ -677,6 +682,27 @@ final class GroupCommitter {
                 throw e;
             } finally {
                 PostgresEventStore.closeQuietly(c);
+            }
+        }
+    }
+
+    /** Whether any caller-chosen event ID of the appends is stored. */
+    private boolean anyStored(Connection c, List<Pending> appends) throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        for (Pending p : appends) {
+            for (WritableEvent e : p.batch) {
+                e.eventId().ifPresent(ids::add);
+            }
+        }
+        if (ids.isEmpty()) {
+            return false;
+        }
+        try (PreparedStatement s = c.prepareStatement("SELECT EXISTS (SELECT 1 FROM " + schema.events()
+                + " WHERE event_uuid = ANY (?))")) {
+            s.setArray(1, c.createArrayOf("uuid", ids.toArray()));
+            try (ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
             }
         }
     }
@@ -738,6 +764,15 @@ final class GroupCommitter {
     }
 
     private Written appendOne(Connection c, Tx tx, Pending p) throws SQLException {
+        return appendOne(c, tx, p, true);
+    }
+
+    /**
+     * As {@link #appendOne(Connection, Tx, Pending)}; without {@code mayBeStored} the append's
+     * chosen IDs are known to be new (a stored one would make the insert collide), and are not
+     * looked up.
+     */
+    private Written appendOne(Connection c, Tx tx, Pending p, boolean mayBeStored) throws SQLException {
         TypeId streamId = p.streamId;
         int n = p.prepared.size();
         long tip;
@@ -754,7 +789,7 @@ final class GroupCommitter {
             }
         }
         long current = tip - n;
-        if (p.hasChosenIds()) {
+        if (mayBeStored && p.hasChosenIds()) {
             // Runs after the stream lock, so a concurrent retry of the same append has committed by now.
             Map<UUID, EventLocation> stored = lookup(c, p.batch);
             OptionalLong first = IdempotentAppends.classify(streamId, p.batch, stored::get);

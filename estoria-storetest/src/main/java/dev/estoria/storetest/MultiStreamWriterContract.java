@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The contract of {@link MultiStreamWriter}: several appends in one atomic step, each as {@code
- * appendStream} would make it after the ones before it in the list. Clause IDs MS-xx.
+ * appendStream} would make it after the ones before it in the list. Clauses MS-01..11.
  *
  * @param <S> the store type under test
  */
@@ -190,6 +190,21 @@ public abstract class MultiStreamWriterContract<S extends EventStore & MultiStre
         assertThat(again).isEqualTo(first);
         assertThat(readAll(a)).hasSize(2);
         assertThat(readAll(b)).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("MS-11 the same call made by 8 threads at once is stored once, and each gets the stored events")
+    void concurrentRetriesOfOneCall() throws Exception {
+        TypeId a = newStreamId();
+        TypeId b = newStreamId();
+        List<StreamAppend> call = List.of(
+                StreamAppend.of(a, List.of(tagged("a1").withEventId(UUID.randomUUID()))),
+                StreamAppend.of(b, List.of(tagged("b1").withEventId(UUID.randomUUID()),
+                        tagged("b2").withEventId(UUID.randomUUID()))));
+        List<List<List<Event>>> results = runConcurrently(8, thread -> store.appendStreams(call));
+        assertThat(results).allSatisfy(result -> assertThat(result).isEqualTo(results.get(0)));
+        assertThat(readAll(a)).containsExactlyElementsOf(results.get(0).get(0));
+        assertThat(readAll(b)).containsExactlyElementsOf(results.get(0).get(1));
     }
 
     @Test
