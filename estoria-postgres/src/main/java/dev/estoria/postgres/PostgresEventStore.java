@@ -555,9 +555,10 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
      * calls sharing streams do not deadlock on each other; a deadlock that remains (with other
      * appends, which lock in their own order) runs the call again, a few times.
      *
-     * <p>Cost: two round trips per append (its stream row, its events; an append with caller-chosen
-     * event IDs adds their lookup and a savepoint around it), a few for the transaction (its start,
-     * the lock of several streams, the commit), and one WAL flush for the whole call. The call is not
+     * <p>Cost: two round trips per append (its stream row, its events), a few for the transaction
+     * (its start, the lock of several streams, one lookup of the call's caller-chosen event IDs, the
+     * commit), and one WAL flush for the whole call. Only when one of those IDs is stored already
+     * does each append that chose IDs add its own lookup and a savepoint around it. The call is not
      * grouped with concurrent appends, and its stream rows stay locked until its commit, so appends
      * to those streams wait for it. Its waits are bounded by the statement and lock timeouts (and,
      * over the store's own pool, by the socket timeout), not by {@link PostgresOptions#appendTimeout()},
