@@ -537,12 +537,7 @@ final class GroupCommitter {
                 }
             }
             if (tx.wrote) {
-                if (options.strictPositions()) {
-                    try (PreparedStatement u = c.prepareStatement("UPDATE " + schema.allocator() + " SET last_position = ?")) {
-                        u.setLong(1, tx.lastStrict);
-                        u.executeUpdate();
-                    }
-                }
+                storeStrictPosition(c, tx);
                 commitSent = true;
                 c.commit();
                 onCommit.accept(tx.xid);
@@ -653,12 +648,7 @@ final class GroupCommitter {
                     written.add(w.events());
                 }
                 if (tx.wrote) {
-                    if (options.strictPositions()) {
-                        try (PreparedStatement u = c.prepareStatement("UPDATE " + schema.allocator() + " SET last_position = ?")) {
-                            u.setLong(1, tx.lastStrict);
-                            u.executeUpdate();
-                        }
-                    }
+                    storeStrictPosition(c, tx);
                     commitSent = true;
                     c.commit();
                     onCommit.accept(tx.xid);
@@ -682,6 +672,16 @@ final class GroupCommitter {
                 throw e;
             } finally {
                 PostgresEventStore.closeQuietly(c);
+            }
+        }
+    }
+
+    /** In strict mode, records the last position the transaction handed out, just before its commit. */
+    private void storeStrictPosition(Connection c, Tx tx) throws SQLException {
+        if (options.strictPositions()) {
+            try (PreparedStatement u = c.prepareStatement("UPDATE " + schema.allocator() + " SET last_position = ?")) {
+                u.setLong(1, tx.lastStrict);
+                u.executeUpdate();
             }
         }
     }

@@ -588,17 +588,10 @@ public final class PostgresEventStore implements EventStore, GlobalReader, Strea
             StreamAppend append = calls.get(a);
             pending.add(prepare(append.streamId(), batches.get(a), append.options()));
         }
-        String streams = streamNames(pending);
+        String streams = AppendValidation.describeStreams(calls);
         ensureOpen();
         ensureWritable("appending to streams " + streams);
         return committer.appendAll(pending, "append to " + streams);
-    }
-
-    /** The streams of a multi-stream append, for messages: the first few and how many more. */
-    private static String streamNames(List<GroupCommitter.Pending> appends) {
-        List<String> names = appends.stream().map(p -> p.streamId.toString()).distinct().toList();
-        return names.size() <= 3 ? String.join(", ", names)
-                : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more streams";
     }
 
     /**

@@ -371,17 +371,10 @@ public final class SqliteEventStore implements EventStore, GlobalReader, StreamD
                 return List.copyOf(results);
             });
         } catch (EventStoreException e) {
-            throw naming("append to " + streamNames(calls), e);
+            throw naming("append to " + AppendValidation.describeStreams(calls), e);
         }
         listeners.wake();
         return written;
-    }
-
-    /** The streams of a multi-stream append, for messages: the first few and how many more. */
-    private static String streamNames(List<StreamAppend> appends) {
-        List<String> names = appends.stream().map(a -> a.streamId().toString()).distinct().toList();
-        return names.size() <= 3 ? String.join(", ", names)
-                : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more streams";
     }
 
     /**

@@ -114,6 +114,15 @@ public final class AppendValidation {
     }
 
     /**
+     * The streams of a multi-stream append, for messages: the first three, and how many more.
+     */
+    public static String describeStreams(List<StreamAppend> appends) {
+        List<String> names = appends.stream().map(a -> a.streamId().toString()).distinct().toList();
+        return names.size() <= 3 ? String.join(", ", names)
+                : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more streams";
+    }
+
+    /**
      * Refuses an event larger than a store holds, counting what every store keeps of it: its
      * payload, its metadata as the store encodes it, and its event type and content type in UTF-8.
      * Call it after {@link #validate}, whose well-formed text this counts without encoding it.
